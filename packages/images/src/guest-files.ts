@@ -1,0 +1,61 @@
+/** Text files of the tiny Linux guest's root. Kept apart from the build code so they read as shell. */
+
+export const TINY_PROMPT = 'tiny# ';
+export const TINY_DEFAULT_HOSTNAME = 'tiny';
+
+/** PID 1 before busybox init: the kernel hands over a bare rootfs with no PATH and nothing mounted. */
+export function initScript(): string {
+  return `#!/bin/sh
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+# Modules are listed dependencies-first at build time, since there is no modules.dep for modprobe.
+while read -r mod; do
+  insmod "/lib/modules/$mod.ko" || echo "init: insmod $mod failed"
+done < /etc/modules
+# gh.hostname contains a dot, so the kernel keeps it out of init's argv: read it from /proc/cmdline.
+name=${TINY_DEFAULT_HOSTNAME}
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in gh.hostname=?*) name="\${arg#gh.hostname=}" ;; esac
+done
+case "$name" in *[!A-Za-z0-9.-]*) name=${TINY_DEFAULT_HOSTNAME} ;; esac
+hostname "$name"
+echo "$name" > /etc/hostname
+exec /sbin/init
+`;
+}
+
+/** busybox init: acpid for the power button, a root shell on the serial port and on the VGA console. */
+export function inittab(): string {
+  return `::respawn:/sbin/acpid -f -c /etc/acpi -l /var/log/acpid.log
+ttyS0::respawn:-/bin/sh
+tty1::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot -f
+::shutdown:/bin/umount -a -r
+`;
+}
+
+/** Read by the login shells that inittab starts ("-" prefix). */
+export function profile(): string {
+  return `export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root
+export PS1='${TINY_PROMPT}'
+cd /root
+echo "Guesthouse tiny Linux on $(hostname), kernel $(uname -r). 'poweroff -f' stops it."
+`;
+}
+
+/**
+ * busybox acpid maps KEY_POWER to the action "PWRF/00000080" and execs that path relative to its
+ * config dir, so QMP system_powerdown ends here.
+ */
+export function powerButtonHandler(): string {
+  return `#!/bin/sh
+poweroff -f
+`;
+}
+
+export const passwd = 'root:x:0:0:root:/root:/bin/sh\n';
+export const group = 'root:x:0:\n';

@@ -1,0 +1,117 @@
+/** Typed VM spec → qemu-system-x86_64 argv (an array; never a shell string). */
+import type { VmSpec } from "@guesthouse/shared/vm";
+import type { Accel } from "./accel.ts";
+import { PROFILES } from "./argv-devices.ts";
+import { runtimePaths } from "./runtime-paths.ts";
+
+export const CDROM_DEVICE_ID = "cdrom0";
+export const CDROM_NODE = "cdrom-media";
+
+export class ArgvError extends Error {
+  override name = "ArgvError";
+}
+
+export interface ArgvInput {
+  /** VM id; shows in `ps` and becomes QEMU's guest name. */
+  id: string;
+  spec: VmSpec;
+  /** Folder holding the sockets, pidfile and log. */
+  stateDir: string;
+  /** Absolute image paths of `spec.disks`, in the same order. */
+  diskPaths: readonly string[];
+  accel: Accel;
+  /** TCG translation cache size; smaller saves RSS for small guests. */
+  tcgTbSizeMiB?: number;
+  /** Start with the CPUs stopped (`-S`) so the caller attaches before the guest runs. */
+  startPaused?: boolean;
+  /** `defer`: wait for a `migrate-incoming` over QMP (used to restore a saved state). */
+  incoming?: "defer";
+}
+
+export function buildArgv(input: ArgvInput): string[] {
+  const { spec, accel } = input;
+  const paths = runtimePaths(input.stateDir);
+  const profile = PROFILES[spec.profile];
+  if (input.diskPaths.length !== spec.disks.length) {
+    throw new ArgvError(`expected ${spec.disks.length} disk paths, got ${input.diskPaths.length}`);
+  }
+  if (spec.disks.length > profile.maxDisks(spec.cdrom !== null)) {
+    throw new ArgvError(
+      `the ${spec.profile} profile takes at most ${profile.maxDisks(spec.cdrom !== null)} disks` +
+        (spec.cdrom !== null ? " with a CD-ROM drive" : ""),
+    );
+  }
+  for (const p of [input.stateDir, ...input.diskPaths]) {
+    if (p.includes(",")) throw new ArgvError(`path '${p}' must not contain ','`);
+  }
+
+  const argv: string[] = [
+    "-name", `guest=${input.id},process=gh-${input.id}`,
+    "-no-user-config", "-nodefaults",
+    "-machine", profile.machine,
+    "-accel", accel === "kvm" ? "kvm" : `tcg${input.tcgTbSizeMiB ? `,tb-size=${input.tcgTbSizeMiB}` : ""}`,
+    ...(accel === "kvm" ? ["-cpu", "host"] : []),
+    "-smp", String(spec.cpus),
+    "-m", String(spec.memoryMiB),
+    "-sandbox", "on",
+    "-display", "none",
+    "-vnc", `unix:${paths.vnc}`,
+    "-qmp", `unix:${paths.qmp},server=on,wait=off`,
+    "-chardev", `socket,id=ser0,path=${paths.serial},server=on,wait=off`,
+    "-serial", "chardev:ser0",
+    "-pidfile", paths.pidfile,
+    "-msg", "timestamp=on",
+    "-device", profile.vga,
+  ];
+
+  const bootIndex = bootIndexes(spec);
+  spec.disks.forEach((disk, i) => {
+    const path = input.diskPaths[i] as string;
+    const readOnly = disk.readOnly;
+    argv.push("-blockdev", JSON.stringify({ driver: "file", filename: path, "node-name": `f${i}`, "read-only": readOnly }));
+    argv.push("-blockdev", JSON.stringify({ driver: "qcow2", file: `f${i}`, "node-name": `disk${i}`, "read-only": readOnly, discard: "unmap" }));
+    argv.push("-device", withBootIndex(profile.disk(i, `disk${i}`, spec.cdrom !== null), i === 0 ? bootIndex.disk : undefined));
+  });
+
+  if (spec.cdrom !== null) {
+    let device = `ide-cd,id=${CDROM_DEVICE_ID},${profile.cdromBus}`;
+    if (spec.cdrom.iso) {
+      argv.push("-blockdev", JSON.stringify({ driver: "file", filename: spec.cdrom.iso, "node-name": "cdrom-file", "read-only": true }));
+      argv.push("-blockdev", JSON.stringify({ driver: "raw", file: "cdrom-file", "node-name": CDROM_NODE, "read-only": true }));
+      device += `,drive=${CDROM_NODE}`;
+    }
+    argv.push("-device", withBootIndex(device, bootIndex.cdrom));
+  }
+
+  if (spec.network === "user") {
+    argv.push("-netdev", "user,id=net0");
+    argv.push("-device", withBootIndex(`${profile.nic},netdev=net0,id=nic0`, bootIndex.network));
+  } else {
+    argv.push("-nic", "none");
+  }
+
+  if (spec.kernel) {
+    argv.push("-kernel", spec.kernel.kernel);
+    if (spec.kernel.initrd) argv.push("-initrd", spec.kernel.initrd);
+    if (spec.kernel.cmdline) argv.push("-append", spec.kernel.cmdline);
+  }
+  if (input.startPaused) argv.push("-S");
+  if (input.incoming) argv.push("-incoming", input.incoming);
+  return argv;
+}
+
+function bootIndexes(spec: VmSpec): Partial<Record<"disk" | "cdrom" | "network", number>> {
+  const out: Partial<Record<"disk" | "cdrom" | "network", number>> = {};
+  let next = 1;
+  for (const dev of spec.boot) {
+    if (out[dev] !== undefined) continue;
+    const present =
+      dev === "disk" ? spec.disks.length > 0 : dev === "cdrom" ? spec.cdrom !== null : spec.network !== "none";
+    if (present) out[dev] = next++;
+  }
+  return out;
+}
+
+function withBootIndex(device: string, index: number | undefined): string {
+  return index === undefined ? device : `${device},bootindex=${index}`;
+}

@@ -1,0 +1,34 @@
+// The permission vocabulary and the built-in roles (DESIGN.md "Access"). One table, used by the
+// console's guards, the seed, the UI and the permission tests.
+export const VM_PERMISSIONS = [
+  "vm.view",
+  "vm.power",
+  "vm.console",
+  "vm.console.view",
+  "vm.snapshot",
+  "vm.config",
+  "vm.create",
+  "vm.delete",
+] as const;
+export const GLOBAL_PERMISSIONS = ["media.upload", "user.admin", "host.admin", "audit.view"] as const;
+export const PERMISSIONS = [...VM_PERMISSIONS, ...GLOBAL_PERMISSIONS] as const;
+
+export type VmPermission = (typeof VM_PERMISSIONS)[number];
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+export const BUILT_IN_ROLES = {
+  Administrator: { description: "Everything", permissions: [...PERMISSIONS] },
+  Operator: {
+    description: "Power, console and snapshots on the VMs granted",
+    permissions: ["vm.view", "vm.power", "vm.console", "vm.console.view", "vm.snapshot"],
+  },
+  "Console user": { description: "View and console", permissions: ["vm.view", "vm.console", "vm.console.view"] },
+  Observer: { description: "View, plus a view-only console", permissions: ["vm.view", "vm.console.view"] },
+  Auditor: { description: "The audit log", permissions: ["audit.view"] },
+} as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>;
+
+export type BuiltInRoleName = keyof typeof BUILT_IN_ROLES;
