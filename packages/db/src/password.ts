@@ -1,9 +1,12 @@
 // argon2id through @node-rs/argon2 (prebuilt binaries ship as npm optional deps; see ADR 0003).
-import { hash, verify, Algorithm } from "@node-rs/argon2";
+import { hash, verify } from "@node-rs/argon2";
+
+// Algorithm.Argon2id; the package exports it as an ambient const enum, which isolated modules cannot read.
+const ARGON2ID = 2;
 import { randomBytes } from "node:crypto";
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  return hash(password, { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {

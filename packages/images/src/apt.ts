@@ -34,19 +34,19 @@ async function refreshListsOnce(): Promise<boolean> {
 }
 
 /** Runs an apt step; on stale lists refreshes them once and retries, else throws the one-line error. */
-async function withListRetry(step: () => Promise<unknown>, what: string, fix: string): Promise<void> {
+async function withListRetry(step: () => Promise<unknown>, fix: string): Promise<void> {
   try {
     await step();
     return;
   } catch (err) {
     if (!listsLookStale(err) || !(await refreshListsOnce().catch(() => false))) {
-      throw new AptUnavailableError(`${what} (${firstLine(err)})`, fix);
+      throw new AptUnavailableError(firstLine(err), fix);
     }
   }
   try {
     await step();
   } catch (err) {
-    throw new AptUnavailableError(`${what} (${firstLine(err)})`, fix);
+    throw new AptUnavailableError(firstLine(err), fix);
   }
 }
 
@@ -74,7 +74,6 @@ export async function ensureInstalled(pkgs: readonly string[], log: (line: strin
   log(`installing Debian packages: ${missing.join(' ')}`);
   await withListRetry(
     () => run('apt-get', ['install', '-y', '--no-install-recommends', ...LOCK_WAIT, ...missing], { env: APT_ENV }),
-    `apt-get install ${missing.join(' ')} failed`,
     fix,
   );
 }
@@ -83,7 +82,6 @@ export async function ensureInstalled(pkgs: readonly string[], log: (line: strin
 export async function download(pkgs: readonly string[], dir: string): Promise<void> {
   await withListRetry(
     () => run('apt-get', ['download', ...pkgs], { cwd: dir, env: APT_ENV }),
-    `apt-get download ${pkgs.join(' ')} failed`,
     'apt-get update',
   );
 }
@@ -107,7 +105,6 @@ export async function kernelPackage(meta = 'linux-image-amd64'): Promise<string>
         throw new CommandError(`apt-cache depends ${meta}`, 1, 'Unable to locate package');
       }
     },
-    `cannot resolve ${meta} to a kernel package`,
     'apt-get update',
   );
   const pkg = parseDepends(out, 'linux-image-');

@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const PARTIAL_PREFIX = '.partial-';
@@ -23,6 +23,8 @@ export async function publishAtomically(
 ): Promise<void> {
   const workDir = await mkdtemp(join(parent, `${PARTIAL_PREFIX}${name}-`));
   try {
+    // mkdtemp makes it 0700; apt's _apt user must reach download folders inside it.
+    await chmod(workDir, 0o755);
     const result = await produce(workDir);
     try {
       await rename(result, join(parent, name));

@@ -1,5 +1,5 @@
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { download, kernelPackage } from './apt.ts';
 import { cpioNewcGz, type CpioEntry } from './cpio.ts';
@@ -9,10 +9,22 @@ import { run } from './run.ts';
 
 export const TINY_KERNEL_FILE = 'vmlinuz';
 export const TINY_INITRD_FILE = 'initramfs.cpio.gz';
-export const TINY_CMDLINE = 'console=tty0 console=ttyS0 loglevel=3';
+// nokaslr: with 128 MB the decompressor finds no KASLR slot and prints two warnings on the VGA screen.
+export const TINY_CMDLINE = 'console=tty0 console=ttyS0 loglevel=3 nokaslr';
 
 /** virtio disks plus the ACPI power button (button → input event → evdev → acpid). */
 const MODULES = ['virtio_pci', 'virtio_blk', 'button', 'evdev'];
+
+/**
+ * Names this recipe's output, so a changed init script or module list yields a new folder instead of
+ * silently reusing an old build. Bump REVISION when changing build code that the hash cannot see.
+ */
+export function tinyRecipeId(): string {
+  const REVISION = 1;
+  const texts = [files.initScript(), files.inittab(), files.profile(), files.powerButtonHandler(), files.passwd, files.group];
+  const recipe = JSON.stringify({ REVISION, texts, MODULES });
+  return createHash('sha256').update(recipe).digest('hex').slice(0, 10);
+}
 
 const DIRS = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'dev', 'proc', 'sys', 'tmp', 'root', 'etc', 'etc/acpi'];
 const MORE_DIRS = ['etc/acpi/PWRF', 'lib', 'lib/modules', 'var', 'var/log', 'mnt'];
@@ -63,13 +75,13 @@ async function rootfsEntries(root: string): Promise<CpioEntry[]> {
 }
 
 /**
- * Builds vmlinuz + initramfs.cpio.gz into `outDir` from Debian's kernel and busybox-static packages.
- * Returns the kernel package name, for the log.
+ * Builds vmlinuz + initramfs.cpio.gz into `outDir` from Debian's kernel and busybox-static packages,
+ * unpacking in `scratch` (~400 MB, removed afterwards). Returns the kernel package name, for the log.
  */
-export async function buildTinyLinux(outDir: string, log: (line: string) => void): Promise<string> {
-  const scratch = await mkdtemp(join(tmpdir(), 'gh-tiny-linux-'));
+export async function buildTinyLinux(outDir: string, scratch: string, log: (line: string) => void): Promise<string> {
+  await mkdir(scratch, { recursive: true });
   try {
-    // apt-get download runs as the _apt user and warns unless it can read this folder (mkdtemp makes 0700).
+    // apt-get download runs as the _apt user and warns unless it can read this folder.
     await chmod(scratch, 0o755);
     const kernelPkg = await kernelPackage();
     log(`tiny-linux: downloading ${kernelPkg} busybox-static`);

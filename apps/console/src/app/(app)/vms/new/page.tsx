@@ -1,0 +1,5 @@
+import { CreateVmForm } from "@/components/CreateVmForm";
+
+export default function NewVmPage() {
+  return <CreateVmForm />;
+}

@@ -1,0 +1,5 @@
+import { VmList } from "@/components/VmList";
+
+export default function VmsPage() {
+  return <VmList />;
+}

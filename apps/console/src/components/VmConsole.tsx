@@ -1,0 +1,66 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useRef, useState } from "react";
+import { useTRPC } from "@/trpc/react";
+import { VncViewer, type VncHandle, type ViewerStatus } from "./VncViewer";
+import type { VncFigures } from "./vnc-metrics";
+import { typeText } from "./keysyms";
+import { formatBytes } from "./format";
+
+export function VmConsole({ vmId, state, canControl }: { vmId: string; state: string; canControl: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [mode, setMode] = useState<"control" | "view">(canControl ? "control" : "view");
+  const [scale, setScale] = useState<"fit" | "1:1">("fit");
+  const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
+  const [figures, setFigures] = useState<VncFigures | null>(null);
+  const [paste, setPaste] = useState("");
+  const handle = useRef<VncHandle>({ rfb: null });
+  const box = useRef<HTMLDivElement>(null);
+  const control = useMutation(trpc.display.controlTicket.mutationOptions());
+  const view = useMutation(trpc.display.viewTicket.mutationOptions());
+  const viewers = useQuery({ ...trpc.display.viewers.queryOptions({ vmId }), refetchInterval: 3000 });
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const kick = useMutation(trpc.display.disconnect.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.display.viewers.queryKey({ vmId }) }) }));
+  const getTicket = useCallback(async () => (await (mode === "control" ? control : view).mutateAsync({ vmId })).ticket, [mode, vmId, control, view]);
+  const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
+
+  if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
+  const rfb = () => handle.current.rfb;
+  return (
+    <div className="console" ref={box}>
+      <div className="toolbar" role="toolbar" aria-label="Console">
+        <span className={`badge conn-${status.s}`} role="status">{status.s}{status.detail ? `: ${status.detail}` : ""}</span>
+        {canControl && (
+          <label>Mode <select value={mode} onChange={(e) => setMode(e.target.value as "control" | "view")}><option value="control">Control</option><option value="view">View only</option></select></label>
+        )}
+        <label>Scale <select value={scale} onChange={(e) => setScale(e.target.value as "fit" | "1:1")}><option value="fit">Fit</option><option value="1:1">1:1</option></select></label>
+        <button type="button" onClick={() => void box.current?.requestFullscreen()}>Fullscreen</button>
+        {mode === "control" && (
+          <>
+            <button type="button" onClick={() => rfb()?.sendCtrlAltDel()}>Ctrl-Alt-Del</button>
+            <label>Paste as keystrokes <input value={paste} onChange={(e) => setPaste(e.target.value)} placeholder="text to type" /></label>
+            <button type="button" disabled={!paste} onClick={() => { const r = rfb(); if (r) typeText(r, paste); }}>Type it</button>
+          </>
+        )}
+        {figures && (
+          <span className="figures" aria-label="Display figures">
+            {figures.updatesPerSecond} updates/s · {formatBytes(figures.bytesPerSecond)}/s · input {figures.inputLatencyMs === null ? "—" : `${figures.inputLatencyMs.toFixed(0)} ms`}
+          </span>
+        )}
+      </div>
+      <VncViewer vmId={vmId} mode={mode} scale={scale} getTicket={getTicket} handle={handle} onStatus={onStatus} onFigures={setFigures} />
+      <section aria-labelledby="viewers-h">
+        <h2 id="viewers-h">Connected viewers</h2>
+        <ul className="viewers">
+          {viewers.data?.map((v) => (
+            <li key={v.id}>
+              {v.userEmail} · {v.mode} · since {new Date(v.since).toLocaleTimeString()}{" "}
+              {me.data?.permissions.includes("user.admin") && <button type="button" onClick={() => kick.mutate({ vmId, viewerId: v.id })}>Disconnect</button>}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}

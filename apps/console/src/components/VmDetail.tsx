@@ -1,0 +1,50 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "@/trpc/react";
+import { PowerButtons } from "./PowerButtons";
+import { StateBadge } from "./StateBadge";
+import { VmOverview } from "./VmOverview";
+import { VmConsole } from "./VmConsole";
+import { VmSerial } from "./VmSerial";
+import { VmAccess } from "./VmAccess";
+import { VmActivity } from "./VmActivity";
+import { useLiveVms } from "./useLiveVms";
+
+const TABS = ["Overview", "Console", "Serial", "Access", "Activity"] as const;
+type Tab = (typeof TABS)[number];
+
+export function VmDetail({ vmId }: { vmId: string }) {
+  const trpc = useTRPC();
+  useLiveVms();
+  const vm = useQuery(trpc.vm.get.queryOptions({ vmId }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const [tab, setTab] = useState<Tab>("Overview");
+  if (vm.error) return <p role="alert" className="error">{vm.error.message}</p>;
+  if (!vm.data) return <p className="muted">Loading…</p>;
+  const perms = new Set(vm.data.permissions);
+  const visible = TABS.filter((t) =>
+    t === "Console" ? perms.has("vm.console") || perms.has("vm.console.view") : t === "Serial" ? perms.has("vm.console") : t === "Access" ? me.data?.permissions.includes("user.admin") : true,
+  );
+  return (
+    <>
+      <div className="title-row">
+        <h1>{vm.data.name}</h1>
+        <StateBadge state={vm.data.state} reason={vm.data.stateReason} />
+        <PowerButtons vmId={vmId} name={vm.data.name} state={vm.data.state} permissions={vm.data.permissions} />
+      </div>
+      <div role="tablist" aria-label="VM sections" className="tabs">
+        {visible.map((t) => (
+          <button key={t} role="tab" type="button" aria-selected={tab === t} onClick={() => setTab(t)}>{t}</button>
+        ))}
+      </div>
+      <div role="tabpanel" aria-label={tab}>
+        {tab === "Overview" && <VmOverview vm={vm.data} />}
+        {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
+        {tab === "Serial" && <VmSerial vmId={vmId} />}
+        {tab === "Access" && <VmAccess vmId={vmId} />}
+        {tab === "Activity" && <VmActivity vmId={vmId} />}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,74 @@
+"use client";
+// Owns one noVNC RFB object: created in one effect, torn down (listeners and socket) in its cleanup.
+import { useEffect, useRef, useState } from "react";
+import type RFBType from "@novnc/novnc";
+import { instrumentSocket, type VncFigures } from "./vnc-metrics";
+
+export type ViewerStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export interface VncHandle {
+  rfb: RFBType | null;
+}
+
+interface Props {
+  vmId: string;
+  mode: "control" | "view";
+  scale: "fit" | "1:1";
+  getTicket: () => Promise<string>;
+  handle: React.RefObject<VncHandle>;
+  onStatus: (status: ViewerStatus, detail?: string) => void;
+  onFigures: (f: VncFigures) => void;
+}
+
+export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures }: Props) {
+  const target = useRef<HTMLDivElement>(null);
+  const [generation, setGeneration] = useState(0);
+
+  useEffect(() => {
+    let disposed = false;
+    let rfb: RFBType | null = null;
+    let stopMetrics = () => {};
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    onStatus(generation === 0 ? "connecting" : "reconnecting");
+    (async () => {
+      const { default: RFB } = await import("@novnc/novnc");
+      const ticket = await getTicket();
+      if (disposed || !target.current) return;
+      const proto = window.location.protocol === "https:" ? "wss" : "ws";
+      const ws = new WebSocket(`${proto}://${window.location.host}/ws/display/${encodeURIComponent(vmId)}?ticket=${encodeURIComponent(ticket)}`);
+      ws.binaryType = "arraybuffer";
+      stopMetrics = instrumentSocket(ws, onFigures);
+      rfb = new RFB(target.current, ws, { shared: true });
+      rfb.viewOnly = mode === "view";
+      rfb.scaleViewport = scale === "fit";
+      rfb.background = "#111";
+      handle.current.rfb = rfb;
+      rfb.addEventListener("connect", () => onStatus("connected"));
+      rfb.addEventListener("disconnect", (e) => {
+        handle.current.rfb = null;
+        if (disposed) return;
+        const clean = (e as CustomEvent<{ clean: boolean }>).detail?.clean;
+        onStatus("reconnecting", clean ? "the display closed" : "the connection dropped");
+        retry = setTimeout(() => setGeneration((g) => g + 1), 1500);
+      });
+    })().catch((error: unknown) => {
+      if (disposed) return;
+      onStatus("disconnected", error instanceof Error ? error.message : String(error));
+    });
+    return () => {
+      disposed = true;
+      clearTimeout(retry);
+      stopMetrics();
+      handle.current.rfb = null;
+      rfb?.disconnect();
+    };
+    // A new connection for a new VM, mode or reconnect; scaling is applied below without reconnecting.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [vmId, mode, generation]);
+
+  useEffect(() => {
+    if (handle.current.rfb) handle.current.rfb.scaleViewport = scale === "fit";
+  }, [scale, handle]);
+
+  return <div ref={target} className={`vnc-screen scale-${scale === "fit" ? "fit" : "native"}`} data-testid="vnc-screen" />;
+}

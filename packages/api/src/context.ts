@@ -1,0 +1,28 @@
+// What every console procedure gets: the database, the caller (if signed in), where the request
+// came from, and the gateway to the host services.
+import type { Db } from "@guesthouse/db";
+import type { HostGateway } from "./host-gateway.ts";
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  sessionId: string;
+}
+
+export interface ContextInner {
+  db: Db;
+  hosts: HostGateway;
+  user: SessionUser | null;
+  ip: string;
+  /** Response headers a procedure may set (the session cookie); absent in direct calls. */
+  resHeaders?: Headers;
+  /** Whether cookies should carry the Secure flag (https, or localhost where browsers allow it). */
+  secureCookies: boolean;
+}
+
+export function createContextInner(inner: ContextInner): ContextInner {
+  return inner;
+}
+
+export type Context = ContextInner;

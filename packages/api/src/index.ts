@@ -1,0 +1,14 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "./root.ts";
+
+export { appRouter, createCaller, type AppRouter } from "./root.ts";
+export { createContextInner, type Context, type SessionUser } from "./context.ts";
+export { createHostGateway, createHostClient, type HostGateway, type HostClient } from "./host-gateway.ts";
+export { findSessionUser, readCookie, SESSION_COOKIE } from "./session.ts";
+export { displayTickets, type Ticket } from "./display/tickets.ts";
+export { displayViewers } from "./display/viewers.ts";
+export { audit } from "./audit.ts";
+export { recordVmState } from "./vm-state.ts";
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export { specForVm } from "./vm-spec.ts";

@@ -1,0 +1,27 @@
+import { accessRouter } from "./routers/access.ts";
+import { auditRouter } from "./routers/audit.ts";
+import { catalogRouter } from "./routers/catalog.ts";
+import { authRouter } from "./routers/auth.ts";
+import { displayRouter } from "./routers/display.ts";
+import { hostRouter } from "./routers/host.ts";
+import { serialRouter } from "./routers/serial.ts";
+import { usersRouter } from "./routers/users.ts";
+import { vmLifecycle } from "./routers/vm-lifecycle.ts";
+import { vmPower } from "./routers/vm-power.ts";
+import { vmLive, vmQueries } from "./routers/vm-queries.ts";
+import { router, createCallerFactory } from "./trpc.ts";
+
+export const appRouter = router({
+  auth: authRouter,
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle }),
+  host: hostRouter,
+  display: displayRouter,
+  serial: serialRouter,
+  users: usersRouter,
+  access: accessRouter,
+  audit: auditRouter,
+  catalog: catalogRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

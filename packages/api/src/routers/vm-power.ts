@@ -1,0 +1,46 @@
+// Power operations: each asks the VM's host, records the state it reports, and audits the outcome.
+import { audit } from "../audit.ts";
+import { vmProcedure } from "../trpc.ts";
+import { recordVmState, type PowerState } from "../vm-state.ts";
+import type { HostClient } from "../host-gateway.ts";
+
+type HostStatus = { state: string; reason: string };
+type PowerOp = (host: HostClient, id: string) => Promise<HostStatus>;
+
+const ops = {
+  start: async (host, id) => host.vm.start.mutate({ id }),
+  shutdown: async (host, id) => host.vm.shutdown.mutate({ id, timeoutMs: 60_000 }),
+  powerOff: async (host, id) => host.vm.powerOff.mutate({ id }),
+  reset: async (host, id) => host.vm.reset.mutate({ id }),
+  pause: async (host, id) => host.vm.pause.mutate({ id }),
+  resume: async (host, id) => host.vm.resume.mutate({ id }),
+  save: async (host, id) => host.vm.save.mutate({ id }),
+  restore: async (host, id) => host.vm.restore.mutate({ id }),
+} satisfies Record<string, PowerOp>;
+
+function powerProcedure(name: keyof typeof ops) {
+  return vmProcedure("vm.power").mutation(async ({ ctx, path }) => {
+    const host = await ctx.hosts.forHost(ctx.vm.hostId);
+    const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: path, vmId: ctx.vm.id, vmName: ctx.vm.name, ip: ctx.ip };
+    try {
+      const status = await ops[name](host, ctx.vm.id);
+      await recordVmState(ctx.db, ctx.vm.id, status.state as PowerState, status.reason);
+      await audit(ctx.db, { ...base, outcome: "success" });
+      return status;
+    } catch (error) {
+      await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
+      throw error;
+    }
+  });
+}
+
+export const vmPower = {
+  start: powerProcedure("start"),
+  shutdown: powerProcedure("shutdown"),
+  stop: powerProcedure("powerOff"),
+  reset: powerProcedure("reset"),
+  pause: powerProcedure("pause"),
+  resume: powerProcedure("resume"),
+  save: powerProcedure("save"),
+  restore: powerProcedure("restore"),
+};

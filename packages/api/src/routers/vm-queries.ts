@@ -1,0 +1,61 @@
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { VmListInput } from "@guesthouse/shared/console-api";
+import { can, permissionsOn, visibleVmFilter } from "../authz.ts";
+import { vmBus } from "../vm-bus.ts";
+import { vmDetailSelect, vmListSelect } from "../vm-select.ts";
+import { protectedProcedure, vmProcedure } from "../trpc.ts";
+
+const stateFilter = { any: undefined, running: "running", stopped: "stopped", paused: "paused", suspended: "suspended" } as const;
+
+export const vmQueries = {
+  list: protectedProcedure.input(VmListInput).query(async ({ ctx, input }) => {
+    const where = {
+      ...visibleVmFilter(ctx.access),
+      ...(input.search ? { name: { contains: input.search, mode: "insensitive" as const } } : {}),
+      ...(stateFilter[input.state] ? { state: stateFilter[input.state] } : {}),
+    };
+    const [total, items, counts] = await Promise.all([
+      ctx.db.vm.count({ where }),
+      ctx.db.vm.findMany({
+        where,
+        select: vmListSelect,
+        orderBy: [{ [input.sort]: input.dir }, { id: "asc" }],
+        skip: (input.page - 1) * input.pageSize,
+        take: input.pageSize,
+      }),
+      ctx.db.vm.groupBy({ by: ["state"], where: visibleVmFilter(ctx.access), _count: true }),
+    ]);
+    return {
+      total,
+      page: input.page,
+      pageSize: input.pageSize,
+      counts: Object.fromEntries(counts.map((c) => [c.state, c._count])) as Record<string, number>,
+      items: items.map((vm) => ({ ...vm, permissions: permissionsOn(ctx.access, vm.id) })),
+    };
+  }),
+
+  get: vmProcedure("vm.view").query(async ({ ctx }) => {
+    const vm = await ctx.db.vm.findUniqueOrThrow({ where: { id: ctx.vm.id }, select: vmDetailSelect });
+    return { ...vm, disks: vm.disks.map((d) => ({ ...d, sizeBytes: Number(d.sizeBytes) })), permissions: permissionsOn(ctx.access, vm.id) };
+  }),
+
+  /** Live VM changes, only for VMs the subscriber may see. */
+  events: protectedProcedure.input(z.object({ lastEventId: z.string().nullish() }).optional()).subscription(async function* ({ ctx, signal }) {
+    for await (const event of vmBus.listen(signal)) {
+      if (!can(ctx.access, "vm.view", event.vmId)) {
+        // A VM created after the subscription started may be visible through a global grant only.
+        continue;
+      }
+      yield tracked(String(event.seq), event);
+    }
+  }),
+};
+
+/** Live figures straight from the host (state, QEMU pid, RSS, CPU time). */
+export const vmLive = {
+  live: vmProcedure("vm.view").query(async ({ ctx }) => {
+    const host = await ctx.hosts.forHost(ctx.vm.hostId);
+    return host.vm.get.query({ id: ctx.vm.id });
+  }),
+};

@@ -1,0 +1,73 @@
+// The console API's single initTRPC and its base procedures. Authorisation happens here, once,
+// at the procedure boundary: a handler never re-checks a permission (CONVENTIONS 3).
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import type { Permission } from "@guesthouse/shared/permissions";
+import type { Context } from "./context.ts";
+import { can, loadAccess, type Access } from "./authz.ts";
+import { audit } from "./audit.ts";
+import { toTRPCError } from "./errors.ts";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zod = error.cause instanceof ZodError ? error.cause : null;
+    return {
+      ...shape,
+      message: zod ? zod.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ") : shape.message,
+      data: { ...shape.data, fieldErrors: zod ? z.flattenError(zod).fieldErrors : null },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  const access = await loadAccess(ctx.db, ctx.user.id);
+  return next({ ctx: { ...ctx, user: ctx.user, access } });
+});
+
+async function deny(ctx: Context & { access: Access }, path: string, permission: Permission, vmId?: string, vmName?: string): Promise<never> {
+  await audit(ctx.db, {
+    actorId: ctx.user?.id,
+    actorName: ctx.user?.email,
+    action: path,
+    vmId: vmName ? vmId : null,
+    vmName: vmName ?? "",
+    outcome: "denied",
+    detail: { missing: permission, ...(vmId ? { vmId } : {}) },
+    ip: ctx.ip,
+  });
+  const where = vmName ? ` on VM '${vmName}'` : vmId ? " on this VM" : "";
+  throw new TRPCError({ code: "FORBIDDEN", message: `You need the '${permission}' permission${where}` });
+}
+
+/** A procedure that needs a global permission (user.admin, audit.view, …). */
+export function permissionProcedure(permission: Permission) {
+  return protectedProcedure.use(async ({ ctx, path, next }) => {
+    if (!can(ctx.access, permission)) await deny(ctx, path, permission);
+    return next();
+  });
+}
+
+/** A procedure on one VM: loads it and checks `permission` on it, or refuses. */
+export function vmProcedure(permission: Permission) {
+  return protectedProcedure.input(z.object({ vmId: z.string().min(1).max(64) })).use(async ({ ctx, input, path, next }) => {
+    const vm = await ctx.db.vm.findUnique({ where: { id: input.vmId }, select: { id: true, name: true, hostId: true, state: true } });
+    if (!vm && can(ctx.access, permission)) throw new TRPCError({ code: "NOT_FOUND", message: `No VM with id '${input.vmId}'` });
+    const visible = vm !== null && can(ctx.access, "vm.view", vm.id);
+    if (!vm || !can(ctx.access, permission, vm.id)) await deny(ctx, path, permission, input.vmId, visible ? vm?.name : undefined);
+    return next({ ctx: { ...ctx, vm: vm! } });
+  });
+}

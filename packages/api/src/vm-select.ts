@@ -1,0 +1,27 @@
+import type { Prisma } from "@guesthouse/db";
+
+/** What the console shows of a VM; never a whole row. */
+export const vmListSelect = {
+  id: true,
+  name: true,
+  state: true,
+  stateReason: true,
+  osLabel: true,
+  cpus: true,
+  memoryMiB: true,
+  profile: true,
+  createdAt: true,
+  host: { select: { id: true, name: true } },
+} satisfies Prisma.VmSelect;
+
+export const vmDetailSelect = {
+  ...vmListSelect,
+  description: true,
+  bootOrder: true,
+  kernelBoot: true,
+  undoPolicy: true,
+  updatedAt: true,
+  media: { select: { id: true, name: true } },
+  template: { select: { id: true, name: true } },
+  disks: { select: { id: true, slot: true, sizeBytes: true, format: true, undoEnabled: true } },
+} satisfies Prisma.VmSelect;

@@ -1,0 +1,27 @@
+// Turns a console VM row into the host's VM spec: the console is the source of truth for intent.
+import type { Db } from "@guesthouse/db";
+import type { VmSpecInput } from "@guesthouse/shared/vm";
+import { KernelBootSchema } from "@guesthouse/shared/vm";
+
+export async function specForVm(db: Db, vmId: string): Promise<VmSpecInput> {
+  const vm = await db.vm.findUniqueOrThrow({
+    where: { id: vmId },
+    select: {
+      name: true, profile: true, cpus: true, memoryMiB: true, bootOrder: true, kernelBoot: true,
+      media: { select: { path: true } },
+      disks: { select: { id: true, slot: true }, orderBy: { slot: "asc" } },
+    },
+  });
+  const kernel = vm.kernelBoot ? KernelBootSchema.parse(vm.kernelBoot) : undefined;
+  return {
+    name: vm.name,
+    profile: vm.profile,
+    cpus: vm.cpus,
+    memoryMiB: vm.memoryMiB,
+    disks: vm.disks.map((d) => ({ disk: d.id })),
+    cdrom: { iso: vm.media?.path },
+    boot: vm.bootOrder === "cdrom" ? ["cdrom", "disk"] : ["disk", "cdrom"],
+    kernel,
+    network: "none",
+  };
+}

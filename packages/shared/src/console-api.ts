@@ -1,0 +1,74 @@
+// Inputs of the console API, shared by its forms (same messages in the browser and on the server).
+import { z } from "zod";
+import { PERMISSIONS } from "./permissions.ts";
+
+export const EmailSchema = z.email("Enter a valid e-mail address").max(254).transform((e) => e.toLowerCase());
+export const PasswordSchema = z.string().min(12, "Use at least 12 characters").max(200, "Use at most 200 characters");
+
+export const LoginInput = z.object({ email: EmailSchema, password: z.string().min(1, "Enter your password").max(200) });
+export const ChangePasswordInput = z.object({ current: z.string().min(1).max(200), next: PasswordSchema });
+
+export const VmNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Give the VM a name")
+  .max(63, "Use at most 63 characters")
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, "Use letters, digits, '.', '_' and '-', starting with a letter or digit");
+
+export const VmCreateInput = z
+  .object({
+    name: VmNameSchema,
+    source: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("template"), templateId: z.string().min(1, "Choose a template") }),
+      z.object({ kind: z.literal("iso"), mediaId: z.string().min(1, "Choose an ISO") }),
+      z.object({ kind: z.literal("blank") }),
+    ]),
+    profile: z.enum(["modern", "legacy"]).default("modern"),
+    cpus: z.coerce.number().int().min(1, "At least 1 CPU").max(64, "At most 64 CPUs").default(1),
+    memoryMiB: z.coerce.number().int().min(16, "At least 16 MiB").max(1024 * 1024, "At most 1 TiB").default(256),
+    diskGiB: z.coerce.number().min(0, "Disk size cannot be negative").max(16384, "At most 16 TiB").default(0),
+  })
+  .strict();
+
+export const VmListInput = z.object({
+  search: z.string().max(100).default(""),
+  state: z.enum(["any", "running", "stopped", "paused", "suspended"]).default("any"),
+  sort: z.enum(["name", "state", "createdAt", "memoryMiB"]).default("name"),
+  dir: z.enum(["asc", "desc"]).default("asc"),
+  page: z.number().int().min(1).default(1),
+  pageSize: z.number().int().min(1).max(200).default(50),
+});
+
+export const UserCreateInput = z.object({
+  email: EmailSchema,
+  name: z.string().trim().min(1, "Enter a name").max(100),
+  password: PasswordSchema,
+});
+
+export const GrantInput = z
+  .object({
+    roleId: z.string().min(1),
+    userId: z.string().min(1).optional(),
+    groupId: z.string().min(1).optional(),
+    vmId: z.string().min(1).optional(),
+  })
+  .refine((g) => (g.userId ? 1 : 0) + (g.groupId ? 1 : 0) === 1, "Grant to exactly one user or one group");
+
+export const RoleInput = z.object({
+  name: z.string().trim().min(1).max(60),
+  description: z.string().max(200).default(""),
+  permissions: z.array(z.enum(PERMISSIONS)).min(1, "Pick at least one permission"),
+});
+
+export const AuditListInput = z.object({
+  actor: z.string().max(254).optional(),
+  vmId: z.string().max(64).optional(),
+  action: z.string().max(100).optional(),
+  outcome: z.enum(["success", "failure", "denied"]).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  cursor: z.string().optional(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+
+export const DisplayTicketInput = z.object({ vmId: z.string().min(1), mode: z.enum(["control", "view"]) });

@@ -1,0 +1,38 @@
+// QEMU is a Debian package, not an npm one: install it when we may (root), otherwise say exactly how.
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const TOOLS = ["qemu-system-x86_64", "qemu-img"] as const;
+const PACKAGES = ["qemu-system-x86", "qemu-utils"];
+
+async function missingTools(): Promise<string[]> {
+  const missing: string[] = [];
+  for (const tool of TOOLS) {
+    await run("which", [tool]).catch(() => missing.push(tool));
+  }
+  return missing;
+}
+
+function aptGet(args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn("apt-get", args, { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    child.on("error", () => resolve(false));
+    child.on("exit", (code) => resolve(code === 0));
+  });
+}
+
+/** Returns null when QEMU is usable, or the one line that says what to do. */
+export async function ensureQemu(log: (line: string) => void): Promise<string | null> {
+  let missing = await missingTools();
+  if (missing.length === 0) return null;
+  const command = `sudo apt-get install -y ${PACKAGES.join(" ")}`;
+  if (process.getuid?.() !== 0) return `QEMU is missing (${missing.join(", ")}): run '${command}', then 'npm run up' again.`;
+  log(`Installing ${PACKAGES.join(" ")} with apt-get…`);
+  if (!(await aptGet(["install", "-y", "-q", ...PACKAGES]))) {
+    await aptGet(["update", "-q"]);
+    await aptGet(["install", "-y", "-q", ...PACKAGES]);
+  }
+  missing = await missingTools();
+  return missing.length === 0 ? null : `QEMU could not be installed (${missing.join(", ")} still missing): run '${command}' and read its error.`;
+}
