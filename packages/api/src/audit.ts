@@ -16,7 +16,17 @@ type Writer = Pick<Db, "auditEvent">;
 
 /** Writes one audit event; pass a transaction client to make it part of the change it records. */
 export async function audit(db: Writer, entry: AuditEntry): Promise<void> {
-  await db.auditEvent.create({
+  try {
+    await write(db, entry);
+  } catch (error) {
+    // The actor or VM may be gone by the time a long session ends; the names still tell who and what.
+    if ((error as { code?: string }).code !== "P2003") throw error;
+    await write(db, { ...entry, actorId: null, vmId: null });
+  }
+}
+
+function write(db: Writer, entry: AuditEntry) {
+  return db.auditEvent.create({
     data: {
       actorId: entry.actorId ?? null,
       actorName: entry.actorName ?? "",

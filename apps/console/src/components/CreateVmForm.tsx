@@ -12,58 +12,190 @@ export function CreateVmForm() {
   const router = useRouter();
   const templates = useQuery(trpc.catalog.templates.queryOptions());
   const media = useQuery(trpc.catalog.media.queryOptions());
-  const [form, setForm] = useState({ name: "", kind: "template" as Kind, templateId: "", mediaId: "", profile: "modern", cpus: "1", memoryMiB: "128", diskGiB: "0" });
+  const [form, setForm] = useState({
+    name: "",
+    kind: "template" as Kind,
+    templateId: "",
+    mediaId: "",
+    profile: "modern",
+    cpus: "1",
+    memoryMiB: "128",
+    diskGiB: "0",
+  });
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const create = useMutation(trpc.vm.create.mutationOptions({ onSuccess: ({ id }) => router.push(`/vms/${id}`) }));
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const create = useMutation(
+    trpc.vm.create.mutationOptions({
+      onSuccess: ({ id }) => router.push(`/vms/${id}`),
+    }),
+  );
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const source = form.kind === "template" ? { kind: "template", templateId: form.templateId } : form.kind === "iso" ? { kind: "iso", mediaId: form.mediaId } : { kind: "blank" };
-    const parsed = VmCreateInput.safeParse({ name: form.name, source, profile: form.profile, cpus: form.cpus, memoryMiB: form.memoryMiB, diskGiB: form.diskGiB });
+    const source =
+      form.kind === "template"
+        ? { kind: "template", templateId: form.templateId }
+        : form.kind === "iso"
+          ? { kind: "iso", mediaId: form.mediaId }
+          : { kind: "blank" };
+    const parsed = VmCreateInput.safeParse({
+      name: form.name,
+      source,
+      profile: form.profile,
+      cpus: form.cpus,
+      memoryMiB: form.memoryMiB,
+      diskGiB: form.diskGiB,
+    });
     if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] === "source" ? "source" : i.path[0]), i.message])));
+      setErrors(
+        Object.fromEntries(
+          parsed.error.issues.map((i) => [
+            String(i.path[0] === "source" ? "source" : i.path[0]),
+            i.message,
+          ]),
+        ),
+      );
       return;
     }
     setErrors({});
     create.mutate(parsed.data);
   };
-  const field = (name: string) => (errors[name] ? <span className="field-error" id={`${name}-error`}>{errors[name]}</span> : null);
+  const field = (name: string) =>
+    errors[name] ? (
+      <span className="field-error" id={`${name}-error`}>
+        {errors[name]}
+      </span>
+    ) : null;
   return (
     <>
       <h1>New virtual machine</h1>
-      <form onSubmit={submit} className="stack form" noValidate aria-label="New virtual machine">
-        <label>Name<input value={form.name} onChange={set("name")} aria-invalid={!!errors.name} aria-describedby="name-error" />{field("name")}</label>
+      <form
+        onSubmit={submit}
+        className="stack form"
+        noValidate
+        aria-label="New virtual machine"
+      >
+        <label>
+          Name
+          <input
+            value={form.name}
+            onChange={set("name")}
+            aria-invalid={!!errors.name}
+            aria-describedby="name-error"
+          />
+          {field("name")}
+        </label>
         <fieldset>
           <legend>Start from</legend>
           {(["template", "iso", "blank"] as const).map((k) => (
-            <label key={k} className="inline"><input type="radio" name="kind" value={k} checked={form.kind === k} onChange={set("kind")} /> {k === "template" ? "A template" : k === "iso" ? "An ISO from the library" : "An empty disk"}</label>
+            <label key={k} className="inline">
+              <input
+                type="radio"
+                name="kind"
+                value={k}
+                checked={form.kind === k}
+                onChange={set("kind")}
+              />{" "}
+              {k === "template"
+                ? "A template"
+                : k === "iso"
+                  ? "An ISO from the library"
+                  : "An empty disk"}
+            </label>
           ))}
           {form.kind === "template" && (
-            <label>Template<select value={form.templateId} onChange={set("templateId")}>
-              <option value="">Choose…</option>
-              {templates.data?.map((t) => <option key={t.id} value={t.id}>{t.name} — {t.description}</option>)}
-            </select></label>
+            <>
+              <label htmlFor="vm-template">Template</label>
+              <select
+                id="vm-template"
+                value={form.templateId}
+                onChange={set("templateId")}
+              >
+                <option value="">Choose…</option>
+                {templates.data?.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name} — {t.description}
+                  </option>
+                ))}
+              </select>
+            </>
           )}
           {form.kind === "iso" && (
-            <label>ISO<select value={form.mediaId} onChange={set("mediaId")}>
-              <option value="">Choose…</option>
-              {media.data?.filter((m) => m.kind === "iso").map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}
-            </select></label>
+            <>
+              <label htmlFor="vm-iso">ISO</label>
+              <select
+                id="vm-iso"
+                value={form.mediaId}
+                onChange={set("mediaId")}
+              >
+                <option value="">Choose…</option>
+                {media.data
+                  ?.filter((m) => m.kind === "iso")
+                  .map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name}
+                    </option>
+                  ))}
+              </select>
+            </>
           )}
           {field("source")}
         </fieldset>
-        <label>Hardware profile<select value={form.profile} onChange={set("profile")}>
-          <option value="modern">Modern (q35, virtio)</option>
-          <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139 — for NT 4-era systems)</option>
-        </select></label>
+        <label>
+          Hardware profile
+          <select value={form.profile} onChange={set("profile")}>
+            <option value="modern">Modern (q35, virtio)</option>
+            <option value="legacy">
+              Legacy (i440fx, IDE, cirrus, rtl8139 — for NT 4-era systems)
+            </option>
+          </select>
+        </label>
         <div className="row">
-          <label>CPUs<input type="number" min={1} max={64} value={form.cpus} onChange={set("cpus")} aria-invalid={!!errors.cpus} />{field("cpus")}</label>
-          <label>RAM (MiB)<input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} aria-invalid={!!errors.memoryMiB} />{field("memoryMiB")}</label>
-          <label>Disk (GiB, 0 for none)<input type="number" min={0} step="any" value={form.diskGiB} onChange={set("diskGiB")} aria-invalid={!!errors.diskGiB} />{field("diskGiB")}</label>
+          <label>
+            CPUs
+            <input
+              type="number"
+              min={1}
+              max={64}
+              value={form.cpus}
+              onChange={set("cpus")}
+              aria-invalid={!!errors.cpus}
+            />
+            {field("cpus")}
+          </label>
+          <label>
+            RAM (MiB)
+            <input
+              type="number"
+              min={16}
+              value={form.memoryMiB}
+              onChange={set("memoryMiB")}
+              aria-invalid={!!errors.memoryMiB}
+            />
+            {field("memoryMiB")}
+          </label>
+          <label>
+            Disk (GiB, 0 for none)
+            <input
+              type="number"
+              min={0}
+              step="any"
+              value={form.diskGiB}
+              onChange={set("diskGiB")}
+              aria-invalid={!!errors.diskGiB}
+            />
+            {field("diskGiB")}
+          </label>
         </div>
-        {create.error && <p role="alert" className="error">{create.error.message}</p>}
-        <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create VM"}</button>
+        {create.error && (
+          <p role="alert" className="error">
+            {create.error.message}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? "Creating…" : "Create VM"}
+        </button>
       </form>
     </>
   );

@@ -1,0 +1,54 @@
+// `npm test`: every layer, against the real parts (docs/decisions/0006-test-layers.md).
+//   unit         *.test.ts next to the code (no services)
+//   db           *.db.test.ts, against the embedded Postgres, and again against GUESTHOUSE_TEST_EXTRA_DB
+//   integration  *.int.test.ts, real QEMU guests
+//   e2e          Playwright + Debian's Chromium against the whole stack started like `npm run up`
+// The last line is the total: "N passed, N failed".
+import { existsSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { readStackEnv, repoRoot, StackError } from "./stack/env.ts";
+import { startStack, type Stack } from "./stack/stack.ts";
+import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
+import { ensureQemu } from "./stack/qemu-tools.ts";
+
+const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
+const dataDir = path.join(repoRoot, ".data", "test");
+const total: Counts = { passed: 0, failed: 0 };
+const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.failed));
+const log = (line: string) => console.log(line);
+let stack: Stack | undefined;
+
+async function freshDataDir(dir: string) {
+  await mkdir(dir, { recursive: true });
+  for (const name of await readdir(dir)) if (name !== "images") await rm(path.join(dir, name), { recursive: true, force: true });
+}
+
+try {
+  // A fresh data folder each run: no test leans on what an earlier run left behind. Guest images
+  // are build products keyed by their recipe's hash, so they are kept.
+  await freshDataDir(dataDir);
+  const env = readStackEnv({ ...process.env, GUESTHOUSE_DATA: dataDir, PORT: "3100", HOST_PORT: "3101", GUESTHOUSE_PG_PORT: "54339", ADMIN_EMAIL: "admin@test.local", ADMIN_PASSWORD: "test-admin-password-1" });
+  if (wanted.has("unit")) add(await runNodeTests("unit", await findTests((f) => f.endsWith(".test.ts") && !/\.(int|db)\.test\.ts$/.test(f)), {}));
+  const problem = await ensureQemu(log);
+  if (problem && (wanted.has("integration") || wanted.has("e2e"))) throw new StackError(problem);
+  if (wanted.has("db") || wanted.has("e2e") || wanted.has("integration")) {
+    stack = await startStack(env, log);
+  }
+  const stackEnv = stack ? { DATABASE_URL: stack.databaseUrl, GUESTHOUSE_DATA: dataDir, HOST_URL: stack.hostUrl, HOST_TOKEN: stack.hostToken, CONSOLE_URL: stack.consoleUrl } : {};
+  if (wanted.has("db")) {
+    const dbTests = await findTests((f) => f.endsWith(".db.test.ts"));
+    add(await runNodeTests("db (embedded PostgreSQL)", dbTests, stackEnv));
+    const extra = process.env.GUESTHOUSE_TEST_EXTRA_DB;
+    if (extra) add(await runNodeTests("db (GUESTHOUSE_TEST_EXTRA_DB)", dbTests, { ...stackEnv, DATABASE_URL: extra }));
+  }
+  if (wanted.has("integration")) add(await runNodeTests("integration", await findTests((f) => f.endsWith(".int.test.ts")), stackEnv));
+  if (wanted.has("e2e") && existsSync(path.join(repoRoot, "e2e"))) add(await runPlaywright(stackEnv));
+} catch (error) {
+  console.error(error instanceof StackError ? `Tests could not run: ${error.message}` : error);
+  total.failed += 1;
+} finally {
+  await stack?.stop();
+}
+console.log(`\n${total.passed} passed, ${total.failed} failed`);
+process.exit(total.failed > 0 || total.passed === 0 ? 1 : 0);
