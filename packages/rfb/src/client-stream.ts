@@ -9,74 +9,57 @@
  * bodies stream through.
  *
  * Why no server→client tracker: a client's bytes come in a fixed order
- * whatever the server says, and the only server choice that matters (the
- * security types offered) is checked by the client's answer: we accept None
- * only, and QEMU itself rejects an answer it did not offer.
+ * whatever the server says. The server's security offer is checked through
+ * the client's answer (we accept None only; QEMU rejects an answer it did not
+ * offer), and the one server grant that would change client framing,
+ * ExtendedMouseButtons, is withheld in SetEncodings (set-encodings.ts).
  */
 import {
   DEFAULT_LIMITS,
   frameClientMessage,
   maxBufferedMessageBytes,
-  type ClientMessageName,
   type ClientStreamLimits,
   type Framing,
-  type MessageClass,
 } from "./client-messages.ts";
 import { ForwardBuilder } from "./forward-builder.ts";
 import {
-  PROTOCOL_VERSION_BYTES,
+  HANDSHAKE_STEPS,
   SHARED_CLIENT_INIT,
   checkProtocolVersion,
   checkSecurityType,
 } from "./handshake.ts";
 import type { RfbFailure } from "./rfb-failure.ts";
 import { withholdFramingEncodings } from "./set-encodings.ts";
+import type {
+  ClientStreamEvent,
+  ClientStreamOptions,
+  ClientStreamPhase,
+  ClientStreamResult,
+  HandshakeStepName,
+  ViewerMode,
+} from "./client-stream-types.ts";
 
-/** `view` drops every input message; `control` forwards everything. */
-export type ViewerMode = "view" | "control";
-
-export type ClientStreamPhase = "version" | "security" | "clientInit" | "messages" | "failed";
-
-export type HandshakeStepName = "ProtocolVersion" | "SecurityType" | "ClientInit";
-
-export interface ClientStreamEvent {
-  readonly name: HandshakeStepName | ClientMessageName;
-  readonly class: MessageClass | "handshake";
-  readonly forwarded: boolean;
-  /** Size of the whole message as the client sent it. */
-  readonly bytes: number;
-}
-
-export interface ClientStreamResult {
-  /** Bytes to write to the server, in order; views of the pushed chunk where possible. */
-  readonly forward: Uint8Array[];
-  readonly events: ClientStreamEvent[];
-  /** Set once the stream is broken; every later push returns it again and forwards nothing. */
-  readonly failure?: RfbFailure;
-}
-
-export interface ClientStreamOptions {
-  readonly mode: ViewerMode;
-  readonly limits?: Partial<ClientStreamLimits>;
-}
+export type * from "./client-stream-types.ts";
 
 type Frame =
   | Framing
-  | { kind: "message"; name: HandshakeStepName; class: "handshake"; total: number; streamAfter?: undefined };
+  | {
+      kind: "message";
+      name: HandshakeStepName;
+      class: "handshake";
+      total: number;
+      streamAfter?: undefined;
+    };
 
-const NEXT_PHASE: Readonly<Record<ClientStreamPhase, ClientStreamPhase | undefined>> = {
+const NEXT_PHASE: Readonly<
+  Record<ClientStreamPhase, ClientStreamPhase | undefined>
+> = {
   version: "security",
   security: "clientInit",
   clientInit: "messages",
   messages: undefined,
   failed: undefined,
 };
-
-const HANDSHAKE_FRAMES = {
-  version: { kind: "message", name: "ProtocolVersion", class: "handshake", total: PROTOCOL_VERSION_BYTES },
-  security: { kind: "message", name: "SecurityType", class: "handshake", total: 1 },
-  clientInit: { kind: "message", name: "ClientInit", class: "handshake", total: 1 },
-} as const satisfies Record<string, Frame>;
 
 export class ClientStreamFilter {
   readonly mode: ViewerMode;
@@ -110,7 +93,11 @@ export class ClientStreamFilter {
     const out = new ForwardBuilder(chunk);
     this.events = [];
     let at = 0;
-    while (at < chunk.length && !this.failure) {
+    // Set when buffered bytes just completed a header: the message's size is
+    // now knowable even if this chunk has no bytes left.
+    let reframe = false;
+    while (!this.failure && (at < chunk.length || reframe)) {
+      reframe = false;
       if (this.streamRemaining > 0) {
         const take = Math.min(this.streamRemaining, chunk.length - at);
         if (this.streamForwarded) out.range(at, at + take);
@@ -118,16 +105,24 @@ export class ClientStreamFilter {
         at += take;
         continue;
       }
-      const head = this.pendingLength > 0 ? this.pending.subarray(0, this.pendingLength) : chunk.subarray(at);
+      const head =
+        this.pendingLength > 0
+          ? this.pending.subarray(0, this.pendingLength)
+          : chunk.subarray(at);
       const frame = this.frameNext(head);
       if (frame.kind === "fail") {
         this.fail(frame.failure);
         break;
       }
-      const target = frame.kind === "need" ? frame.bytes : (frame.streamAfter ?? frame.total);
-      if (this.pendingLength === 0 && chunk.length - at >= target) {
+      const target =
+        frame.kind === "need"
+          ? frame.bytes
+          : (frame.streamAfter ?? frame.total);
+      const wholeInChunk =
+        this.pendingLength === 0 && chunk.length - at >= target;
+      if (frame.kind === "message" && wholeInChunk) {
         // Fast path: the message (or its streamed header) lies inside this chunk.
-        if (frame.kind === "message") this.accept(frame, chunk.subarray(at, at + target), out, at);
+        this.accept(frame, chunk.subarray(at, at + target), out, at);
         at += target;
         continue;
       }
@@ -135,14 +130,17 @@ export class ClientStreamFilter {
       this.pending.set(chunk.subarray(at, at + take), this.pendingLength);
       this.pendingLength += take;
       at += take;
-      if (frame.kind === "message" && this.pendingLength === target) {
+      if (frame.kind === "need") {
+        reframe = this.pendingLength === target;
+      } else if (this.pendingLength === target) {
         const whole = this.pending.slice(0, target);
         this.pendingLength = 0;
         this.accept(frame, whole, out, undefined);
       }
     }
     const forward = out.finish();
-    if (this.failure) return { forward, events: this.events, failure: this.failure };
+    if (this.failure)
+      return { forward, events: this.events, failure: this.failure };
     return { forward, events: this.events };
   }
 
@@ -151,7 +149,11 @@ export class ClientStreamFilter {
       case "version":
       case "security":
       case "clientInit":
-        return HANDSHAKE_FRAMES[this.currentPhase];
+        return {
+          kind: "message",
+          class: "handshake",
+          ...HANDSHAKE_STEPS[this.currentPhase],
+        };
       case "messages":
         return frameClientMessage(head, this.limits);
       case "failed":
@@ -163,16 +165,23 @@ export class ClientStreamFilter {
    * Handles one complete message (or a streamed message's header). `chunkAt`
    * is its offset in the pushed chunk, or undefined when it was reassembled.
    */
-  private accept(frame: Exclude<Frame, { kind: "need" | "fail" }>, bytes: Uint8Array, out: ForwardBuilder, chunkAt: number | undefined): void {
+  private accept(
+    frame: Exclude<Frame, { kind: "need" | "fail" }>,
+    bytes: Uint8Array,
+    out: ForwardBuilder,
+    chunkAt: number | undefined,
+  ): void {
     const forwardAsIs = (): void => {
       if (chunkAt === undefined) out.bytes(bytes);
       else out.range(chunkAt, chunkAt + bytes.length);
     };
     if (frame.class === "handshake") {
       const failure =
-        frame.name === "ProtocolVersion" ? checkProtocolVersion(bytes)
-        : frame.name === "SecurityType" ? checkSecurityType(bytes[0] ?? 0)
-        : undefined;
+        frame.name === "ProtocolVersion"
+          ? checkProtocolVersion(bytes)
+          : frame.name === "SecurityType"
+            ? checkSecurityType(bytes[0] ?? 0)
+            : undefined;
       if (failure) return this.fail(failure);
       if (frame.name === "ClientInit") out.bytes(SHARED_CLIENT_INIT);
       else forwardAsIs();
@@ -195,13 +204,23 @@ export class ClientStreamFilter {
     this.record(frame.name, frame.class, forwarded, frame.total);
   }
 
-  private record(name: ClientStreamEvent["name"], cls: ClientStreamEvent["class"], forwarded: boolean, bytes: number): void {
+  private record(
+    name: ClientStreamEvent["name"],
+    cls: ClientStreamEvent["class"],
+    forwarded: boolean,
+    bytes: number,
+  ): void {
     this.events.push({ name, class: cls, forwarded, bytes });
   }
 
   private transition(to: ClientStreamPhase | undefined): void {
-    const allowed = to === "failed" || (to !== undefined && NEXT_PHASE[this.currentPhase] === to);
-    if (!allowed) throw new Error(`ClientStreamFilter: illegal transition ${this.currentPhase} → ${to}`);
+    const allowed =
+      to === "failed" ||
+      (to !== undefined && NEXT_PHASE[this.currentPhase] === to);
+    if (!allowed)
+      throw new Error(
+        `ClientStreamFilter: illegal transition ${this.currentPhase} → ${to}`,
+      );
     this.currentPhase = to;
   }
 

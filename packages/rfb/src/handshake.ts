@@ -6,9 +6,18 @@
  * client sends no answer byte, so the stream layout differs; QEMU and noVNC
  * both speak 3.8, and anything older is a client we have no reason to admit.
  */
-import { policyFailure, protocolFailure, type RfbFailure } from "./rfb-failure.ts";
+import {
+  policyFailure,
+  protocolFailure,
+  type RfbFailure,
+} from "./rfb-failure.ts";
 
-export const PROTOCOL_VERSION_BYTES = 12;
+/** The client's handshake answers, in the order it must send them. */
+export const HANDSHAKE_STEPS = {
+  version: { name: "ProtocolVersion", total: 12 },
+  security: { name: "SecurityType", total: 1 },
+  clientInit: { name: "ClientInit", total: 1 },
+} as const;
 export const SECURITY_TYPE_NONE = 1;
 
 const SUPPORTED_VERSIONS = new Set(["RFB 003.007\n", "RFB 003.008\n"]);
@@ -26,16 +35,25 @@ const SECURITY_TYPE_NAMES: Readonly<Record<number, string>> = {
 
 /** Shows untrusted bytes in a reason string without control characters. */
 function printable(bytes: Uint8Array): string {
-  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(/[^\x20-\x7e]/g, "?");
+  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(
+    /[^\x20-\x7e]/g,
+    "?",
+  );
 }
 
-export function checkProtocolVersion(version: Uint8Array): RfbFailure | undefined {
+export function checkProtocolVersion(
+  version: Uint8Array,
+): RfbFailure | undefined {
   const text = Buffer.from(version).toString("latin1");
   if (SUPPORTED_VERSIONS.has(text)) return undefined;
   if (!VERSION_SHAPE.test(text)) {
-    return protocolFailure(`ProtocolVersion ${printable(version)} is not "RFB xxx.yyy\\n"`);
+    return protocolFailure(
+      `ProtocolVersion ${printable(version)} is not "RFB xxx.yyy\\n"`,
+    );
   }
-  return policyFailure(`RFB version ${text.slice(4, 11)} is not supported; use 003.008`);
+  return policyFailure(
+    `RFB version ${text.slice(4, 11)} is not supported; use 003.008`,
+  );
 }
 
 /**
@@ -46,7 +64,9 @@ export function checkProtocolVersion(version: Uint8Array): RfbFailure | undefine
 export function checkSecurityType(type: number): RfbFailure | undefined {
   if (type === SECURITY_TYPE_NONE) return undefined;
   const name = SECURITY_TYPE_NAMES[type] ?? "unknown";
-  return policyFailure(`security type ${type} (${name}) is not supported; only None (1)`);
+  return policyFailure(
+    `security type ${type} (${name}) is not supported; only None (1)`,
+  );
 }
 
 /**

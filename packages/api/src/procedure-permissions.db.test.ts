@@ -1,0 +1,133 @@
+// Every console procedure × every built-in role, from one table: allowed calls are never refused
+// for permission, denied ones are FORBIDDEN and audited. A procedure missing from the table fails
+// the test, so a new procedure cannot ship without deciding who may call it.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { TRPCError } from "@trpc/server";
+import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
+import { seedBuiltInRoles } from "@guesthouse/db";
+import { BUILT_IN_ROLES, type Permission } from "@guesthouse/shared/permissions";
+import { appRouter, createCaller } from "./root.ts";
+import { createContextInner } from "./context.ts";
+import { createHostGateway } from "./host-gateway.ts";
+
+type Need = Permission | "signed-in" | "public";
+type Fixture = { vmId: string; otherUserId: string; roleId: string };
+const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = {
+  "auth.login": { needs: "public", input: () => ({ email: "nobody@test.local", password: "x" }) },
+  "auth.logout": { needs: "signed-in" },
+  "auth.me": { needs: "signed-in" },
+  "auth.changePassword": { needs: "signed-in", input: () => ({ current: "wrong", next: "a-new-password-1" }) },
+  "vm.list": { needs: "signed-in", input: () => ({}) },
+  "vm.events": { needs: "signed-in" },
+  "vm.get": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "vm.live": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "vm.start": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.shutdown": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.stop": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.reset": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.pause": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.resume": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.save": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.restore": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.create": { needs: "vm.create", input: () => ({ name: "perm-test", source: { kind: "template", templateId: "missing" } }) },
+  "vm.delete": { needs: "vm.delete", input: (f) => ({ vmId: f.vmId }) },
+  "host.overview": { needs: "signed-in" },
+  "display.controlTicket": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
+  "display.viewTicket": { needs: "vm.console.view", input: (f) => ({ vmId: f.vmId }) },
+  "display.viewers": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "display.disconnect": { needs: "user.admin", input: (f) => ({ vmId: f.vmId, viewerId: "gone" }) },
+  "serial.read": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
+  "serial.write": { needs: "vm.console", input: (f) => ({ vmId: f.vmId, data: "x" }) },
+  "serial.stream": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
+  "users.list": { needs: "user.admin" },
+  "users.create": { needs: "user.admin", input: () => ({ email: `new-${Math.random().toString(36).slice(2)}@test.local`, name: "New", password: "a-long-password-1" }) },
+  "users.setDisabled": { needs: "user.admin", input: (f) => ({ userId: f.otherUserId, disabled: false }) },
+  "users.resetPassword": { needs: "user.admin", input: (f) => ({ userId: f.otherUserId, password: "a-long-password-2" }) },
+  "users.groups": { needs: "user.admin" },
+  "users.createGroup": { needs: "user.admin", input: () => ({ name: `g-${Math.random().toString(36).slice(2)}` }) },
+  "users.setMembership": { needs: "user.admin", input: () => ({ userId: "missing", groupId: "missing", member: false }) },
+  "access.roles": { needs: "user.admin" },
+  "access.createRole": { needs: "user.admin", input: () => ({ name: `r-${Math.random().toString(36).slice(2)}`, permissions: ["vm.view"] }) },
+  "access.updateRole": { needs: "user.admin", input: (f) => ({ roleId: f.roleId, name: "x", permissions: ["vm.view"] }) },
+  "access.grants": { needs: "user.admin", input: () => ({}) },
+  "access.grant": { needs: "user.admin", input: (f) => ({ roleId: f.roleId, userId: f.otherUserId, vmId: f.vmId }) },
+  "access.revoke": { needs: "user.admin", input: () => ({ grantId: "missing" }) },
+  "audit.list": { needs: "audit.view", input: () => ({}) },
+  "audit.forVm": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "catalog.templates": { needs: "vm.create" },
+  "catalog.media": { needs: "vm.create" },
+};
+
+const SUBJECTS = { ...Object.fromEntries(Object.entries(BUILT_IN_ROLES).map(([n, r]) => [n, [...r.permissions] as Permission[]])), "no role": [] as Permission[] };
+
+describe("console API authorisation, procedure by procedure and role by role", () => {
+  let t: TestDatabase;
+  let hostId: string;
+  const users: Record<string, { id: string; email: string }> = {};
+  let fixture: Fixture;
+
+  before(async () => {
+    t = await createTestDatabase();
+    await seedBuiltInRoles(t.db);
+    hostId = (await t.db.host.create({ data: { name: "local", url: process.env.HOST_URL ?? "http://127.0.0.1:9", tokenHash: "-" } })).id;
+    for (const name of Object.keys(SUBJECTS)) {
+      const user = await t.db.user.create({ data: { email: `${name.replace(/ /g, "-").toLowerCase()}@test.local`, name, passwordHash: "!" } });
+      users[name] = user;
+      if (name !== "no role") {
+        const role = await t.db.role.findUniqueOrThrow({ where: { name } });
+        await t.db.accessGrant.create({ data: { roleId: role.id, userId: user.id, scope: "global" } });
+      }
+    }
+    const other = await t.db.user.create({ data: { email: "other@test.local", name: "Other", passwordHash: "!" } });
+    const custom = await t.db.role.create({ data: { name: "Custom", permissions: ["vm.view"] } });
+    fixture = { vmId: "", otherUserId: other.id, roleId: custom.id };
+  });
+  after(async () => t.drop());
+
+  test("every procedure has an entry in the permission table", () => {
+    const procedures = Object.keys(appRouter._def.procedures).sort();
+    assert.deepEqual(procedures.filter((p) => !(p in TABLE)), [], "procedures without an entry");
+    assert.deepEqual(Object.keys(TABLE).filter((p) => !procedures.includes(p)), [], "entries for procedures that do not exist");
+  });
+
+  for (const [subject, perms] of Object.entries(SUBJECTS)) {
+    test(`${subject}: allowed calls pass the permission check, every other call is FORBIDDEN and audited`, async () => {
+      const user = users[subject]!;
+      const session = await t.db.session.create({ data: { tokenHash: `t-${subject}`, userId: user.id, expiresAt: new Date(Date.now() + 60_000) } });
+      const caller = createCaller(createContextInner({
+        db: t.db, hosts: createHostGateway(t.db, process.env.HOST_TOKEN ?? "-"), ip: "test", secureCookies: false,
+        user: { id: user.id, email: user.email, name: subject, sessionId: session.id },
+      }));
+      for (const [path, entry] of Object.entries(TABLE)) {
+        // A fresh VM each call: it exists in the console only, so no guest is started by an allowed call.
+        const vm = await t.db.vm.create({ data: { id: `vperm${Math.random().toString(36).slice(2, 12)}`, name: `perm-${Math.random().toString(36).slice(2)}`, hostId } });
+        fixture.vmId = vm.id;
+        const allowed = entry.needs === "public" || entry.needs === "signed-in" || perms.includes(entry.needs);
+        const deniedBefore = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
+        const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i?: unknown) => Promise<unknown>;
+        let code = "OK";
+        try {
+          const result = await fn(entry.input?.(fixture));
+          if (result && typeof result === "object" && Symbol.asyncIterator in result) await (result as AsyncGenerator).return?.(undefined);
+        } catch (error) {
+          code = error instanceof TRPCError ? error.code : `THROWN ${String(error)}`;
+        }
+        // (auth.login answers a wrong password with UNAUTHORIZED: that is its job, not a refusal.)
+        const refusedForAccess = code === "FORBIDDEN" || (code === "UNAUTHORIZED" && entry.needs !== "public");
+        if (allowed) assert.ok(!refusedForAccess && !code.startsWith("THROWN"), `${subject} should be allowed ${path}, got ${code}`);
+        else {
+          assert.equal(code, "FORBIDDEN", `${subject} should be refused ${path}`);
+          const deniedAfter = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
+          assert.equal(deniedAfter, deniedBefore + 1, `the refusal of ${path} to ${subject} is audited`);
+        }
+      }
+    });
+  }
+
+  test("a signed-out caller gets UNAUTHORIZED from everything but login", async () => {
+    const caller = createCaller(createContextInner({ db: t.db, hosts: createHostGateway(t.db, "-"), ip: "test", secureCookies: false, user: null }));
+    await assert.rejects(caller.vm.list({}), (e: TRPCError) => e.code === "UNAUTHORIZED");
+    await assert.rejects(caller.users.list(), (e: TRPCError) => e.code === "UNAUTHORIZED");
+  });
+});
