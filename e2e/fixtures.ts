@@ -57,7 +57,17 @@ export const shot = (name: string) => `${screenshotDir}${name}.png`;
 
 // Playwright's keyboard.type sends "$" as the Digit4 key without Shift; a real keyboard holds Shift,
 // and QEMU reads scancodes, so press the shifted characters the way a person does.
-const SHIFTED: Record<string, string> = { $: "Digit4", "(": "Digit9", ")": "Digit0", "*": "Digit8", ">": "Period", "|": "Backslash", "&": "Digit7", '"': "Quote", _: "Minus" };
+const SHIFTED: Record<string, string> = {
+  $: "Digit4",
+  "(": "Digit9",
+  ")": "Digit0",
+  "*": "Digit8",
+  ">": "Period",
+  "|": "Backslash",
+  "&": "Digit7",
+  '"': "Quote",
+  _: "Minus",
+};
 
 export async function typeLikeAPerson(page: Page, text: string): Promise<void> {
   for (const ch of text) {
@@ -73,11 +83,16 @@ export async function callApi(context: BrowserContext, path: string, input: unkn
   const db = createDb(process.env.DATABASE_URL!);
   try {
     const role = await db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
-    const user = await db.user.create({ data: { email: `cleanup-${randomBytes(4).toString("hex")}@test.local`, name: "cleanup", passwordHash: "!" } });
+    const user = await db.user.create({
+      data: { email: `cleanup-${randomBytes(4).toString("hex")}@test.local`, name: "cleanup", passwordHash: "!" },
+    });
     await db.accessGrant.create({ data: { roleId: role.id, userId: user.id, scope: "global" } });
     const token = randomBytes(32).toString("base64url");
     await db.session.create({ data: { tokenHash: sha256(token), userId: user.id, expiresAt: new Date(Date.now() + 60_000) } });
-    const res = await context.request.post(`${consoleUrl}/api/trpc/${path}`, { headers: { cookie: `gh_session=${token}` }, data: { json: input } });
+    const res = await context.request.post(`${consoleUrl}/api/trpc/${path}`, {
+      headers: { cookie: `gh_session=${token}` },
+      data: { json: input },
+    });
     await db.user.delete({ where: { id: user.id } });
     if (!res.ok()) throw new Error(`${path} failed: ${res.status()} ${await res.text()}`);
     return res.json();

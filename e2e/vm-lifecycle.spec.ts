@@ -17,7 +17,11 @@ async function serialLine(page: Page, line: RegExp) {
     .toContainEqual(expect.stringMatching(line));
 }
 
-test("an admin creates a tiny Linux VM from its template, starts it, and sees it running without reloading", async ({ page, makeUser, signIn }) => {
+test("an admin creates a tiny Linux VM from its template, starts it, and sees it running without reloading", async ({
+  page,
+  makeUser,
+  signIn,
+}) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));
   await page.goto("/vms");
   await page.getByRole("link", { name: "New VM" }).click();
@@ -41,7 +45,11 @@ test("an admin creates a tiny Linux VM from its template, starts it, and sees it
   await list.close();
 });
 
-test("the admin types into the guest through noVNC and the guest prints the answer on its serial port", async ({ page, makeUser, signIn }) => {
+test("the admin types into the guest through noVNC and the guest prints the answer on its serial port", async ({
+  page,
+  makeUser,
+  signIn,
+}) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));
   await page.goto(`/vms/${vmId}`);
   await page.getByRole("tab", { name: "Serial" }).click();
@@ -107,7 +115,12 @@ test("a view-only viewer sees the screen change, but its typing never reaches th
   await controller.close();
 });
 
-test("an Observer sees the VM but no power buttons, and a direct stop call is FORBIDDEN and audited", async ({ page, makeUser, signIn, db }) => {
+test("an Observer sees the VM but no power buttons, and a direct stop call is FORBIDDEN and audited", async ({
+  page,
+  makeUser,
+  signIn,
+  db,
+}) => {
   const observer = await makeUser({ role: "Observer", vmId });
   await signIn(page.context(), observer);
   await page.goto("/vms");
@@ -134,7 +147,11 @@ test("a user with no grant does not see the VM at all", async ({ page, makeUser,
   expect(res.status()).toBe(403);
 });
 
-test("a display ticket works once; a replayed, foreign or missing ticket is refused before reaching the guest", async ({ page, makeUser, signIn }) => {
+test("a display ticket works once; a replayed, foreign or missing ticket is refused before reaching the guest", async ({
+  page,
+  makeUser,
+  signIn,
+}) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));
   await page.goto("/");
   const res = await page.request.post("/api/trpc/display.controlTicket", { data: { json: { vmId } } });
@@ -145,7 +162,10 @@ test("a display ticket works once; a replayed, foreign or missing ticket is refu
         new Promise<string>((resolve) => {
           const ws = new WebSocket(u);
           ws.binaryType = "arraybuffer";
-          ws.onmessage = (e) => { resolve(new TextDecoder().decode(e.data as ArrayBuffer).slice(0, 12)); ws.close(); };
+          ws.onmessage = (e) => {
+            resolve(new TextDecoder().decode(e.data as ArrayBuffer).slice(0, 12));
+            ws.close();
+          };
           ws.onerror = () => resolve("refused");
         }),
       url,
@@ -154,6 +174,7 @@ test("a display ticket works once; a replayed, foreign or missing ticket is refu
   expect(await open(`${base}/${vmId}?ticket=${ticket}`)).toBe("RFB 003.008\n");
   expect(await open(`${base}/${vmId}?ticket=${ticket}`)).toBe("refused");
   expect(await open(`${base}/${vmId}`)).toBe("refused");
-  const other = (await (await page.request.post("/api/trpc/display.viewTicket", { data: { json: { vmId } } })).json()).result.data.json.ticket as string;
+  const other = (await (await page.request.post("/api/trpc/display.viewTicket", { data: { json: { vmId } } })).json()).result.data.json
+    .ticket as string;
   expect(await open(`${base}/some-other-vm?ticket=${other}`)).toBe("refused");
 });

@@ -28,14 +28,31 @@ try {
   // A fresh data folder each run: no test leans on what an earlier run left behind. Guest images
   // are build products keyed by their recipe's hash, so they are kept.
   await freshDataDir(dataDir);
-  const env = readStackEnv({ ...process.env, GUESTHOUSE_DATA: dataDir, PORT: "3100", HOST_PORT: "3101", GUESTHOUSE_PG_PORT: "54339", ADMIN_EMAIL: "admin@test.local", ADMIN_PASSWORD: "test-admin-password-1" });
-  if (wanted.has("unit")) add(await runNodeTests("unit", await findTests((f) => f.endsWith(".test.ts") && !/\.(int|db)\.test\.ts$/.test(f)), {}));
+  const env = readStackEnv({
+    ...process.env,
+    GUESTHOUSE_DATA: dataDir,
+    PORT: "3100",
+    HOST_PORT: "3101",
+    GUESTHOUSE_PG_PORT: "54339",
+    ADMIN_EMAIL: "admin@test.local",
+    ADMIN_PASSWORD: "test-admin-password-1",
+  });
+  if (wanted.has("unit"))
+    add(await runNodeTests("unit", await findTests((f) => f.endsWith(".test.ts") && !/\.(int|db)\.test\.ts$/.test(f)), {}));
   const problem = await ensureQemu(log);
   if (problem && (wanted.has("integration") || wanted.has("e2e"))) throw new StackError(problem);
   if (wanted.has("db") || wanted.has("e2e") || wanted.has("integration")) {
     stack = await startStack(env, log);
   }
-  const stackEnv = stack ? { DATABASE_URL: stack.databaseUrl, GUESTHOUSE_DATA: dataDir, HOST_URL: stack.hostUrl, HOST_TOKEN: stack.hostToken, CONSOLE_URL: stack.consoleUrl } : {};
+  const stackEnv = stack
+    ? {
+        DATABASE_URL: stack.databaseUrl,
+        GUESTHOUSE_DATA: dataDir,
+        HOST_URL: stack.hostUrl,
+        HOST_TOKEN: stack.hostToken,
+        CONSOLE_URL: stack.consoleUrl,
+      }
+    : {};
   if (wanted.has("db")) {
     const dbTests = await findTests((f) => f.endsWith(".db.test.ts"));
     add(await runNodeTests("db (embedded PostgreSQL)", dbTests, stackEnv));

@@ -13,7 +13,9 @@ const handle = app.getRequestHandler();
 try {
   await app.prepare();
 } catch (error) {
-  console.error(`The console could not start: ${error instanceof Error ? error.message.split("\n")[0] : String(error)} (run 'npm run build' first?)`);
+  console.error(
+    `The console could not start: ${error instanceof Error ? error.message.split("\n")[0] : String(error)} (run 'npm run build' first?)`,
+  );
   process.exit(1);
 }
 
@@ -31,7 +33,11 @@ server.on("upgrade", (req, socket, head) => {
 });
 
 server.once("error", (error: NodeJS.ErrnoException) => {
-  console.error(error.code === "EADDRINUSE" ? `Port ${env().PORT} is already in use: set PORT to another port.` : `The console could not listen: ${error.message}`);
+  console.error(
+    error.code === "EADDRINUSE"
+      ? `Port ${env().PORT} is already in use: set PORT to another port.`
+      : `The console could not listen: ${error.message}`,
+  );
   process.exit(1);
 });
 

@@ -12,7 +12,9 @@ export interface Service {
 export function assertPortFree(port: number, what: string, envVar: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once("error", () => reject(new StackError(`Port ${port} (${what}) is already in use: stop what uses it or set ${envVar} to another port.`)));
+    probe.once("error", () =>
+      reject(new StackError(`Port ${port} (${what}) is already in use: stop what uses it or set ${envVar} to another port.`)),
+    );
     probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve()));
   });
 }
@@ -43,8 +45,12 @@ export function startService(name: string, argv: string[], env: NodeJS.ProcessEn
 export async function waitForHttp(service: Service, url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) throw new StackError(`${service.name} exited with code ${service.child.exitCode} before it was ready (see its log above).`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (service.child.exitCode !== null)
+      throw new StackError(`${service.name} exited with code ${service.child.exitCode} before it was ready (see its log above).`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 150));
   }

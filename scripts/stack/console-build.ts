@@ -21,7 +21,10 @@ async function newestMtime(dir: string): Promise<number> {
 
 export async function buildConsoleIfStale(log: (l: string) => void): Promise<void> {
   const buildId = path.join(repoRoot, "apps/console/.next/BUILD_ID");
-  const built = await stat(buildId).then((s) => s.mtimeMs, () => 0);
+  const built = await stat(buildId).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const sources = Math.max(...(await Promise.all(SOURCES.map((d) => newestMtime(path.join(repoRoot, d))))));
   if (built > sources) return;
   log("Building the console (next build)…");

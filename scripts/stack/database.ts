@@ -1,7 +1,6 @@
 // The console's database: the server named by DATABASE_URL, or an embedded one under the data folder.
 import path from "node:path";
 import pg from "pg";
-import { applyMigrations } from "@guesthouse/db/migrations";
 import { startEmbeddedPostgres } from "@guesthouse/db/embedded-postgres";
 import { StackError, type StackEnv } from "./env.ts";
 
@@ -26,18 +25,15 @@ export async function openDatabase(env: StackEnv, pgPassword: string, log: (l: s
   }
 }
 
-export async function migrate(url: string, log: (l: string) => void): Promise<void> {
-  const applied = await applyMigrations(url);
-  if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
-}
-
 async function assertReachable(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query("SELECT 1");
   } catch (error) {
-    throw new StackError(`Cannot use DATABASE_URL (${firstLine(error)}): check the server is running and the URL, user and password are right.`);
+    throw new StackError(
+      `Cannot use DATABASE_URL (${firstLine(error)}): check the server is running and the URL, user and password are right.`,
+    );
   } finally {
     await client.end().catch(() => {});
   }

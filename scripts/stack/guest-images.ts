@@ -27,7 +27,9 @@ export async function registerGuestImages(db: Db, opts: { dataDir: string; hostI
   try {
     manifest = await ensureImages({ dataDir: opts.dataDir, log: opts.log });
   } catch (error) {
-    opts.log(`Guest images not built: ${error instanceof Error ? error.message : String(error)} Add an ISO in the console's Media page instead.`);
+    opts.log(
+      `Guest images not built: ${error instanceof Error ? error.message : String(error)} Add an ISO in the console's Media page instead.`,
+    );
     return;
   }
   const { tinyLinux } = manifest;
@@ -40,11 +42,32 @@ export async function registerGuestImages(db: Db, opts: { dataDir: string; hostI
       kernelBoot: { kernel: tinyLinux.kernel, initrd: tinyLinux.initrd, cmdline: tinyLinux.cmdline },
       mediaId: null as string | null,
     },
-    { name: "memtest86+", description: "Memory tester (graphical)", osLabel: "memtest86+", memoryMiB: 64, kernelBoot: null, mediaId: await registerIso(db, opts.hostId, path.basename(manifest.memtest.iso), manifest.memtest.iso) },
-    { name: "GRUB rescue", description: "GRUB boot menu from a rescue CD", osLabel: "GRUB", memoryMiB: 64, kernelBoot: null, mediaId: await registerIso(db, opts.hostId, path.basename(manifest.grubRescue.iso), manifest.grubRescue.iso) },
+    {
+      name: "memtest86+",
+      description: "Memory tester (graphical)",
+      osLabel: "memtest86+",
+      memoryMiB: 64,
+      kernelBoot: null,
+      mediaId: await registerIso(db, opts.hostId, path.basename(manifest.memtest.iso), manifest.memtest.iso),
+    },
+    {
+      name: "GRUB rescue",
+      description: "GRUB boot menu from a rescue CD",
+      osLabel: "GRUB",
+      memoryMiB: 64,
+      kernelBoot: null,
+      mediaId: await registerIso(db, opts.hostId, path.basename(manifest.grubRescue.iso), manifest.grubRescue.iso),
+    },
   ];
   for (const t of templates) {
-    const data = { description: t.description, osLabel: t.osLabel, memoryMiB: t.memoryMiB, kernelBoot: t.kernelBoot ?? undefined, mediaId: t.mediaId, hostId: opts.hostId };
+    const data = {
+      description: t.description,
+      osLabel: t.osLabel,
+      memoryMiB: t.memoryMiB,
+      kernelBoot: t.kernelBoot ?? undefined,
+      mediaId: t.mediaId,
+      hostId: opts.hostId,
+    };
     await db.template.upsert({ where: { name: t.name }, create: { name: t.name, ...data }, update: data });
   }
 }

@@ -34,5 +34,7 @@ export async function ensureQemu(log: (line: string) => void): Promise<string | 
     await aptGet(["install", "-y", "-q", ...PACKAGES]);
   }
   missing = await missingTools();
-  return missing.length === 0 ? null : `QEMU could not be installed (${missing.join(", ")} still missing): run '${command}' and read its error.`;
+  return missing.length === 0
+    ? null
+    : `QEMU could not be installed (${missing.join(", ")} still missing): run '${command}' and read its error.`;
 }

@@ -1,11 +1,12 @@
 // Brings the whole product up: data folder, database, migrations, seed, host service, console.
 // Shared by `npm run up` and `npm test`, so the tests run what users run.
 import path from "node:path";
-import { createDb, ensureFirstAdmin, ensureLocalHost, seedBuiltInRoles, type FirstAdmin } from "@guesthouse/db";
+import type { FirstAdmin } from "@guesthouse/db";
+import { prepareDatabase } from "./prepare-db.ts";
 import { buildConsoleIfStale } from "./console-build.ts";
 import { assertPortFree, startService, waitForHttp, type Service } from "./children.ts";
 import { ensureWritableDataDir } from "./data-dir.ts";
-import { migrate, openDatabase } from "./database.ts";
+import { openDatabase } from "./database.ts";
 import { repoRoot, type StackEnv } from "./env.ts";
 import { ensureQemu } from "./qemu-tools.ts";
 import { loadSecrets } from "./secrets.ts";
@@ -36,20 +37,26 @@ export async function startStack(env: StackEnv, log: (l: string) => void): Promi
     await database.stop();
   };
   try {
-    await migrate(database.url, log);
     const hostUrl = `http://127.0.0.1:${env.HOST_PORT}`;
-    const db = createDb(database.url);
-    await seedBuiltInRoles(db);
-    const hostId = await ensureLocalHost(db, { url: hostUrl, token: secrets.hostToken });
-    const admin = await ensureFirstAdmin(db, { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
-    const adminEmail = admin?.email ?? (await db.user.findFirst({ orderBy: { createdAt: "asc" }, select: { email: true } }))?.email ?? "";
+    const { db, hostId, admin, adminEmail } = await prepareDatabase(database.url, {
+      hostUrl,
+      hostToken: secrets.hostToken,
+      adminEmail: env.ADMIN_EMAIL,
+      adminPassword: env.ADMIN_PASSWORD,
+      log,
+    });
     if (!qemuProblem && env.GUESTHOUSE_SKIP_IMAGES === "0") await registerGuestImages(db, { dataDir: env.dataDir, hostId, log });
     await db.$disconnect();
     await buildConsoleIfStale(log);
 
     const common = { ...process.env, GUESTHOUSE_DATA: env.dataDir, HOST_TOKEN: secrets.hostToken, NODE_ENV: "production" };
     const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
-    const host = startService("host", [tsx, path.join(repoRoot, "apps/host/src/main.ts")], { ...common, HOST_PORT: String(env.HOST_PORT) }, log);
+    const host = startService(
+      "host",
+      [tsx, path.join(repoRoot, "apps/host/src/main.ts")],
+      { ...common, HOST_PORT: String(env.HOST_PORT) },
+      log,
+    );
     services.push(host);
     await waitForHttp(host, `${hostUrl}/healthz`, 30_000);
     const consoleEnv = { ...common, DATABASE_URL: database.url, HOST_URL: hostUrl, PORT: String(env.PORT) };

@@ -40,7 +40,18 @@ export async function runNodeTests(layer: string, files: string[], env: NodeJS.P
   if (files.length === 0) return { passed: 0, failed: 0 };
   const tap = path.join(await mkdtemp(path.join(tmpdir(), "gh-tap-")), "out.tap");
   const code = await run(
-    [process.execPath, "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
+    [
+      process.execPath,
+      "--import",
+      "tsx",
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=tap",
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
     env,
   );
   const text = await readFile(tap, "utf8").catch(() => "");
@@ -54,8 +65,13 @@ export async function runNodeTests(layer: string, files: string[], env: NodeJS.P
 export async function runPlaywright(env: NodeJS.ProcessEnv): Promise<Counts> {
   console.log("\n=== e2e (Playwright, Chromium) ===");
   const report = path.join(await mkdtemp(path.join(tmpdir(), "gh-pw-")), "report.json");
-  const code = await run([path.join(repoRoot, "node_modules/.bin/playwright"), "test", "--config", "e2e/playwright.config.ts"], { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report });
-  const stats = JSON.parse(await readFile(report, "utf8").catch(() => "{}")) as { stats?: { expected?: number; unexpected?: number; flaky?: number } };
+  const code = await run([path.join(repoRoot, "node_modules/.bin/playwright"), "test", "--config", "e2e/playwright.config.ts"], {
+    ...env,
+    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+  });
+  const stats = JSON.parse(await readFile(report, "utf8").catch(() => "{}")) as {
+    stats?: { expected?: number; unexpected?: number; flaky?: number };
+  };
   const counts = { passed: (stats.stats?.expected ?? 0) + (stats.stats?.flaky ?? 0), failed: stats.stats?.unexpected ?? 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1;
   console.log(`e2e: ${counts.passed} passed, ${counts.failed} failed`);

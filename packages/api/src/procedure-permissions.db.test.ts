@@ -41,14 +41,20 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "serial.write": { needs: "vm.console", input: (f) => ({ vmId: f.vmId, data: "x" }) },
   "serial.stream": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
   "users.list": { needs: "user.admin" },
-  "users.create": { needs: "user.admin", input: () => ({ email: `new-${Math.random().toString(36).slice(2)}@test.local`, name: "New", password: "a-long-password-1" }) },
+  "users.create": {
+    needs: "user.admin",
+    input: () => ({ email: `new-${Math.random().toString(36).slice(2)}@test.local`, name: "New", password: "a-long-password-1" }),
+  },
   "users.setDisabled": { needs: "user.admin", input: (f) => ({ userId: f.otherUserId, disabled: false }) },
   "users.resetPassword": { needs: "user.admin", input: (f) => ({ userId: f.otherUserId, password: "a-long-password-2" }) },
   "users.groups": { needs: "user.admin" },
   "users.createGroup": { needs: "user.admin", input: () => ({ name: `g-${Math.random().toString(36).slice(2)}` }) },
   "users.setMembership": { needs: "user.admin", input: () => ({ userId: "missing", groupId: "missing", member: false }) },
   "access.roles": { needs: "user.admin" },
-  "access.createRole": { needs: "user.admin", input: () => ({ name: `r-${Math.random().toString(36).slice(2)}`, permissions: ["vm.view"] }) },
+  "access.createRole": {
+    needs: "user.admin",
+    input: () => ({ name: `r-${Math.random().toString(36).slice(2)}`, permissions: ["vm.view"] }),
+  },
   "access.updateRole": { needs: "user.admin", input: (f) => ({ roleId: f.roleId, name: "x", permissions: ["vm.view"] }) },
   "access.grants": { needs: "user.admin", input: () => ({}) },
   "access.grant": { needs: "user.admin", input: (f) => ({ roleId: f.roleId, userId: f.otherUserId, vmId: f.vmId }) },
@@ -59,7 +65,10 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "catalog.media": { needs: "vm.create" },
 };
 
-const SUBJECTS = { ...Object.fromEntries(Object.entries(BUILT_IN_ROLES).map(([n, r]) => [n, [...r.permissions] as Permission[]])), "no role": [] as Permission[] };
+const SUBJECTS = {
+  ...Object.fromEntries(Object.entries(BUILT_IN_ROLES).map(([n, r]) => [n, [...r.permissions] as Permission[]])),
+  "no role": [] as Permission[],
+};
 
 describe("console API authorisation, procedure by procedure and role by role", () => {
   let t: TestDatabase;
@@ -72,7 +81,9 @@ describe("console API authorisation, procedure by procedure and role by role", (
     await seedBuiltInRoles(t.db);
     hostId = (await t.db.host.create({ data: { name: "local", url: process.env.HOST_URL ?? "http://127.0.0.1:9", tokenHash: "-" } })).id;
     for (const name of Object.keys(SUBJECTS)) {
-      const user = await t.db.user.create({ data: { email: `${name.replace(/ /g, "-").toLowerCase()}@test.local`, name, passwordHash: "!" } });
+      const user = await t.db.user.create({
+        data: { email: `${name.replace(/ /g, "-").toLowerCase()}@test.local`, name, passwordHash: "!" },
+      });
       users[name] = user;
       if (name !== "no role") {
         const role = await t.db.role.findUniqueOrThrow({ where: { name } });
@@ -87,25 +98,44 @@ describe("console API authorisation, procedure by procedure and role by role", (
 
   test("every procedure has an entry in the permission table", () => {
     const procedures = Object.keys(appRouter._def.procedures).sort();
-    assert.deepEqual(procedures.filter((p) => !(p in TABLE)), [], "procedures without an entry");
-    assert.deepEqual(Object.keys(TABLE).filter((p) => !procedures.includes(p)), [], "entries for procedures that do not exist");
+    assert.deepEqual(
+      procedures.filter((p) => !(p in TABLE)),
+      [],
+      "procedures without an entry",
+    );
+    assert.deepEqual(
+      Object.keys(TABLE).filter((p) => !procedures.includes(p)),
+      [],
+      "entries for procedures that do not exist",
+    );
   });
 
   for (const [subject, perms] of Object.entries(SUBJECTS)) {
     test(`${subject}: allowed calls pass the permission check, every other call is FORBIDDEN and audited`, async () => {
       const user = users[subject]!;
-      const session = await t.db.session.create({ data: { tokenHash: `t-${subject}`, userId: user.id, expiresAt: new Date(Date.now() + 60_000) } });
-      const caller = createCaller(createContextInner({
-        db: t.db, hosts: createHostGateway(t.db, process.env.HOST_TOKEN ?? "-"), ip: "test", secureCookies: false,
-        user: { id: user.id, email: user.email, name: subject, sessionId: session.id },
-      }));
+      const session = await t.db.session.create({
+        data: { tokenHash: `t-${subject}`, userId: user.id, expiresAt: new Date(Date.now() + 60_000) },
+      });
+      const caller = createCaller(
+        createContextInner({
+          db: t.db,
+          hosts: createHostGateway(t.db, process.env.HOST_TOKEN ?? "-"),
+          ip: "test",
+          secureCookies: false,
+          user: { id: user.id, email: user.email, name: subject, sessionId: session.id },
+        }),
+      );
       for (const [path, entry] of Object.entries(TABLE)) {
         // A fresh VM each call: it exists in the console only, so no guest is started by an allowed call.
-        const vm = await t.db.vm.create({ data: { id: `vperm${Math.random().toString(36).slice(2, 12)}`, name: `perm-${Math.random().toString(36).slice(2)}`, hostId } });
+        const vm = await t.db.vm.create({
+          data: { id: `vperm${Math.random().toString(36).slice(2, 12)}`, name: `perm-${Math.random().toString(36).slice(2)}`, hostId },
+        });
         fixture.vmId = vm.id;
         const allowed = entry.needs === "public" || entry.needs === "signed-in" || perms.includes(entry.needs);
         const deniedBefore = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
-        const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i?: unknown) => Promise<unknown>;
+        const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (
+          i?: unknown,
+        ) => Promise<unknown>;
         let code = "OK";
         try {
           const result = await fn(entry.input?.(fixture));
@@ -126,7 +156,9 @@ describe("console API authorisation, procedure by procedure and role by role", (
   }
 
   test("a signed-out caller gets UNAUTHORIZED from everything but login", async () => {
-    const caller = createCaller(createContextInner({ db: t.db, hosts: createHostGateway(t.db, "-"), ip: "test", secureCookies: false, user: null }));
+    const caller = createCaller(
+      createContextInner({ db: t.db, hosts: createHostGateway(t.db, "-"), ip: "test", secureCookies: false, user: null }),
+    );
     await assert.rejects(caller.vm.list({}), (e: TRPCError) => e.code === "UNAUTHORIZED");
     await assert.rejects(caller.users.list(), (e: TRPCError) => e.code === "UNAUTHORIZED");
   });

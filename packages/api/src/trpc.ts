@@ -38,7 +38,13 @@ export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: ctx.user, access } });
 });
 
-async function deny(ctx: Context & { access: Access }, path: string, permission: Permission, vmId?: string, vmName?: string): Promise<never> {
+async function deny(
+  ctx: Context & { access: Access },
+  path: string,
+  permission: Permission,
+  vmId?: string,
+  vmName?: string,
+): Promise<never> {
   await audit(ctx.db, {
     actorId: ctx.user?.id,
     actorName: ctx.user?.email,

@@ -3,8 +3,7 @@
 import { EventEmitter, on } from "node:events";
 
 export type VmBusEvent =
-  | { type: "state"; vmId: string; state: string; reason: string; at: number }
-  | { type: "created" | "deleted"; vmId: string; at: number };
+  { type: "state"; vmId: string; state: string; reason: string; at: number } | { type: "created" | "deleted"; vmId: string; at: number };
 
 class VmBus {
   private emitter = new EventEmitter();

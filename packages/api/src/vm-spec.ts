@@ -7,7 +7,12 @@ export async function specForVm(db: Db, vmId: string): Promise<VmSpecInput> {
   const vm = await db.vm.findUniqueOrThrow({
     where: { id: vmId },
     select: {
-      name: true, profile: true, cpus: true, memoryMiB: true, bootOrder: true, kernelBoot: true,
+      name: true,
+      profile: true,
+      cpus: true,
+      memoryMiB: true,
+      bootOrder: true,
+      kernelBoot: true,
       media: { select: { path: true } },
       disks: { select: { id: true, slot: true }, orderBy: { slot: "asc" } },
     },

@@ -65,7 +65,9 @@ function assertTraversable(dir: string): void {
   while (current !== path.dirname(current)) {
     const mode = statSync(current).mode;
     if ((mode & 0o001) === 0) {
-      throw new Error(`The data folder's parent ${current} is not traversable by the postgres user: run 'chmod o+x ${current}' or set GUESTHOUSE_DATA to another folder.`);
+      throw new Error(
+        `The data folder's parent ${current} is not traversable by the postgres user: run 'chmod o+x ${current}' or set GUESTHOUSE_DATA to another folder.`,
+      );
     }
     current = path.dirname(current);
   }

@@ -16,8 +16,13 @@ describe("database set-up on a real PostgreSQL server", () => {
 
   test("every migration is recorded as `prisma migrate deploy` would, and a second run applies nothing", async () => {
     const list = await readMigrationList();
-    const rows = await t.db.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`;
-    assert.deepEqual(rows.map((r) => r.migration_name), list.migrationDirectories.map((d) => d.path));
+    const rows = await t.db.$queryRaw<
+      { migration_name: string; finished_at: Date | null }[]
+    >`SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name`;
+    assert.deepEqual(
+      rows.map((r) => r.migration_name),
+      list.migrationDirectories.map((d) => d.path),
+    );
     assert.ok(rows.every((r) => r.finished_at !== null));
     assert.deepEqual(await applyMigrations(t.url), []);
   });
@@ -34,7 +39,10 @@ describe("database set-up on a real PostgreSQL server", () => {
     assert.match(user.passwordHash, /^\$argon2id\$/);
     assert.equal(await verifyPassword(user.passwordHash, first.password), true);
     assert.equal(await verifyPassword(user.passwordHash, "not the password"), false);
-    assert.deepEqual(user.grants.map((g) => [g.scope, g.role.name]), [["global", "Administrator"]]);
+    assert.deepEqual(
+      user.grants.map((g) => [g.scope, g.role.name]),
+      [["global", "Administrator"]],
+    );
     assert.equal(await ensureFirstAdmin(t.db, { password: "something-else-123" }), null);
     assert.equal(await t.db.user.count(), 1);
   });

@@ -10,7 +10,10 @@ export const schemaPath = fileURLToPath(new URL("../../../prisma/schema.prisma",
 
 export async function readMigrationList(baseDir = migrationsDir) {
   const entries = await readdir(baseDir, { withFileTypes: true });
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const lockPath = path.join(baseDir, "migration_lock.toml");
   const lockContent = await readFile(lockPath, "utf8").catch(() => null);
   return {

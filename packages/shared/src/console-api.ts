@@ -2,7 +2,10 @@
 import { z } from "zod";
 import { PERMISSIONS } from "./permissions.ts";
 
-export const EmailSchema = z.email("Enter a valid e-mail address").max(254).transform((e) => e.toLowerCase());
+export const EmailSchema = z
+  .email("Enter a valid e-mail address")
+  .max(254)
+  .transform((e) => e.toLowerCase());
 export const PasswordSchema = z.string().min(12, "Use at least 12 characters").max(200, "Use at most 200 characters");
 
 export const LoginInput = z.object({ email: EmailSchema, password: z.string().min(1, "Enter your password").max(200) });
@@ -25,7 +28,12 @@ export const VmCreateInput = z
     ]),
     profile: z.enum(["modern", "legacy"]).default("modern"),
     cpus: z.coerce.number().int().min(1, "At least 1 CPU").max(64, "At most 64 CPUs").default(1),
-    memoryMiB: z.coerce.number().int().min(16, "At least 16 MiB").max(1024 * 1024, "At most 1 TiB").default(256),
+    memoryMiB: z.coerce
+      .number()
+      .int()
+      .min(16, "At least 16 MiB")
+      .max(1024 * 1024, "At most 1 TiB")
+      .default(256),
     diskGiB: z.coerce.number().min(0, "Disk size cannot be negative").max(16384, "At most 16 TiB").default(0),
   })
   .strict();

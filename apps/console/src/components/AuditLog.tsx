@@ -21,26 +21,66 @@ export function AuditLog() {
     <>
       <h1>Audit log</h1>
       <div className="toolbar" role="search">
-        <label>User <input value={filters.actor} onChange={set("actor")} /></label>
-        <label>Action <input value={filters.action} onChange={set("action")} placeholder="e.g. vm." /></label>
-        <label>Outcome <select value={filters.outcome} onChange={set("outcome")}><option value="">any</option><option>success</option><option>failure</option><option>denied</option></select></label>
-        <label>From <input type="datetime-local" value={filters.from} onChange={set("from")} /></label>
-        <label>To <input type="datetime-local" value={filters.to} onChange={set("to")} /></label>
+        <label>
+          User <input value={filters.actor} onChange={set("actor")} />
+        </label>
+        <label>
+          Action <input value={filters.action} onChange={set("action")} placeholder="e.g. vm." />
+        </label>
+        <label>
+          Outcome{" "}
+          <select value={filters.outcome} onChange={set("outcome")}>
+            <option value="">any</option>
+            <option>success</option>
+            <option>failure</option>
+            <option>denied</option>
+          </select>
+        </label>
+        <label>
+          From <input type="datetime-local" value={filters.from} onChange={set("from")} />
+        </label>
+        <label>
+          To <input type="datetime-local" value={filters.to} onChange={set("to")} />
+        </label>
       </div>
-      {log.error && <p role="alert" className="error">{log.error.message}</p>}
+      {log.error && (
+        <p role="alert" className="error">
+          {log.error.message}
+        </p>
+      )}
       <table className="grid">
-        <thead><tr><th>When</th><th>Who</th><th>Action</th><th>VM</th><th>Outcome</th><th>Detail</th></tr></thead>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Who</th>
+            <th>Action</th>
+            <th>VM</th>
+            <th>Outcome</th>
+            <th>Detail</th>
+          </tr>
+        </thead>
         <tbody>
-          {log.data?.pages.flatMap((p) => p.items).map((e) => (
-            <tr key={e.id}>
-              <td>{formatTime(e.at)}</td><td>{e.actorName || "system"}</td><td>{e.action}</td><td>{e.vmName}</td>
-              <td><span className={`badge outcome-${e.outcome}`}>{e.outcome}</span></td>
-              <td className="detail">{e.detail ? JSON.stringify(e.detail) : ""}</td>
-            </tr>
-          ))}
+          {log.data?.pages
+            .flatMap((p) => p.items)
+            .map((e) => (
+              <tr key={e.id}>
+                <td>{formatTime(e.at)}</td>
+                <td>{e.actorName || "system"}</td>
+                <td>{e.action}</td>
+                <td>{e.vmName}</td>
+                <td>
+                  <span className={`badge outcome-${e.outcome}`}>{e.outcome}</span>
+                </td>
+                <td className="detail">{e.detail ? JSON.stringify(e.detail) : ""}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
-      {log.hasNextPage && <button type="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>{log.isFetchingNextPage ? "Loading…" : "Load more"}</button>}
+      {log.hasNextPage && (
+        <button type="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+          {log.isFetchingNextPage ? "Loading…" : "Load more"}
+        </button>
+      )}
     </>
   );
 }

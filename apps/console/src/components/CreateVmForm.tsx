@@ -28,8 +28,7 @@ export function CreateVmForm() {
       onSuccess: ({ id }) => router.push(`/vms/${id}`),
     }),
   );
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
-    setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -48,14 +47,7 @@ export function CreateVmForm() {
       diskGiB: form.diskGiB,
     });
     if (!parsed.success) {
-      setErrors(
-        Object.fromEntries(
-          parsed.error.issues.map((i) => [
-            String(i.path[0] === "source" ? "source" : i.path[0]),
-            i.message,
-          ]),
-        ),
-      );
+      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] === "source" ? "source" : i.path[0]), i.message])));
       return;
     }
     setErrors({});
@@ -70,48 +62,24 @@ export function CreateVmForm() {
   return (
     <>
       <h1>New virtual machine</h1>
-      <form
-        onSubmit={submit}
-        className="stack form"
-        noValidate
-        aria-label="New virtual machine"
-      >
+      <form onSubmit={submit} className="stack form" noValidate aria-label="New virtual machine">
         <label>
           Name
-          <input
-            value={form.name}
-            onChange={set("name")}
-            aria-invalid={!!errors.name}
-            aria-describedby="name-error"
-          />
+          <input value={form.name} onChange={set("name")} aria-invalid={!!errors.name} aria-describedby="name-error" />
           {field("name")}
         </label>
         <fieldset>
           <legend>Start from</legend>
           {(["template", "iso", "blank"] as const).map((k) => (
             <label key={k} className="inline">
-              <input
-                type="radio"
-                name="kind"
-                value={k}
-                checked={form.kind === k}
-                onChange={set("kind")}
-              />{" "}
-              {k === "template"
-                ? "A template"
-                : k === "iso"
-                  ? "An ISO from the library"
-                  : "An empty disk"}
+              <input type="radio" name="kind" value={k} checked={form.kind === k} onChange={set("kind")} />{" "}
+              {k === "template" ? "A template" : k === "iso" ? "An ISO from the library" : "An empty disk"}
             </label>
           ))}
           {form.kind === "template" && (
             <>
               <label htmlFor="vm-template">Template</label>
-              <select
-                id="vm-template"
-                value={form.templateId}
-                onChange={set("templateId")}
-              >
+              <select id="vm-template" value={form.templateId} onChange={set("templateId")}>
                 <option value="">Choose…</option>
                 {templates.data?.map((t) => (
                   <option key={t.id} value={t.id}>
@@ -124,11 +92,7 @@ export function CreateVmForm() {
           {form.kind === "iso" && (
             <>
               <label htmlFor="vm-iso">ISO</label>
-              <select
-                id="vm-iso"
-                value={form.mediaId}
-                onChange={set("mediaId")}
-              >
+              <select id="vm-iso" value={form.mediaId} onChange={set("mediaId")}>
                 <option value="">Choose…</option>
                 {media.data
                   ?.filter((m) => m.kind === "iso")
@@ -146,45 +110,23 @@ export function CreateVmForm() {
           Hardware profile
           <select value={form.profile} onChange={set("profile")}>
             <option value="modern">Modern (q35, virtio)</option>
-            <option value="legacy">
-              Legacy (i440fx, IDE, cirrus, rtl8139 — for NT 4-era systems)
-            </option>
+            <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139 — for NT 4-era systems)</option>
           </select>
         </label>
         <div className="row">
           <label>
             CPUs
-            <input
-              type="number"
-              min={1}
-              max={64}
-              value={form.cpus}
-              onChange={set("cpus")}
-              aria-invalid={!!errors.cpus}
-            />
+            <input type="number" min={1} max={64} value={form.cpus} onChange={set("cpus")} aria-invalid={!!errors.cpus} />
             {field("cpus")}
           </label>
           <label>
             RAM (MiB)
-            <input
-              type="number"
-              min={16}
-              value={form.memoryMiB}
-              onChange={set("memoryMiB")}
-              aria-invalid={!!errors.memoryMiB}
-            />
+            <input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} aria-invalid={!!errors.memoryMiB} />
             {field("memoryMiB")}
           </label>
           <label>
             Disk (GiB, 0 for none)
-            <input
-              type="number"
-              min={0}
-              step="any"
-              value={form.diskGiB}
-              onChange={set("diskGiB")}
-              aria-invalid={!!errors.diskGiB}
-            />
+            <input type="number" min={0} step="any" value={form.diskGiB} onChange={set("diskGiB")} aria-invalid={!!errors.diskGiB} />
             {field("diskGiB")}
           </label>
         </div>

@@ -21,31 +21,72 @@ export function GroupsAdmin() {
     <>
       <section aria-labelledby="groups-h">
         <h2 id="groups-h">Groups</h2>
-        {(create.error ?? membership.error) && <p role="alert" className="error">{(create.error ?? membership.error)?.message}</p>}
+        {(create.error ?? membership.error) && (
+          <p role="alert" className="error">
+            {(create.error ?? membership.error)?.message}
+          </p>
+        )}
         <ul className="groups">
           {groups.data?.map((g) => (
             <li key={g.id}>
               <strong>{g.name}</strong>:{" "}
               {g.members.map((m) => (
-                <span key={m.user.id} className="chip">{m.user.email} <button type="button" aria-label={`Remove ${m.user.email} from ${g.name}`} onClick={() => membership.mutate({ userId: m.user.id, groupId: g.id, member: false })}>×</button></span>
+                <span key={m.user.id} className="chip">
+                  {m.user.email}{" "}
+                  <button
+                    type="button"
+                    aria-label={`Remove ${m.user.email} from ${g.name}`}
+                    onClick={() => membership.mutate({ userId: m.user.id, groupId: g.id, member: false })}
+                  >
+                    ×
+                  </button>
+                </span>
               ))}
-              <select aria-label={`Add a member to ${g.name}`} value="" onChange={(e) => e.target.value && membership.mutate({ userId: e.target.value, groupId: g.id, member: true })}>
+              <select
+                aria-label={`Add a member to ${g.name}`}
+                value=""
+                onChange={(e) => e.target.value && membership.mutate({ userId: e.target.value, groupId: g.id, member: true })}
+              >
                 <option value="">+ member</option>
-                {users.data?.map((u) => <option key={u.id} value={u.id}>{u.email}</option>)}
+                {users.data?.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.email}
+                  </option>
+                ))}
               </select>
             </li>
           ))}
         </ul>
         <form onSubmit={submit} className="toolbar" aria-label="New group">
-          <label>Group name<input required value={name} onChange={(e) => setName(e.target.value)} /></label>
-          <button type="submit" disabled={create.isPending}>Create group</button>
+          <label>
+            Group name
+            <input required value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <button type="submit" disabled={create.isPending}>
+            Create group
+          </button>
         </form>
       </section>
       <section aria-labelledby="roles-h">
         <h2 id="roles-h">Roles</h2>
         <table className="grid">
-          <thead><tr><th>Role</th><th>Permissions</th></tr></thead>
-          <tbody>{roles.data?.map((r) => <tr key={r.id}><td>{r.name}{r.builtIn ? " (built in)" : ""}</td><td>{r.permissions.join(", ")}</td></tr>)}</tbody>
+          <thead>
+            <tr>
+              <th>Role</th>
+              <th>Permissions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {roles.data?.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  {r.name}
+                  {r.builtIn ? " (built in)" : ""}
+                </td>
+                <td>{r.permissions.join(", ")}</td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       </section>
     </>

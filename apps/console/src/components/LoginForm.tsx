@@ -22,7 +22,11 @@ export function LoginForm() {
         Password
         <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
-      {login.error && <p role="alert" className="error">{login.error.message}</p>}
+      {login.error && (
+        <p role="alert" className="error">
+          {login.error.message}
+        </p>
+      )}
       <button type="submit" className="primary" disabled={login.isPending}>
         {login.isPending ? "Signing in…" : "Sign in"}
       </button>

@@ -31,7 +31,11 @@ export function PowerButtons({ vmId, state, permissions }: { vmId: string; name:
       {button("Reset", reset, ["running"], "Resetting…")}
       {button("Pause", pause, ["running"], "Pausing…")}
       {button("Resume", resume, ["paused"], "Resuming…")}
-      {error && <span role="alert" className="error">{error.message}</span>}
+      {error && (
+        <span role="alert" className="error">
+          {error.message}
+        </span>
+      )}
     </div>
   );
 }

@@ -6,7 +6,12 @@ import { useTRPC } from "@/trpc/react";
 export function UsersAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }).then(() => queryClient.invalidateQueries({ queryKey: trpc.access.pathKey() })) };
+  const refresh = {
+    onSuccess: () =>
+      queryClient
+        .invalidateQueries({ queryKey: trpc.users.pathKey() })
+        .then(() => queryClient.invalidateQueries({ queryKey: trpc.access.pathKey() })),
+  };
   const users = useQuery(trpc.users.list.queryOptions());
   const roles = useQuery(trpc.access.roles.queryOptions());
   const grants = useQuery(trpc.access.grants.queryOptions({}));
@@ -29,38 +34,92 @@ export function UsersAdmin() {
   return (
     <section aria-labelledby="users-h">
       <h2 id="users-h">Users</h2>
-      {error && <p role="alert" className="error">{error.message}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      )}
       {reset.isSuccess && <p role="status">Password reset; the user's sessions were ended.</p>}
       <table className="grid">
-        <thead><tr><th>E-mail</th><th>Name</th><th>Groups</th><th>Global roles</th><th>Status</th><th><span className="sr-only">Actions</span></th></tr></thead>
+        <thead>
+          <tr>
+            <th>E-mail</th>
+            <th>Name</th>
+            <th>Groups</th>
+            <th>Global roles</th>
+            <th>Status</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
         <tbody>
           {users.data?.map((u) => (
             <tr key={u.id}>
-              <td>{u.email}</td><td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>{u.name}</td>
               <td>{u.memberships.map((m) => m.group.name).join(", ") || "—"}</td>
               <td>
                 {globalGrants(u.id).map((g) => (
-                  <span key={g.id} className="chip">{g.role.name} <button type="button" aria-label={`Revoke ${g.role.name} from ${u.email}`} onClick={() => revoke.mutate({ grantId: g.id })}>×</button></span>
+                  <span key={g.id} className="chip">
+                    {g.role.name}{" "}
+                    <button
+                      type="button"
+                      aria-label={`Revoke ${g.role.name} from ${u.email}`}
+                      onClick={() => revoke.mutate({ grantId: g.id })}
+                    >
+                      ×
+                    </button>
+                  </span>
                 ))}
-                <select aria-label={`Add a global role to ${u.email}`} value="" onChange={(e) => e.target.value && grant.mutate({ roleId: e.target.value, userId: u.id })}>
+                <select
+                  aria-label={`Add a global role to ${u.email}`}
+                  value=""
+                  onChange={(e) => e.target.value && grant.mutate({ roleId: e.target.value, userId: u.id })}
+                >
                   <option value="">+ role</option>
-                  {roles.data?.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+                  {roles.data?.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name}
+                    </option>
+                  ))}
                 </select>
               </td>
               <td>{u.disabled ? "disabled" : "active"}</td>
               <td>
-                <button type="button" onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabled })}>{u.disabled ? "Enable" : "Disable"}</button>{" "}
-                <button type="button" onClick={() => resetPassword(u.id, u.email)}>Reset password</button>
+                <button type="button" onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabled })}>
+                  {u.disabled ? "Enable" : "Disable"}
+                </button>{" "}
+                <button type="button" onClick={() => resetPassword(u.id, u.email)}>
+                  Reset password
+                </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
       <form onSubmit={submit} className="toolbar" aria-label="New user">
-        <label>E-mail<input type="email" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} /></label>
-        <label>Name<input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
-        <label>Password<input type="password" required minLength={12} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></label>
-        <button type="submit" disabled={create.isPending}>Create user</button>
+        <label>
+          E-mail
+          <input type="email" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+        </label>
+        <label>
+          Name
+          <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            required
+            minLength={12}
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
+        </label>
+        <button type="submit" disabled={create.isPending}>
+          Create user
+        </button>
       </form>
     </section>
   );

@@ -23,30 +23,72 @@ export function VmAccess({ vmId }: { vmId: string }) {
   return (
     <>
       <table className="grid">
-        <thead><tr><th>Who</th><th>Role on this VM</th><th><span className="sr-only">Actions</span></th></tr></thead>
+        <thead>
+          <tr>
+            <th>Who</th>
+            <th>Role on this VM</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
         <tbody>
           {grants.data?.map((g) => (
             <tr key={g.id}>
               <td>{g.user?.email ?? `group ${g.group?.name}`}</td>
               <td>{g.role.name}</td>
-              <td><button type="button" onClick={() => revoke.mutate({ grantId: g.id })}>Revoke</button></td>
+              <td>
+                <button type="button" onClick={() => revoke.mutate({ grantId: g.id })}>
+                  Revoke
+                </button>
+              </td>
             </tr>
           ))}
-          {grants.data?.length === 0 && <tr><td colSpan={3} className="muted">Only users with a global role can reach this VM.</td></tr>}
+          {grants.data?.length === 0 && (
+            <tr>
+              <td colSpan={3} className="muted">
+                Only users with a global role can reach this VM.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
       <form onSubmit={submit} className="toolbar" aria-label="Grant access">
-        <label>User or group<select value={subject} onChange={(e) => setSubject(e.target.value)} required>
-          <option value="">Choose…</option>
-          {users.data?.map((u) => <option key={u.id} value={`user:${u.id}`}>{u.email}</option>)}
-          {groups.data?.map((g) => <option key={g.id} value={`group:${g.id}`}>group {g.name}</option>)}
-        </select></label>
-        <label>Role<select value={roleId} onChange={(e) => setRoleId(e.target.value)} required>
-          <option value="">Choose…</option>
-          {roles.data?.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
-        </select></label>
-        <button type="submit" disabled={grant.isPending}>Grant</button>
-        {grant.error && <span role="alert" className="error">{grant.error.message}</span>}
+        <label>
+          User or group
+          <select value={subject} onChange={(e) => setSubject(e.target.value)} required>
+            <option value="">Choose…</option>
+            {users.data?.map((u) => (
+              <option key={u.id} value={`user:${u.id}`}>
+                {u.email}
+              </option>
+            ))}
+            {groups.data?.map((g) => (
+              <option key={g.id} value={`group:${g.id}`}>
+                group {g.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Role
+          <select value={roleId} onChange={(e) => setRoleId(e.target.value)} required>
+            <option value="">Choose…</option>
+            {roles.data?.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={grant.isPending}>
+          Grant
+        </button>
+        {grant.error && (
+          <span role="alert" className="error">
+            {grant.error.message}
+          </span>
+        )}
       </form>
     </>
   );

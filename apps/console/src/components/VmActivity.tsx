@@ -8,10 +8,24 @@ export function VmActivity({ vmId }: { vmId: string }) {
   const events = useQuery(trpc.audit.forVm.queryOptions({ vmId, limit: 50 }));
   return (
     <table className="grid">
-      <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Outcome</th></tr></thead>
+      <thead>
+        <tr>
+          <th>When</th>
+          <th>Who</th>
+          <th>Action</th>
+          <th>Outcome</th>
+        </tr>
+      </thead>
       <tbody>
         {events.data?.map((e) => (
-          <tr key={e.id}><td>{formatTime(e.at)}</td><td>{e.actorName || "system"}</td><td>{e.action}</td><td><span className={`badge outcome-${e.outcome}`}>{e.outcome}</span></td></tr>
+          <tr key={e.id}>
+            <td>{formatTime(e.at)}</td>
+            <td>{e.actorName || "system"}</td>
+            <td>{e.action}</td>
+            <td>
+              <span className={`badge outcome-${e.outcome}`}>{e.outcome}</span>
+            </td>
+          </tr>
         ))}
       </tbody>
     </table>

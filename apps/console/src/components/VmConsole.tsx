@@ -21,8 +21,15 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
   const view = useMutation(trpc.display.viewTicket.mutationOptions());
   const viewers = useQuery({ ...trpc.display.viewers.queryOptions({ vmId }), refetchInterval: 3000 });
   const me = useQuery(trpc.auth.me.queryOptions());
-  const kick = useMutation(trpc.display.disconnect.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.display.viewers.queryKey({ vmId }) }) }));
-  const getTicket = useCallback(async () => (await (mode === "control" ? control : view).mutateAsync({ vmId })).ticket, [mode, vmId, control, view]);
+  const kick = useMutation(
+    trpc.display.disconnect.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.display.viewers.queryKey({ vmId }) }),
+    }),
+  );
+  const getTicket = useCallback(
+    async () => (await (mode === "control" ? control : view).mutateAsync({ vmId })).ticket,
+    [mode, vmId, control, view],
+  );
   const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
 
   if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
@@ -30,22 +37,53 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
   return (
     <div className="console" ref={box}>
       <div className="toolbar" role="toolbar" aria-label="Console">
-        <span className={`badge conn-${status.s}`} role="status">{status.s}{status.detail ? `: ${status.detail}` : ""}</span>
+        <span className={`badge conn-${status.s}`} role="status">
+          {status.s}
+          {status.detail ? `: ${status.detail}` : ""}
+        </span>
         {canControl && (
-          <label>Mode <select value={mode} onChange={(e) => setMode(e.target.value as "control" | "view")}><option value="control">Control</option><option value="view">View only</option></select></label>
+          <label>
+            Mode{" "}
+            <select value={mode} onChange={(e) => setMode(e.target.value as "control" | "view")}>
+              <option value="control">Control</option>
+              <option value="view">View only</option>
+            </select>
+          </label>
         )}
-        <label>Scale <select value={scale} onChange={(e) => setScale(e.target.value as "fit" | "1:1")}><option value="fit">Fit</option><option value="1:1">1:1</option></select></label>
-        <button type="button" onClick={() => void box.current?.requestFullscreen()}>Fullscreen</button>
+        <label>
+          Scale{" "}
+          <select value={scale} onChange={(e) => setScale(e.target.value as "fit" | "1:1")}>
+            <option value="fit">Fit</option>
+            <option value="1:1">1:1</option>
+          </select>
+        </label>
+        <button type="button" onClick={() => void box.current?.requestFullscreen()}>
+          Fullscreen
+        </button>
         {mode === "control" && (
           <>
-            <button type="button" onClick={() => rfb()?.sendCtrlAltDel()}>Ctrl-Alt-Del</button>
-            <label>Paste as keystrokes <input value={paste} onChange={(e) => setPaste(e.target.value)} placeholder="text to type" /></label>
-            <button type="button" disabled={!paste} onClick={() => { const r = rfb(); if (r) typeText(r, paste); }}>Type it</button>
+            <button type="button" onClick={() => rfb()?.sendCtrlAltDel()}>
+              Ctrl-Alt-Del
+            </button>
+            <label>
+              Paste as keystrokes <input value={paste} onChange={(e) => setPaste(e.target.value)} placeholder="text to type" />
+            </label>
+            <button
+              type="button"
+              disabled={!paste}
+              onClick={() => {
+                const r = rfb();
+                if (r) typeText(r, paste);
+              }}
+            >
+              Type it
+            </button>
           </>
         )}
         {figures && (
           <span className="figures" aria-label="Display figures">
-            {figures.updatesPerSecond} updates/s · {formatBytes(figures.bytesPerSecond)}/s · input {figures.inputLatencyMs === null ? "—" : `${figures.inputLatencyMs.toFixed(0)} ms`}
+            {figures.updatesPerSecond} updates/s · {formatBytes(figures.bytesPerSecond)}/s · input{" "}
+            {figures.inputLatencyMs === null ? "—" : `${figures.inputLatencyMs.toFixed(0)} ms`}
           </span>
         )}
       </div>
@@ -56,7 +94,11 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           {viewers.data?.map((v) => (
             <li key={v.id}>
               {v.userEmail} · {v.mode} · since {new Date(v.since).toLocaleTimeString()}{" "}
-              {me.data?.permissions.includes("user.admin") && <button type="button" onClick={() => kick.mutate({ vmId, viewerId: v.id })}>Disconnect</button>}
+              {me.data?.permissions.includes("user.admin") && (
+                <button type="button" onClick={() => kick.mutate({ vmId, viewerId: v.id })}>
+                  Disconnect
+                </button>
+              )}
             </li>
           ))}
         </ul>

@@ -20,11 +20,22 @@ export function VmDetail({ vmId }: { vmId: string }) {
   const vm = useQuery(trpc.vm.get.queryOptions({ vmId }));
   const me = useQuery(trpc.auth.me.queryOptions());
   const [tab, setTab] = useState<Tab>("Overview");
-  if (vm.error) return <p role="alert" className="error">{vm.error.message}</p>;
+  if (vm.error)
+    return (
+      <p role="alert" className="error">
+        {vm.error.message}
+      </p>
+    );
   if (!vm.data) return <p className="muted">Loading…</p>;
   const perms = new Set(vm.data.permissions);
   const visible = TABS.filter((t) =>
-    t === "Console" ? perms.has("vm.console") || perms.has("vm.console.view") : t === "Serial" ? perms.has("vm.console") : t === "Access" ? me.data?.permissions.includes("user.admin") : true,
+    t === "Console"
+      ? perms.has("vm.console") || perms.has("vm.console.view")
+      : t === "Serial"
+        ? perms.has("vm.console")
+        : t === "Access"
+          ? me.data?.permissions.includes("user.admin")
+          : true,
   );
   return (
     <>
@@ -35,7 +46,9 @@ export function VmDetail({ vmId }: { vmId: string }) {
       </div>
       <div role="tablist" aria-label="VM sections" className="tabs">
         {visible.map((t) => (
-          <button key={t} role="tab" type="button" aria-selected={tab === t} onClick={() => setTab(t)}>{t}</button>
+          <button key={t} role="tab" type="button" aria-selected={tab === t} onClick={() => setTab(t)}>
+            {t}
+          </button>
         ))}
       </div>
       <div role="tabpanel" aria-label={tab}>

@@ -17,7 +17,10 @@ export function VmList() {
   const [sort, setSort] = useState<{ by: Sort; dir: "asc" | "desc" }>({ by: "name", dir: "asc" });
   const [page, setPage] = useState(1);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const list = useQuery({ ...trpc.vm.list.queryOptions({ search, state, sort: sort.by, dir: sort.dir, page, pageSize: 50 }), placeholderData: keepPreviousData });
+  const list = useQuery({
+    ...trpc.vm.list.queryOptions({ search, state, sort: sort.by, dir: sort.dir, page, pageSize: 50 }),
+    placeholderData: keepPreviousData,
+  });
   const me = useQuery(trpc.auth.me.queryOptions());
   const start = useMutation(trpc.vm.start.mutationOptions());
   const stop = useMutation(trpc.vm.shutdown.mutationOptions());
@@ -53,22 +56,48 @@ export function VmList() {
       </div>
       <div className="toolbar" role="search">
         <label>
-          Search <input value={search} onChange={(e) => { setSearch(e.target.value); setPage(1); }} placeholder="name…" />
+          Search{" "}
+          <input
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setPage(1);
+            }}
+            placeholder="name…"
+          />
         </label>
         <label>
           State{" "}
-          <select value={state} onChange={(e) => { setState(e.target.value as typeof state); setPage(1); }}>
-            {["any", "running", "stopped", "paused", "suspended"].map((s) => <option key={s}>{s}</option>)}
+          <select
+            value={state}
+            onChange={(e) => {
+              setState(e.target.value as typeof state);
+              setPage(1);
+            }}
+          >
+            {["any", "running", "stopped", "paused", "suspended"].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
           </select>
         </label>
-        <button type="button" disabled={!selected.size || start.isPending} onClick={() => void bulk("start")}>Start selected</button>
-        <button type="button" disabled={!selected.size || stop.isPending} onClick={() => void bulk("stop")}>Shut down selected</button>
+        <button type="button" disabled={!selected.size || start.isPending} onClick={() => void bulk("start")}>
+          Start selected
+        </button>
+        <button type="button" disabled={!selected.size || stop.isPending} onClick={() => void bulk("stop")}>
+          Shut down selected
+        </button>
       </div>
-      {bulkError && <p role="alert" className="error">{bulkError}</p>}
+      {bulkError && (
+        <p role="alert" className="error">
+          {bulkError}
+        </p>
+      )}
       <table className="grid">
         <thead>
           <tr>
-            <th><span className="sr-only">Select</span></th>
+            <th>
+              <span className="sr-only">Select</span>
+            </th>
             {header("name", "Name")}
             {header("state", "State")}
             <th>OS / template</th>
@@ -81,11 +110,26 @@ export function VmList() {
           {list.data?.items.map((vm) => (
             <tr key={vm.id} data-vm={vm.name}>
               <td>
-                <input type="checkbox" aria-label={`Select ${vm.name}`} checked={selected.has(vm.id)}
-                  onChange={(e) => setSelected((s) => { const n = new Set(s); if (e.target.checked) n.add(vm.id); else n.delete(vm.id); return n; })} />
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${vm.name}`}
+                  checked={selected.has(vm.id)}
+                  onChange={(e) =>
+                    setSelected((s) => {
+                      const n = new Set(s);
+                      if (e.target.checked) n.add(vm.id);
+                      else n.delete(vm.id);
+                      return n;
+                    })
+                  }
+                />
               </td>
-              <td><Link href={`/vms/${vm.id}`}>{vm.name}</Link></td>
-              <td><StateBadge state={vm.state} reason={vm.stateReason} /></td>
+              <td>
+                <Link href={`/vms/${vm.id}`}>{vm.name}</Link>
+              </td>
+              <td>
+                <StateBadge state={vm.state} reason={vm.stateReason} />
+              </td>
               <td>{vm.osLabel || "—"}</td>
               <td>{vm.cpus}</td>
               <td>{vm.memoryMiB} MiB</td>
@@ -93,14 +137,24 @@ export function VmList() {
             </tr>
           ))}
           {list.data?.items.length === 0 && (
-            <tr><td colSpan={7} className="muted">No virtual machines{search || state !== "any" ? " match" : " yet"}.</td></tr>
+            <tr>
+              <td colSpan={7} className="muted">
+                No virtual machines{search || state !== "any" ? " match" : " yet"}.
+              </td>
+            </tr>
           )}
         </tbody>
       </table>
       <div className="pager">
-        <button type="button" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>Previous</button>
-        <span>Page {page} of {pages} · {list.data?.total ?? 0} VMs</span>
-        <button type="button" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>Next</button>
+        <button type="button" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
+          Previous
+        </button>
+        <span>
+          Page {page} of {pages} · {list.data?.total ?? 0} VMs
+        </span>
+        <button type="button" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>
+          Next
+        </button>
       </div>
     </>
   );

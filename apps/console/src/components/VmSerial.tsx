@@ -27,25 +27,37 @@ export function VmSerial({ vmId }: { vmId: string }) {
       const input = t.onData((data) => writeRef.current({ vmId, data }));
       term.current = t;
       for (const chunk of pending.current.splice(0)) t.write(chunk);
-      dispose = () => { input.dispose(); t.dispose(); };
+      dispose = () => {
+        input.dispose();
+        t.dispose();
+      };
     });
-    return () => { disposed = true; term.current = null; dispose(); };
+    return () => {
+      disposed = true;
+      term.current = null;
+      dispose();
+    };
   }, [vmId]);
 
   useSubscription(
-    trpc.serial.stream.subscriptionOptions({ vmId }, {
-      onStarted: () => setStatus("connected"),
-      onData: (base64) => {
-        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-        if (term.current) term.current.write(bytes);
-        else pending.current.push(bytes);
+    trpc.serial.stream.subscriptionOptions(
+      { vmId },
+      {
+        onStarted: () => setStatus("connected"),
+        onData: (base64) => {
+          const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+          if (term.current) term.current.write(bytes);
+          else pending.current.push(bytes);
+        },
+        onError: (e) => setStatus(`disconnected: ${e.message}`),
       },
-      onError: (e) => setStatus(`disconnected: ${e.message}`),
-    }),
+    ),
   );
   return (
     <div className="serial">
-      <p role="status" className="muted">Serial console: {status}</p>
+      <p role="status" className="muted">
+        Serial console: {status}
+      </p>
       <div ref={box} data-testid="serial-terminal" />
     </div>
   );

@@ -35,7 +35,9 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       const ticket = await getTicket();
       if (disposed || !target.current) return;
       const proto = window.location.protocol === "https:" ? "wss" : "ws";
-      const ws = new WebSocket(`${proto}://${window.location.host}/ws/display/${encodeURIComponent(vmId)}?ticket=${encodeURIComponent(ticket)}`);
+      const ws = new WebSocket(
+        `${proto}://${window.location.host}/ws/display/${encodeURIComponent(vmId)}?ticket=${encodeURIComponent(ticket)}`,
+      );
       ws.binaryType = "arraybuffer";
       stopMetrics = instrumentSocket(ws, onFigures);
       rfb = new RFB(target.current, ws, { shared: true });
@@ -63,7 +65,6 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       rfb?.disconnect();
     };
     // A new connection for a new VM, mode or reconnect; scaling is applied below without reconnecting.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [vmId, mode, generation]);
 
   useEffect(() => {

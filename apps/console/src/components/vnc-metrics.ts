@@ -15,7 +15,12 @@ export function instrumentSocket(ws: WebSocket, report: (f: VncFigures) => void)
   let latency: number | null = null;
   const send = ws.send.bind(ws);
   ws.send = (data: ArrayBufferLike | ArrayBufferView | Blob | string) => {
-    const first = data instanceof ArrayBuffer ? new Uint8Array(data)[0] : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, 1)[0] : undefined;
+    const first =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)[0]
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, 1)[0]
+          : undefined;
     if (first !== undefined && INPUT_TYPES.has(first) && pendingInputAt === null) pendingInputAt = performance.now();
     send(data as ArrayBuffer);
   };

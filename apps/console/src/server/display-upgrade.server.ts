@@ -30,21 +30,38 @@ export async function handleDisplayUpgrade(req: IncomingMessage, socket: Duplex,
   const opened = await new Promise<boolean>((resolve) => {
     upstream.once("open", () => resolve(true));
     upstream.once("error", () => resolve(false));
-    upstream.once("unexpected-response", (_req, res) => { res.resume(); resolve(false); });
+    upstream.once("unexpected-response", (_req, res) => {
+      res.resume();
+      resolve(false);
+    });
   });
   if (!opened) return refuse(socket, 502, "the VM's display is not available (is it running?)");
 
   wss.handleUpgrade(req, socket, head, (browser) => {
     const started = Date.now();
     const viewer = displayViewers.add({
-      vmId, userId: ticket.userId, userEmail: ticket.userEmail, mode: ticket.mode,
+      vmId,
+      userId: ticket.userId,
+      userEmail: ticket.userEmail,
+      mode: ticket.mode,
       disconnect: (reason) => browser.close(4000, reason.slice(0, 120)),
     });
     relayWebSockets(browser, upstream, (m) => {
       displayViewers.remove(viewer.id);
       void audit(db(), {
-        actorId: ticket.userId, actorName: ticket.userEmail, action: "display.session", vmId, vmName: ticket.vmName, outcome: "success",
-        detail: { mode: ticket.mode, seconds: Math.round((Date.now() - started) / 1000), bytesToViewer: m.bytesDown, bytesFromViewer: m.bytesUp, closeReason: m.reason },
+        actorId: ticket.userId,
+        actorName: ticket.userEmail,
+        action: "display.session",
+        vmId,
+        vmName: ticket.vmName,
+        outcome: "success",
+        detail: {
+          mode: ticket.mode,
+          seconds: Math.round((Date.now() - started) / 1000),
+          bytesToViewer: m.bytesDown,
+          bytesFromViewer: m.bytesUp,
+          closeReason: m.reason,
+        },
       });
     });
   });

@@ -38,7 +38,14 @@ async function followHost(hostId: string, signal: AbortSignal): Promise<void> {
             onComplete: () => resolve(),
           },
         );
-        signal.addEventListener("abort", () => { sub.unsubscribe(); resolve(); }, { once: true });
+        signal.addEventListener(
+          "abort",
+          () => {
+            sub.unsubscribe();
+            resolve();
+          },
+          { once: true },
+        );
       });
     } catch {
       // Host unreachable: try again shortly; the dashboard shows it as offline meanwhile.
@@ -49,6 +56,8 @@ async function followHost(hostId: string, signal: AbortSignal): Promise<void> {
 
 export function startStateSync(): { stop(): void } {
   const controller = new AbortController();
-  void db().host.findMany({ select: { id: true } }).then((rows) => rows.forEach((h) => void followHost(h.id, controller.signal)));
+  void db()
+    .host.findMany({ select: { id: true } })
+    .then((rows) => rows.forEach((h) => void followHost(h.id, controller.signal)));
   return { stop: () => controller.abort() };
 }

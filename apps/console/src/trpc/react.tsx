@@ -11,7 +11,10 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(
-    () => new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, retry: (n, e) => n < 2 && !/FORBIDDEN|UNAUTHORIZED|NOT_FOUND/.test(String(e)) } } }),
+    () =>
+      new QueryClient({
+        defaultOptions: { queries: { staleTime: 5_000, retry: (n, e) => n < 2 && !/FORBIDDEN|UNAUTHORIZED|NOT_FOUND/.test(String(e)) } },
+      }),
   );
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({

@@ -1,7 +1,11 @@
 // noVNC ships no usable types (FACTS.md); this covers the part of its documented API we use.
 declare module "@novnc/novnc" {
   export default class RFB extends EventTarget {
-    constructor(target: HTMLElement, urlOrChannel: string | WebSocket, options?: { shared?: boolean; credentials?: Record<string, string> });
+    constructor(
+      target: HTMLElement,
+      urlOrChannel: string | WebSocket,
+      options?: { shared?: boolean; credentials?: Record<string, string> },
+    );
     viewOnly: boolean;
     scaleViewport: boolean;
     clipViewport: boolean;

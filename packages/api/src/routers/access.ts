@@ -6,7 +6,10 @@ import { permissionProcedure, router } from "../trpc.ts";
 
 const admin = permissionProcedure("user.admin");
 const grantSelect = {
-  id: true, scope: true, vmId: true, createdAt: true,
+  id: true,
+  scope: true,
+  vmId: true,
+  createdAt: true,
   role: { select: { id: true, name: true } },
   user: { select: { id: true, email: true } },
   group: { select: { id: true, name: true } },
@@ -14,12 +17,24 @@ const grantSelect = {
 } as const;
 
 export const accessRouter = router({
-  roles: admin.query(({ ctx }) => ctx.db.role.findMany({ select: { id: true, name: true, description: true, permissions: true, builtIn: true }, orderBy: { name: "asc" } })),
+  roles: admin.query(({ ctx }) =>
+    ctx.db.role.findMany({
+      select: { id: true, name: true, description: true, permissions: true, builtIn: true },
+      orderBy: { name: "asc" },
+    }),
+  ),
 
   createRole: admin.input(RoleInput).mutation(async ({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
       const role = await tx.role.create({ data: input, select: { id: true } });
-      await audit(tx, { actorId: ctx.user.id, actorName: ctx.user.email, action: "role.create", outcome: "success", detail: input, ip: ctx.ip });
+      await audit(tx, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "role.create",
+        outcome: "success",
+        detail: input,
+        ip: ctx.ip,
+      });
       return role;
     }),
   ),
@@ -28,17 +43,27 @@ export const accessRouter = router({
     const { roleId, ...data } = input;
     const role = await ctx.db.role.findUnique({ where: { id: roleId }, select: { builtIn: true, name: true } });
     if (!role) throw new TRPCError({ code: "NOT_FOUND", message: `No role with id '${roleId}'` });
-    if (role.builtIn) throw new TRPCError({ code: "BAD_REQUEST", message: `'${role.name}' is built in and cannot be changed: make a custom role instead` });
+    if (role.builtIn)
+      throw new TRPCError({ code: "BAD_REQUEST", message: `'${role.name}' is built in and cannot be changed: make a custom role instead` });
     await ctx.db.$transaction(async (tx) => {
       await tx.role.update({ where: { id: roleId }, data });
-      await audit(tx, { actorId: ctx.user.id, actorName: ctx.user.email, action: "role.update", outcome: "success", detail: data, ip: ctx.ip });
+      await audit(tx, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "role.update",
+        outcome: "success",
+        detail: data,
+        ip: ctx.ip,
+      });
     });
     return { ok: true as const };
   }),
 
-  grants: admin.input(z.object({ vmId: z.string().optional() }).default({})).query(({ ctx, input }) =>
-    ctx.db.accessGrant.findMany({ where: input.vmId ? { vmId: input.vmId } : {}, select: grantSelect, orderBy: { createdAt: "asc" } }),
-  ),
+  grants: admin
+    .input(z.object({ vmId: z.string().optional() }).default({}))
+    .query(({ ctx, input }) =>
+      ctx.db.accessGrant.findMany({ where: input.vmId ? { vmId: input.vmId } : {}, select: grantSelect, orderBy: { createdAt: "asc" } }),
+    ),
 
   grant: admin.input(GrantInput).mutation(async ({ ctx, input }) =>
     ctx.db.$transaction(async (tx) => {
@@ -47,8 +72,14 @@ export const accessRouter = router({
         select: grantSelect,
       });
       await audit(tx, {
-        actorId: ctx.user.id, actorName: ctx.user.email, action: "access.grant", outcome: "success", ip: ctx.ip,
-        vmId: grant.vm?.id, vmName: grant.vm?.name, detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "access.grant",
+        outcome: "success",
+        ip: ctx.ip,
+        vmId: grant.vm?.id,
+        vmName: grant.vm?.name,
+        detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
       });
       return grant;
     }),
@@ -58,8 +89,14 @@ export const accessRouter = router({
     await ctx.db.$transaction(async (tx) => {
       const grant = await tx.accessGrant.delete({ where: { id: input.grantId }, select: grantSelect });
       await audit(tx, {
-        actorId: ctx.user.id, actorName: ctx.user.email, action: "access.revoke", outcome: "success", ip: ctx.ip,
-        vmId: grant.vm?.id, vmName: grant.vm?.name, detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "access.revoke",
+        outcome: "success",
+        ip: ctx.ip,
+        vmId: grant.vm?.id,
+        vmName: grant.vm?.name,
+        detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
       });
     });
     return { ok: true as const };

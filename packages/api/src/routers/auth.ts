@@ -13,7 +13,13 @@ export const authRouter = router({
     const addressKey = `addr:${ctx.ip}`;
     for (const verdict of [loginLimiters.account.check(accountKey), loginLimiters.address.check(addressKey)]) {
       if (!verdict.allowed) {
-        await audit(ctx.db, { actorName: input.email, action: "auth.login", outcome: "denied", detail: { reason: "rate-limited" }, ip: ctx.ip });
+        await audit(ctx.db, {
+          actorName: input.email,
+          action: "auth.login",
+          outcome: "denied",
+          detail: { reason: "rate-limited" },
+          ip: ctx.ip,
+        });
         throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts, try again in ${verdict.retryAfterS} s` });
       }
     }
@@ -23,7 +29,10 @@ export const authRouter = router({
       loginLimiters.account.fail(accountKey);
       loginLimiters.address.fail(addressKey);
       await audit(ctx.db, { actorId: user?.id, actorName: input.email, action: "auth.login", outcome: "failure", ip: ctx.ip });
-      throw new TRPCError({ code: "UNAUTHORIZED", message: user?.disabled && ok ? "This account is disabled" : "Wrong e-mail or password" });
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: user?.disabled && ok ? "This account is disabled" : "Wrong e-mail or password",
+      });
     }
     loginLimiters.account.reset(accountKey);
     const { token, expiresAt } = await createSession(ctx.db, user.id, { ip: ctx.ip, userAgent: "" });
@@ -50,7 +59,13 @@ export const authRouter = router({
   changePassword: protectedProcedure.input(ChangePasswordInput).mutation(async ({ ctx, input }) => {
     const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.user.id }, select: { passwordHash: true } });
     if (!(await verifyPassword(user.passwordHash, input.current))) {
-      await audit(ctx.db, { actorId: ctx.user.id, actorName: ctx.user.email, action: "auth.changePassword", outcome: "failure", ip: ctx.ip });
+      await audit(ctx.db, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "auth.changePassword",
+        outcome: "failure",
+        ip: ctx.ip,
+      });
       throw new TRPCError({ code: "BAD_REQUEST", message: "Your current password is not right" });
     }
     const passwordHash = await hashPassword(input.next);

@@ -3,10 +3,16 @@ import { permissionProcedure, router } from "../trpc.ts";
 // What a new VM can start from. Anyone who may create VMs may read the catalogue.
 export const catalogRouter = router({
   templates: permissionProcedure("vm.create").query(({ ctx }) =>
-    ctx.db.template.findMany({ select: { id: true, name: true, description: true, osLabel: true, memoryMiB: true, cpus: true }, orderBy: { name: "asc" } }),
+    ctx.db.template.findMany({
+      select: { id: true, name: true, description: true, osLabel: true, memoryMiB: true, cpus: true },
+      orderBy: { name: "asc" },
+    }),
   ),
   media: permissionProcedure("vm.create").query(async ({ ctx }) => {
-    const rows = await ctx.db.media.findMany({ select: { id: true, name: true, kind: true, sizeBytes: true, sha256: true }, orderBy: { name: "asc" } });
+    const rows = await ctx.db.media.findMany({
+      select: { id: true, name: true, kind: true, sizeBytes: true, sha256: true },
+      orderBy: { name: "asc" },
+    });
     return rows.map((m) => ({ ...m, sizeBytes: Number(m.sizeBytes) }));
   }),
 });

@@ -10,7 +10,14 @@ function ticketProcedure(mode: DisplayMode) {
     if (ctx.vm.state !== "running" && ctx.vm.state !== "paused") {
       throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: start it to see its screen` });
     }
-    return displayTickets.issue({ userId: ctx.user.id, userEmail: ctx.user.email, vmId: ctx.vm.id, vmName: ctx.vm.name, hostId: ctx.vm.hostId, mode });
+    return displayTickets.issue({
+      userId: ctx.user.id,
+      userEmail: ctx.user.email,
+      vmId: ctx.vm.id,
+      vmName: ctx.vm.name,
+      hostId: ctx.vm.hostId,
+      mode,
+    });
   });
 }
 
@@ -18,11 +25,22 @@ export const displayRouter = router({
   controlTicket: ticketProcedure("control"),
   viewTicket: ticketProcedure("view"),
   viewers: vmProcedure("vm.view").query(({ ctx }) => displayViewers.forVm(ctx.vm.id)),
-  disconnect: vmProcedure("user.admin").input(z.object({ viewerId: z.string() })).mutation(async ({ ctx, input }) => {
-    const viewer = displayViewers.get(input.viewerId);
-    if (!viewer || viewer.vmId !== ctx.vm.id) throw new TRPCError({ code: "NOT_FOUND", message: "That viewer is no longer connected" });
-    viewer.disconnect(`disconnected by ${ctx.user.email}`);
-    await audit(ctx.db, { actorId: ctx.user.id, actorName: ctx.user.email, action: "display.disconnect", vmId: ctx.vm.id, vmName: ctx.vm.name, outcome: "success", detail: { viewer: viewer.userEmail }, ip: ctx.ip });
-    return { ok: true as const };
-  }),
+  disconnect: vmProcedure("user.admin")
+    .input(z.object({ viewerId: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      const viewer = displayViewers.get(input.viewerId);
+      if (!viewer || viewer.vmId !== ctx.vm.id) throw new TRPCError({ code: "NOT_FOUND", message: "That viewer is no longer connected" });
+      viewer.disconnect(`disconnected by ${ctx.user.email}`);
+      await audit(ctx.db, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "display.disconnect",
+        vmId: ctx.vm.id,
+        vmName: ctx.vm.name,
+        outcome: "success",
+        detail: { viewer: viewer.userEmail },
+        ip: ctx.ip,
+      });
+      return { ok: true as const };
+    }),
 });

@@ -10,59 +10,81 @@ import { vmBus } from "../vm-bus.ts";
 import { localHostId } from "../hosts.ts";
 
 export const vmLifecycle = {
-  create: permissionProcedure("vm.create").input(VmCreateInput).mutation(async ({ ctx, input }) => {
-    if (await ctx.db.vm.findUnique({ where: { name: input.name }, select: { id: true } })) {
-      throw new TRPCError({ code: "CONFLICT", message: `A VM named '${input.name}' already exists` });
-    }
-    const hostId = await localHostId(ctx.db);
-    const host = await ctx.hosts.forHost(hostId);
-    const info = await host.host.info.query();
-    if (input.memoryMiB * 1024 * 1024 > info.memTotalBytes) {
-      throw new TRPCError({ code: "BAD_REQUEST", message: `${input.memoryMiB} MiB of RAM is more than the host has (${Math.floor(info.memTotalBytes / 1048576)} MiB)` });
-    }
-    let kernelBoot: KernelBoot | undefined;
-    let mediaId: string | undefined;
-    let osLabel = "";
-    let templateId: string | undefined;
-    if (input.source.kind === "template") {
-      const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
-      if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
-      kernelBoot = (tpl.kernelBoot as KernelBoot | null) ?? undefined;
-      mediaId = tpl.mediaId ?? undefined;
-      osLabel = tpl.osLabel;
-      templateId = tpl.id;
-    } else if (input.source.kind === "iso") {
-      const media = await ctx.db.media.findUnique({ where: { id: input.source.mediaId }, select: { id: true, name: true } });
-      if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
-      mediaId = media.id;
-      osLabel = media.name;
-    }
-    const id = createId();
-    const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
-    if (diskId) await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round(input.diskGiB * 1024 ** 3 / 512) * 512 });
-    const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: "vm.create", vmName: input.name, ip: ctx.ip };
-    try {
-      await ctx.db.$transaction(async (tx) => {
-        await tx.vm.create({
-          data: {
-            id, name: input.name, hostId, ownerId: ctx.user.id, profile: input.profile, cpus: input.cpus, memoryMiB: input.memoryMiB,
-            osLabel, mediaId, templateId, kernelBoot, bootOrder: diskId && !mediaId ? "disk" : mediaId ? "cdrom" : "disk",
-            disks: diskId ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(Math.round(input.diskGiB * 1024 ** 3)) } } : undefined,
-          },
+  create: permissionProcedure("vm.create")
+    .input(VmCreateInput)
+    .mutation(async ({ ctx, input }) => {
+      if (await ctx.db.vm.findUnique({ where: { name: input.name }, select: { id: true } })) {
+        throw new TRPCError({ code: "CONFLICT", message: `A VM named '${input.name}' already exists` });
+      }
+      const hostId = await localHostId(ctx.db);
+      const host = await ctx.hosts.forHost(hostId);
+      const info = await host.host.info.query();
+      if (input.memoryMiB * 1024 * 1024 > info.memTotalBytes) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: `${input.memoryMiB} MiB of RAM is more than the host has (${Math.floor(info.memTotalBytes / 1048576)} MiB)`,
         });
-        await audit(tx, { ...base, vmId: id, outcome: "success", detail: { source: input.source.kind, cpus: input.cpus, memoryMiB: input.memoryMiB } });
-      });
-      await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });
-    } catch (error) {
-      // Nothing half-made stays behind: undo the row and the disk.
-      await ctx.db.vm.deleteMany({ where: { id } });
-      if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
-      await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
-      throw error;
-    }
-    vmBus.publish({ type: "created", vmId: id, at: Date.now() });
-    return { id };
-  }),
+      }
+      let kernelBoot: KernelBoot | undefined;
+      let mediaId: string | undefined;
+      let osLabel = "";
+      let templateId: string | undefined;
+      if (input.source.kind === "template") {
+        const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
+        if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
+        kernelBoot = (tpl.kernelBoot as KernelBoot | null) ?? undefined;
+        mediaId = tpl.mediaId ?? undefined;
+        osLabel = tpl.osLabel;
+        templateId = tpl.id;
+      } else if (input.source.kind === "iso") {
+        const media = await ctx.db.media.findUnique({ where: { id: input.source.mediaId }, select: { id: true, name: true } });
+        if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
+        mediaId = media.id;
+        osLabel = media.name;
+      }
+      const id = createId();
+      const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
+      if (diskId) await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round((input.diskGiB * 1024 ** 3) / 512) * 512 });
+      const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: "vm.create", vmName: input.name, ip: ctx.ip };
+      try {
+        await ctx.db.$transaction(async (tx) => {
+          await tx.vm.create({
+            data: {
+              id,
+              name: input.name,
+              hostId,
+              ownerId: ctx.user.id,
+              profile: input.profile,
+              cpus: input.cpus,
+              memoryMiB: input.memoryMiB,
+              osLabel,
+              mediaId,
+              templateId,
+              kernelBoot,
+              bootOrder: diskId && !mediaId ? "disk" : mediaId ? "cdrom" : "disk",
+              disks: diskId
+                ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(Math.round(input.diskGiB * 1024 ** 3)) } }
+                : undefined,
+            },
+          });
+          await audit(tx, {
+            ...base,
+            vmId: id,
+            outcome: "success",
+            detail: { source: input.source.kind, cpus: input.cpus, memoryMiB: input.memoryMiB },
+          });
+        });
+        await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });
+      } catch (error) {
+        // Nothing half-made stays behind: undo the row and the disk.
+        await ctx.db.vm.deleteMany({ where: { id } });
+        if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
+        await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
+        throw error;
+      }
+      vmBus.publish({ type: "created", vmId: id, at: Date.now() });
+      return { id };
+    }),
 
   delete: vmProcedure("vm.delete").mutation(async ({ ctx }) => {
     if (ctx.vm.state !== "stopped") {
@@ -72,7 +94,14 @@ export const vmLifecycle = {
     await host.vm.delete.mutate({ id: ctx.vm.id, deleteDisks: true });
     await ctx.db.$transaction(async (tx) => {
       await tx.vm.delete({ where: { id: ctx.vm.id } });
-      await audit(tx, { actorId: ctx.user.id, actorName: ctx.user.email, action: "vm.delete", vmName: ctx.vm.name, outcome: "success", ip: ctx.ip });
+      await audit(tx, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "vm.delete",
+        vmName: ctx.vm.name,
+        outcome: "success",
+        ip: ctx.ip,
+      });
     });
     vmBus.publish({ type: "deleted", vmId: ctx.vm.id, at: Date.now() });
     return { ok: true as const };

@@ -41,7 +41,10 @@ export const vmQueries = {
   }),
 
   /** Live VM changes, only for VMs the subscriber may see. */
-  events: protectedProcedure.input(z.object({ lastEventId: z.string().nullish() }).optional()).subscription(async function* ({ ctx, signal }) {
+  events: protectedProcedure.input(z.object({ lastEventId: z.string().nullish() }).optional()).subscription(async function* ({
+    ctx,
+    signal,
+  }) {
     for await (const event of vmBus.listen(signal)) {
       if (!can(ctx.access, "vm.view", event.vmId)) {
         // A VM created after the subscription started may be visible through a global grant only.

@@ -10,7 +10,12 @@ export const dynamic = "force-dynamic";
 function crossSite(req: Request): boolean {
   if (req.method === "GET") return false;
   const origin = req.headers.get("origin");
-  return origin !== null && origin !== new URL(req.url).origin && origin !== `http://${req.headers.get("host")}` && origin !== `https://${req.headers.get("host")}`;
+  return (
+    origin !== null &&
+    origin !== new URL(req.url).origin &&
+    origin !== `http://${req.headers.get("host")}` &&
+    origin !== `https://${req.headers.get("host")}`
+  );
 }
 
 async function handler(req: Request) {
