@@ -9,8 +9,10 @@ export interface Access {
 }
 
 export async function loadAccess(db: Db, userId: string): Promise<Access> {
+  // Two indexed lookups; a single OR over a relation filter made Postgres scan every grant.
+  const groupIds = (await db.membership.findMany({ where: { userId }, select: { groupId: true } })).map((m) => m.groupId);
   const grants = await db.accessGrant.findMany({
-    where: { OR: [{ userId }, { group: { members: { some: { userId } } } }] },
+    where: groupIds.length ? { OR: [{ userId }, { groupId: { in: groupIds } }] } : { userId },
     select: { scope: true, vmId: true, role: { select: { permissions: true } } },
   });
   const access: Access = { global: new Set(), perVm: new Map() };
