@@ -31,6 +31,10 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "vm.save": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
   "vm.restore": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
   "vm.create": { needs: "vm.create", input: () => ({ name: "perm-test", source: { kind: "template", templateId: "missing" } }) },
+  "vm.update": {
+    needs: "vm.config",
+    input: (f) => ({ vmId: f.vmId, profile: "legacy", cpus: 1, memoryMiB: 64, bootOrder: "disk", mediaId: null }),
+  },
   "vm.delete": { needs: "vm.delete", input: (f) => ({ vmId: f.vmId }) },
   "host.overview": { needs: "signed-in" },
   "display.controlTicket": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },

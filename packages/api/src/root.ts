@@ -8,12 +8,13 @@ import { serialRouter } from "./routers/serial.ts";
 import { usersRouter } from "./routers/users.ts";
 import { vmLifecycle } from "./routers/vm-lifecycle.ts";
 import { vmPower } from "./routers/vm-power.ts";
+import { vmSettings } from "./routers/vm-settings.ts";
 import { vmLive, vmQueries } from "./routers/vm-queries.ts";
 import { router, createCallerFactory } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
-  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle }),
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings }),
   host: hostRouter,
   display: displayRouter,
   serial: serialRouter,

@@ -3,7 +3,7 @@ import type { Db } from "@guesthouse/db";
 import type { VmSpecInput } from "@guesthouse/shared/vm";
 import { KernelBootSchema } from "@guesthouse/shared/vm";
 
-export async function specForVm(db: Db, vmId: string): Promise<VmSpecInput> {
+export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpecInput> {
   const vm = await db.vm.findUniqueOrThrow({
     where: { id: vmId },
     select: {

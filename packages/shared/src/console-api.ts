@@ -80,3 +80,16 @@ export const AuditListInput = z.object({
 });
 
 export const DisplayTicketInput = z.object({ vmId: z.string().min(1), mode: z.enum(["control", "view"]) });
+
+export const VmSettingsInput = z.object({
+  description: z.string().max(500).default(""),
+  profile: z.enum(["modern", "legacy"]),
+  cpus: z.coerce.number().int().min(1, "At least 1 CPU").max(64, "At most 64 CPUs"),
+  memoryMiB: z.coerce
+    .number()
+    .int()
+    .min(16, "At least 16 MiB")
+    .max(1024 * 1024, "At most 1 TiB"),
+  bootOrder: z.enum(["disk", "cdrom"]),
+  mediaId: z.string().nullable(),
+});

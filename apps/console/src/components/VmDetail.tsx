@@ -8,10 +8,11 @@ import { VmOverview } from "./VmOverview";
 import { VmConsole } from "./VmConsole";
 import { VmSerial } from "./VmSerial";
 import { VmAccess } from "./VmAccess";
+import { VmSettings } from "./VmSettings";
 import { VmActivity } from "./VmActivity";
 import { useLiveVms } from "./useLiveVms";
 
-const TABS = ["Overview", "Console", "Serial", "Access", "Activity"] as const;
+const TABS = ["Overview", "Console", "Serial", "Settings", "Access", "Activity"] as const;
 type Tab = (typeof TABS)[number];
 
 export function VmDetail({ vmId }: { vmId: string }) {
@@ -55,6 +56,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
         {tab === "Overview" && <VmOverview vm={vm.data} />}
         {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
         {tab === "Serial" && <VmSerial vmId={vmId} />}
+        {tab === "Settings" && <VmSettings vm={vm.data} />}
         {tab === "Access" && <VmAccess vmId={vmId} />}
         {tab === "Activity" && <VmActivity vmId={vmId} />}
       </div>

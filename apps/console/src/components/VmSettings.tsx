@@ -1,0 +1,93 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { VmSettingsInput } from "@guesthouse/shared/console-api";
+import type { RouterOutputs } from "@guesthouse/api";
+import { useTRPC } from "@/trpc/react";
+
+type Vm = RouterOutputs["vm"]["get"];
+
+export function VmSettings({ vm }: { vm: Vm }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const media = useQuery(trpc.catalog.media.queryOptions());
+  const [form, setForm] = useState({
+    description: vm.description,
+    profile: vm.profile,
+    cpus: String(vm.cpus),
+    memoryMiB: String(vm.memoryMiB),
+    bootOrder: vm.bootOrder,
+    mediaId: vm.media?.id ?? "",
+  });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const update = useMutation(
+    trpc.vm.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vm.pathKey() }) }),
+  );
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const stopped = vm.state === "stopped";
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const parsed = VmSettingsInput.safeParse({ ...form, mediaId: form.mediaId || null });
+    if (!parsed.success) return setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
+    setErrors({});
+    update.mutate({ vmId: vm.id, ...parsed.data });
+  };
+  const err = (k: string) => (errors[k] ? <span className="field-error">{errors[k]}</span> : null);
+  return (
+    <form onSubmit={submit} className="stack form" aria-label="Settings" noValidate>
+      {!stopped && (
+        <p role="status" className="muted">
+          Settings can be changed while the VM is stopped.
+        </p>
+      )}
+      <fieldset disabled={!stopped}>
+        <label>
+          Description
+          <input value={form.description} onChange={set("description")} />
+        </label>
+        <label htmlFor="set-profile">Hardware profile</label>
+        <select id="set-profile" value={form.profile} onChange={set("profile")}>
+          <option value="modern">Modern (q35, virtio)</option>
+          <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139)</option>
+        </select>
+        <div className="row">
+          <label>
+            CPUs
+            <input type="number" min={1} max={64} value={form.cpus} onChange={set("cpus")} />
+            {err("cpus")}
+          </label>
+          <label>
+            RAM (MiB)
+            <input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} />
+            {err("memoryMiB")}
+          </label>
+        </div>
+        <label htmlFor="set-boot">Boot from</label>
+        <select id="set-boot" value={form.bootOrder} onChange={set("bootOrder")}>
+          <option value="disk">Disk first</option>
+          <option value="cdrom">CD-ROM first</option>
+        </select>
+        <label htmlFor="set-media">CD-ROM</label>
+        <select id="set-media" value={form.mediaId} onChange={set("mediaId")}>
+          <option value="">Empty</option>
+          {media.data
+            ?.filter((m) => m.kind === "iso")
+            .map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+        </select>
+        {update.error && (
+          <p role="alert" className="error">
+            {update.error.message}
+          </p>
+        )}
+        {update.isSuccess && <p role="status">Saved.</p>}
+        <button type="submit" className="primary" disabled={update.isPending}>
+          {update.isPending ? "Saving…" : "Save settings"}
+        </button>
+      </fieldset>
+    </form>
+  );
+}

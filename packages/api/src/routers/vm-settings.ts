@@ -1,0 +1,38 @@
+// Hardware settings change only while the VM is stopped; the host gets the new spec in the same step.
+import { TRPCError } from "@trpc/server";
+import { VmSettingsInput } from "@guesthouse/shared/console-api";
+import { audit } from "../audit.ts";
+import { vmProcedure } from "../trpc.ts";
+import { specForVm } from "../vm-spec.ts";
+
+export const vmSettings = {
+  update: vmProcedure("vm.config")
+    .input(VmSettingsInput)
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.vm.state !== "stopped") {
+        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop it to change its hardware` });
+      }
+      const { vmId: _vmId, ...data } = input as typeof input & { vmId: string };
+      const before = await ctx.db.vm.findUniqueOrThrow({
+        where: { id: ctx.vm.id },
+        select: { profile: true, cpus: true, memoryMiB: true, bootOrder: true, mediaId: true },
+      });
+      const host = await ctx.hosts.forHost(ctx.vm.hostId);
+      await ctx.db.$transaction(async (tx) => {
+        await tx.vm.update({ where: { id: ctx.vm.id }, data });
+        await audit(tx, {
+          actorId: ctx.user.id,
+          actorName: ctx.user.email,
+          action: "vm.update",
+          vmId: ctx.vm.id,
+          vmName: ctx.vm.name,
+          outcome: "success",
+          detail: { before, after: data },
+          ip: ctx.ip,
+        });
+        // Inside the transaction: if the host refuses (e.g. RAM over capacity), nothing changes.
+        await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
+      });
+      return { ok: true as const };
+    }),
+};
