@@ -43,3 +43,8 @@ export function visibleVmFilter(access: Access): { id?: { in: string[] } } {
 export function permissionsOn(access: Access, vmId: string): Permission[] {
   return [...new Set([...access.global, ...(access.perVm.get(vmId) ?? [])])];
 }
+
+/** For the upload route, which streams outside tRPC but must apply the same rule. */
+export async function loadAccessForUpload(db: Db, userId: string): Promise<boolean> {
+  return can(await loadAccess(db, userId), "media.upload");
+}

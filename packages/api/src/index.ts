@@ -12,3 +12,4 @@ export { recordVmState } from "./vm-state.ts";
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export { specForVm } from "./vm-spec.ts";
+export { loadAccessForUpload } from "./authz.ts";

@@ -65,6 +65,8 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "access.revoke": { needs: "user.admin", input: () => ({ grantId: "missing" }) },
   "audit.list": { needs: "audit.view", input: () => ({}) },
   "audit.forVm": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "media.list": { needs: "media.upload" },
+  "media.delete": { needs: "media.upload", input: () => ({ mediaId: "missing" }) },
   "catalog.templates": { needs: "vm.create" },
   "catalog.media": { needs: "vm.create" },
 };

@@ -4,6 +4,7 @@ import { catalogRouter } from "./routers/catalog.ts";
 import { authRouter } from "./routers/auth.ts";
 import { displayRouter } from "./routers/display.ts";
 import { hostRouter } from "./routers/host.ts";
+import { mediaRouter } from "./routers/media.ts";
 import { serialRouter } from "./routers/serial.ts";
 import { usersRouter } from "./routers/users.ts";
 import { vmLifecycle } from "./routers/vm-lifecycle.ts";
@@ -22,6 +23,7 @@ export const appRouter = router({
   access: accessRouter,
   audit: auditRouter,
   catalog: catalogRouter,
+  media: mediaRouter,
 });
 
 export type AppRouter = typeof appRouter;

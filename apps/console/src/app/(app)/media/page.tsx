@@ -1,0 +1,5 @@
+import { MediaLibrary } from "@/components/MediaLibrary";
+
+export default function MediaPage() {
+  return <MediaLibrary />;
+}

@@ -1,0 +1,58 @@
+// ISO / disk image upload: session + `media.upload`, then the body streams to the host service,
+// which writes it atomically and hashes it; the library row is written only for a complete file.
+import { audit, loadAccessForUpload } from "@guesthouse/api";
+import { db } from "@/server/db.server";
+import { env } from "@/env.server";
+import { clientIp, sessionUser } from "@/server/request.server";
+
+export const dynamic = "force-dynamic";
+
+const json = (status: number, body: object) => Response.json(body, { status });
+
+export async function POST(req: Request) {
+  const origin = req.headers.get("origin");
+  if (origin && origin !== new URL(req.url).origin && origin !== `http://${req.headers.get("host")}`)
+    return json(403, { error: "cross-site request refused" });
+  const user = await sessionUser(req.headers.get("cookie"));
+  if (!user) return json(401, { error: "Sign in first" });
+  const name = new URL(req.url).searchParams.get("name") ?? "";
+  const ip = clientIp(req.headers, req.headers.get("x-gh-remote-address") ?? "");
+  const base = { actorId: user.id, actorName: user.email, action: "media.upload", ip };
+  if (!(await loadAccessForUpload(db(), user.id))) {
+    await audit(db(), { ...base, outcome: "denied", detail: { missing: "media.upload", name } });
+    return json(403, { error: "You need the 'media.upload' permission" });
+  }
+  if (await db().media.findUnique({ where: { name }, select: { id: true } }))
+    return json(409, { error: `'${name}' is already in the library` });
+  const host = await db().host.findUniqueOrThrow({ where: { name: "local" }, select: { id: true, url: true } });
+  const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${env().HOST_TOKEN}`, "content-length": req.headers.get("content-length") ?? "" },
+    body: req.body,
+    duplex: "half",
+  } as RequestInit & { duplex: "half" }).catch(
+    (e: Error) => new Response(JSON.stringify({ error: `The host service is unreachable: ${e.message}` }), { status: 502 }),
+  );
+  const result = (await upstream.json()) as { error?: string; path?: string; sizeBytes?: number; sha256?: string };
+  if (!upstream.ok || !result.path) {
+    await audit(db(), { ...base, outcome: "failure", detail: { name, error: result.error ?? upstream.statusText } });
+    return json(upstream.status, { error: result.error ?? "Upload failed" });
+  }
+  const media = await db().$transaction(async (tx) => {
+    const row = await tx.media.create({
+      data: {
+        name,
+        kind: /\.iso$/i.test(name) ? "iso" : "disk",
+        path: result.path!,
+        sizeBytes: BigInt(result.sizeBytes!),
+        sha256: result.sha256!,
+        hostId: host.id,
+        uploadedById: user.id,
+      },
+      select: { id: true, name: true, sha256: true },
+    });
+    await audit(tx, { ...base, outcome: "success", detail: { name, sizeBytes: result.sizeBytes!, sha256: result.sha256! } });
+    return row;
+  });
+  return json(201, media);
+}

@@ -1,0 +1,78 @@
+/**
+ * `PUT /media/upload?name=FILE` (host token): streams an ISO or disk image into `<dataDir>/media/`.
+ * The body goes to a hidden partial file while its sha256 is computed; only a complete upload is
+ * renamed into place, so an interrupted one is never listed. Size is capped and free space checked
+ * before the first byte is written.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+
+export const MEDIA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(iso|img|qcow2|raw)$/;
+const SPARE_BYTES = 512 * 1024 * 1024; // never fill the disk the guests live on
+
+export interface UploadOptions {
+  dataDir: string;
+  maxBytes: number;
+}
+
+function answer(res: ServerResponse, status: number, body: object) {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+export async function handleMediaUpload(req: IncomingMessage, res: ServerResponse, url: URL, opts: UploadOptions): Promise<void> {
+  const name = url.searchParams.get("name") ?? "";
+  if (!MEDIA_NAME.test(name)) {
+    return answer(res, 400, { error: "File names may use letters, digits, '.', '_' and '-', and must end in .iso, .img, .qcow2 or .raw" });
+  }
+  const length = Number(req.headers["content-length"]);
+  if (!Number.isSafeInteger(length) || length <= 0) return answer(res, 411, { error: "The upload needs a Content-Length" });
+  if (length > opts.maxBytes) return answer(res, 413, { error: `The file is ${length} bytes; the limit is ${opts.maxBytes}` });
+  const dir = join(opts.dataDir, "media");
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, name);
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return answer(res, 409, { error: `A file named '${name}' is already in the library` });
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (length + SPARE_BYTES > free) return answer(res, 507, { error: `Not enough free space: ${length} bytes needed, ${free} free` });
+
+  const partial = join(dir, `.partial-${randomBytes(6).toString("hex")}`);
+  const hash = createHash("sha256");
+  let received = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      if (received > length) return done(new Error("more bytes than Content-Length"));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, meter, createWriteStream(partial, { flags: "wx" }));
+    if (received !== length) throw new Error(`upload ended after ${received} of ${length} bytes`);
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (!res.headersSent) answer(res, 400, { error: `Upload failed: ${(error as Error).message}` });
+    return;
+  }
+  answer(res, 201, { path: target, sizeBytes: length, sha256: hash.digest("hex") });
+}
+
+/** `DELETE /media/upload?name=FILE`: removes a library file (the console refuses while it is in use). */
+export async function handleMediaDelete(res: ServerResponse, url: URL, opts: UploadOptions): Promise<void> {
+  const name = url.searchParams.get("name") ?? "";
+  if (!MEDIA_NAME.test(name)) return answer(res, 400, { error: "Not a library file name" });
+  await rm(join(opts.dataDir, "media", name), { force: true });
+  answer(res, 200, { ok: true });
+}
