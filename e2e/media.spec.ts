@@ -57,7 +57,7 @@ test("an ISO uploaded from the browser shows progress, lands in the library with
         page.locator("[data-testid=vnc-screen] canvas").evaluate((c: HTMLCanvasElement) => {
           const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
           const seen = new Set<number>();
-          for (let i = 0; i < d.length; i += 16) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+          for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
           return seen.size;
         }),
       { timeout: 60_000 },

@@ -50,17 +50,18 @@ export async function startStack(env: StackEnv, log: (l: string) => void): Promi
     await buildConsoleIfStale(log);
 
     const common = { ...process.env, GUESTHOUSE_DATA: env.dataDir, HOST_TOKEN: secrets.hostToken, NODE_ENV: "production" };
-    const tsx = path.join(repoRoot, "node_modules/.bin/tsx");
+    // node itself with tsx's loader, not the tsx wrapper: one process per service to signal and wait for.
+    const tsx = [process.execPath, "--import", "tsx"];
     const host = startService(
       "host",
-      [tsx, path.join(repoRoot, "apps/host/src/main.ts")],
+      [...tsx, path.join(repoRoot, "apps/host/src/main.ts")],
       { ...common, HOST_PORT: String(env.HOST_PORT) },
       log,
     );
     services.push(host);
     await waitForHttp(host, `${hostUrl}/healthz`, 30_000);
     const consoleEnv = { ...common, DATABASE_URL: database.url, HOST_URL: hostUrl, PORT: String(env.PORT) };
-    const console_ = startService("console", [tsx, path.join(repoRoot, "apps/console/server.ts")], consoleEnv, log);
+    const console_ = startService("console", [...tsx, path.join(repoRoot, "apps/console/server.ts")], consoleEnv, log);
     services.push(console_);
     const consoleUrl = `http://localhost:${env.PORT}`;
     await waitForHttp(console_, `${consoleUrl}/api/health`, 60_000);

@@ -29,8 +29,7 @@ export const PROFILES: Record<HardwareProfile, ProfileDevices> = {
     machine: "pc",
     vga: "cirrus-vga",
     nic: "rtl8139",
-    disk: (i, node, withCdrom) =>
-      `ide-hd,drive=${node},id=disk${i},${(withCdrom ? LEGACY_SLOTS_WITH_CDROM : LEGACY_SLOTS)[i]}`,
+    disk: (i, node, withCdrom) => `ide-hd,drive=${node},id=disk${i},${(withCdrom ? LEGACY_SLOTS_WITH_CDROM : LEGACY_SLOTS)[i]}`,
     cdromBus: "bus=ide.1,unit=0",
     maxDisks: (withCdrom) => (withCdrom ? 3 : 4),
   },

@@ -45,31 +45,36 @@ export function buildArgv(input: ArgvInput): string[] {
     if (p.includes(",")) throw new ArgvError(`path '${p}' must not contain ','`);
   }
 
-  const argv: string[] = [
-    "-name", `guest=${input.id},process=gh-${input.id}`,
-    "-no-user-config", "-nodefaults",
-    "-machine", profile.machine,
-    "-accel", accel === "kvm" ? "kvm" : `tcg${input.tcgTbSizeMiB ? `,tb-size=${input.tcgTbSizeMiB}` : ""}`,
-    ...(accel === "kvm" ? ["-cpu", "host"] : []),
-    "-smp", String(spec.cpus),
-    "-m", String(spec.memoryMiB),
-    "-sandbox", "on",
-    "-display", "none",
-    "-vnc", `unix:${paths.vnc}`,
-    "-qmp", `unix:${paths.qmp},server=on,wait=off`,
-    "-chardev", `socket,id=ser0,path=${paths.serial},server=on,wait=off`,
-    "-serial", "chardev:ser0",
-    "-pidfile", paths.pidfile,
-    "-msg", "timestamp=on",
-    "-device", profile.vga,
+  const tcg = `tcg${input.tcgTbSizeMiB ? `,tb-size=${input.tcgTbSizeMiB}` : ""}`;
+  const options: [flag: string, value: string][] = [
+    ["-name", `guest=${input.id},process=gh-${input.id}`],
+    ["-machine", profile.machine],
+    ["-accel", accel === "kvm" ? "kvm" : tcg],
+    ...(accel === "kvm" ? [["-cpu", "host"] as [string, string]] : []),
+    ["-smp", String(spec.cpus)],
+    ["-m", String(spec.memoryMiB)],
+    // No exec: migration or helpers are ever used, so QEMU may also not spawn, setuid or renice.
+    ["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"],
+    ["-display", "none"],
+    ["-vnc", `unix:${paths.vnc}`],
+    ["-qmp", `unix:${paths.qmp},server=on,wait=off`],
+    ["-chardev", `socket,id=ser0,path=${paths.serial},server=on,wait=off`],
+    ["-serial", "chardev:ser0"],
+    ["-pidfile", paths.pidfile],
+    ["-msg", "timestamp=on"],
+    ["-device", profile.vga],
   ];
+  const argv: string[] = ["-no-user-config", "-nodefaults", ...options.flat()];
 
   const bootIndex = bootIndexes(spec);
   spec.disks.forEach((disk, i) => {
     const path = input.diskPaths[i] as string;
     const readOnly = disk.readOnly;
     argv.push("-blockdev", JSON.stringify({ driver: "file", filename: path, "node-name": `f${i}`, "read-only": readOnly }));
-    argv.push("-blockdev", JSON.stringify({ driver: "qcow2", file: `f${i}`, "node-name": `disk${i}`, "read-only": readOnly, discard: "unmap" }));
+    argv.push(
+      "-blockdev",
+      JSON.stringify({ driver: "qcow2", file: `f${i}`, "node-name": `disk${i}`, "read-only": readOnly, discard: "unmap" }),
+    );
     argv.push("-device", withBootIndex(profile.disk(i, `disk${i}`, spec.cdrom !== null), i === 0 ? bootIndex.disk : undefined));
   });
 
@@ -105,8 +110,7 @@ function bootIndexes(spec: VmSpec): Partial<Record<"disk" | "cdrom" | "network",
   let next = 1;
   for (const dev of spec.boot) {
     if (out[dev] !== undefined) continue;
-    const present =
-      dev === "disk" ? spec.disks.length > 0 : dev === "cdrom" ? spec.cdrom !== null : spec.network !== "none";
+    const present = dev === "disk" ? spec.disks.length > 0 : dev === "cdrom" ? spec.cdrom !== null : spec.network !== "none";
     if (present) out[dev] = next++;
   }
   return out;

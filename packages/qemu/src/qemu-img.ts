@@ -63,9 +63,7 @@ export async function resize(p: { path: string; sizeBytes: number; format?: stri
  * Reads an image's metadata. `format` pins the format (never probe untrusted images as qcow2 by accident);
  * `forceShare` reads an image a running QEMU holds open.
  */
-export async function info(
-  p: { path: string; format?: string; forceShare?: boolean } & QemuImgOptions,
-): Promise<ImageInfo> {
+export async function info(p: { path: string; format?: string; forceShare?: boolean } & QemuImgOptions): Promise<ImageInfo> {
   const args = ["info", "--output=json"];
   if (p.format) args.push("-f", p.format);
   if (p.forceShare) args.push("-U");
@@ -75,9 +73,7 @@ export async function info(
 }
 
 /** Copies `source` into a new qcow2 at `target` (flattening any backing chain). */
-export async function convert(
-  p: { source: string; sourceFormat: "raw" | "qcow2"; target: string } & QemuImgOptions,
-): Promise<void> {
+export async function convert(p: { source: string; sourceFormat: "raw" | "qcow2"; target: string } & QemuImgOptions): Promise<void> {
   await run(["convert", "-q", "-f", p.sourceFormat, "-O", "qcow2", p.source, p.target], p);
 }
 

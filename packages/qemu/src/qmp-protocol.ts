@@ -29,8 +29,7 @@ export class QmpProtocolError extends Error {
   override name = "QmpProtocolError";
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const idOf = (m: Record<string, unknown>): string | undefined =>
   typeof m.id === "string" ? m.id : m.id === undefined ? undefined : JSON.stringify(m.id);

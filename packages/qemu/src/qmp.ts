@@ -1,15 +1,8 @@
 /** A small typed QMP client over a unix socket. */
 import { EventEmitter } from "node:events";
-import { createConnection, type Socket } from "node:net";
-import { setTimeout as delay } from "node:timers/promises";
-import {
-  encodeQmpCommand,
-  LineSplitter,
-  parseQmpMessage,
-  type QmpEvent,
-  type QmpGreeting,
-  type QmpMessage,
-} from "./qmp-protocol.ts";
+import type { Socket } from "node:net";
+import { encodeQmpCommand, LineSplitter, parseQmpMessage, type QmpEvent, type QmpGreeting, type QmpMessage } from "./qmp-protocol.ts";
+import { connectUnix } from "./unix-connect.ts";
 
 export type { QmpEvent, QmpGreeting } from "./qmp-protocol.ts";
 
@@ -82,7 +75,7 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   /** Connects (retrying while the socket does not exist yet), reads the greeting and negotiates capabilities. */
   static async connect(path: string, opts: ConnectOptions = {}): Promise<QmpClient> {
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const socket = await connectWithRetry(path, deadline, opts.signal);
+    const socket = await connectUnix(path, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: opts.signal });
     const client = new QmpClient(socket);
     try {
       await client.#waitGreeting(Math.max(1, deadline - Date.now()));
@@ -101,11 +94,7 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     return this.#greeting;
   }
 
-  execute<T = unknown>(
-    command: string,
-    args?: Record<string, unknown>,
-    opts: { timeoutMs?: number } = {},
-  ): Promise<T> {
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new QmpClosedError(`QMP connection is closed ('${command}')`));
     const id = `gh-${this.#nextId++}`;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -188,33 +177,4 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
       });
     });
   }
-}
-
-/** The socket appears a few ms after QEMU starts: retry ENOENT/ECONNREFUSED until the deadline. */
-async function connectWithRetry(path: string, deadline: number, signal?: AbortSignal): Promise<Socket> {
-  let wait = 5;
-  for (;;) {
-    try {
-      return await connectOnce(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const retriable = code === "ENOENT" || code === "ECONNREFUSED";
-      if (!retriable) throw err;
-      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new QmpClosedError(String(signal.reason));
-      if (Date.now() + wait > deadline) throw new QmpTimeoutError(`QMP socket ${path} did not accept a connection in time (${code})`);
-      await delay(wait);
-      wait = Math.min(wait * 2, 50);
-    }
-  }
-}
-
-function connectOnce(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = createConnection(path);
-    s.once("connect", () => {
-      s.off("error", reject);
-      resolve(s);
-    });
-    s.once("error", reject);
-  });
 }

@@ -19,9 +19,8 @@ export const VmDeleteInput = z.object({
   deleteDisks: z.boolean().default(false),
 });
 
-export const VmEventsInput = z
-  .object({ id: VmIdSchema.optional() })
-  .default({});
+/** `lastEventId` is filled in by tRPC's subscription links when they reconnect. */
+export const VmEventsInput = z.object({ id: VmIdSchema.optional(), lastEventId: z.string().nullish() }).default({});
 
 export const SerialWriteInput = z.object({
   id: VmIdSchema,
@@ -32,13 +31,21 @@ export const SerialWriteInput = z.object({
 export const SerialReadInput = z.object({
   id: VmIdSchema,
   /** Most recent bytes to return (the ring buffer holds at most 256 KiB). */
-  maxBytes: z.int().min(1).max(256 * 1024).default(64 * 1024),
+  maxBytes: z
+    .int()
+    .min(1)
+    .max(256 * 1024)
+    .default(64 * 1024),
 });
 
 export const SerialStreamInput = z.object({
   id: VmIdSchema,
   /** Replay this many buffered bytes before live output (0: live only). */
-  replayBytes: z.int().min(0).max(256 * 1024).default(0),
+  replayBytes: z
+    .int()
+    .min(0)
+    .max(256 * 1024)
+    .default(0),
 });
 
 const SIZE_MAX = 16 * 1024 ** 4; // 16 TiB

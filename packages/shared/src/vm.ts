@@ -2,8 +2,7 @@ import { z } from "zod";
 
 /** Names that become folder names and QEMU `-name` values: no traversal, no shell characters. */
 const SLUG = /^[a-z0-9][a-z0-9-]{0,35}$/;
-const SLUG_MESSAGE =
-  "use 1–36 characters: lower-case letters, digits and '-', starting with a letter or digit";
+const SLUG_MESSAGE = "use 1–36 characters: lower-case letters, digits and '-', starting with a letter or digit";
 
 export const VmIdSchema = z.string().regex(SLUG, `VM id: ${SLUG_MESSAGE}`);
 export type VmId = z.infer<typeof VmIdSchema>;
@@ -51,7 +50,11 @@ export const VmSpecSchema = z.object({
     .regex(/^[\p{L}\p{N} ._-]+$/u, "name: letters, digits, spaces, '.', '_' and '-' only"),
   profile: HardwareProfileSchema.default("modern"),
   cpus: z.int().min(1, "at least 1 CPU").max(64, "at most 64 CPUs").default(1),
-  memoryMiB: z.int().min(16, "at least 16 MiB of RAM").max(1024 * 1024).default(256),
+  memoryMiB: z
+    .int()
+    .min(16, "at least 16 MiB of RAM")
+    .max(1024 * 1024)
+    .default(256),
   disks: z.array(VmDiskRefSchema).max(4, "at most 4 disks").default([]),
   /** `null`: no CD-ROM drive; `{ iso: undefined }`: an empty drive that can take media at runtime. */
   cdrom: z.object({ iso: HostPathSchema.optional() }).nullable().default({}),
@@ -62,15 +65,7 @@ export const VmSpecSchema = z.object({
 export type VmSpec = z.infer<typeof VmSpecSchema>;
 export type VmSpecInput = z.input<typeof VmSpecSchema>;
 
-export const VmStateSchema = z.enum([
-  "stopped",
-  "starting",
-  "running",
-  "paused",
-  "saving",
-  "suspended",
-  "stopping",
-]);
+export const VmStateSchema = z.enum(["stopped", "starting", "running", "paused", "saving", "suspended", "stopping"]);
 export type VmState = z.infer<typeof VmStateSchema>;
 
 /** Why a VM is in its current state. */

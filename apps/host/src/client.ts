@@ -1,0 +1,35 @@
+/**
+ * A typed client for one host service, for the console (server side only: it carries the host token).
+ * Queries and mutations go over batched HTTP, subscriptions over SSE; both send the bearer token.
+ */
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource } from "eventsource";
+import type { HostRouter } from "./router.ts";
+
+export interface HostClientOptions {
+  /** Base URL of the host service, e.g. `http://127.0.0.1:3001`. */
+  url: string;
+  token: string;
+}
+
+export function createHostClient(opts: HostClientOptions) {
+  const url = `${opts.url.replace(/\/$/, "")}/trpc`;
+  const authorization = `Bearer ${opts.token}`;
+  return createTRPCClient<HostRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }),
+          },
+        }),
+        false: httpBatchLink({ url, headers: { authorization } }),
+      }),
+    ],
+  });
+}
+
+export type HostClient = ReturnType<typeof createHostClient>;

@@ -1,0 +1,18 @@
+import type { Accel } from "@guesthouse/qemu/accel";
+
+/** Everything the host service needs to know; built from env in env.ts, or directly by tests. */
+export interface HostConfig {
+  /** Root data folder; the service keeps its own files under `<dataDir>/host`. */
+  dataDir: string;
+  /** Extra folders whose ISOs, kernels and images may be used (besides `<dataDir>` outside `host/`). */
+  mediaDirs: string[];
+  qemuBinary: string;
+  qemuImgBinary: string;
+  accel: Accel;
+  /** TCG translation cache per guest; small values keep small guests' RSS down. */
+  tcgTbSizeMiB: number;
+  /** Bounded serial log kept per VM. */
+  serialBufferBytes: number;
+  /** Largest ISO or disk image the library accepts in one upload. */
+  mediaMaxBytes: number;
+}

@@ -1,0 +1,40 @@
+/** Host capacity figures, read from /proc and the QEMU binary. */
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import type { Accel } from "@guesthouse/qemu/accel";
+
+export interface MemInfo {
+  totalBytes: number;
+  availableBytes: number;
+}
+
+export async function memInfo(): Promise<MemInfo> {
+  const text = await readFile("/proc/meminfo", "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) * 1024;
+  return { totalBytes: kb("MemTotal"), availableBytes: kb("MemAvailable") };
+}
+
+export interface HostInfo {
+  cores: number;
+  memTotalBytes: number;
+  memFreeBytes: number;
+  kvm: boolean;
+  accel: Accel;
+  qemuVersion: string;
+  vmCount: number;
+  runningVmCount: number;
+}
+
+export async function hostInfo(p: { accel: Accel; qemuVersion: string; vmCount: number; runningVmCount: number }): Promise<HostInfo> {
+  const mem = await memInfo();
+  return {
+    cores: availableParallelism(),
+    memTotalBytes: mem.totalBytes,
+    memFreeBytes: mem.availableBytes,
+    kvm: p.accel === "kvm",
+    accel: p.accel,
+    qemuVersion: p.qemuVersion,
+    vmCount: p.vmCount,
+    runningVmCount: p.runningVmCount,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Saving a VM's state to a file and loading it back, without a shell: QEMU migrates into a unix
+ * socket we listen on and we write the stream to disk; loading hands QEMU the file as an fd.
+ */
+import { createServer } from "node:net";
+import { createWriteStream } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import type { QmpClient, QmpEvent } from "@guesthouse/qemu/qmp";
+
+const MIGRATION_DONE = ["completed", "failed", "cancelled"];
+const isDone = (e: QmpEvent) => MIGRATION_DONE.includes(String(e.data.status));
+
+async function enableMigrationEvents(qmp: QmpClient): Promise<void> {
+  await qmp.execute("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] });
+}
+
+async function failureDetail(qmp: QmpClient, status: string): Promise<string> {
+  const info = await qmp.execute<{ "error-desc"?: string }>("query-migrate").catch(() => ({}) as { "error-desc"?: string });
+  return info["error-desc"] ?? `migration ${status}`;
+}
+
+/** Streams the (stopped) guest's state into `file`; written to a temp name first, renamed when complete. */
+export async function saveStateToFile(qmp: QmpClient, p: { socketPath: string; file: string; timeoutMs: number }): Promise<number> {
+  const tmp = `${p.file}.partial`;
+  await rm(p.socketPath, { force: true });
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.listen(p.socketPath, resolve).once("error", reject));
+  try {
+    let written: Promise<void> | undefined;
+    server.once("connection", (sock) => {
+      server.close();
+      // flush: fsync before close, so a completed save survives a host crash.
+      written = pipeline(sock, createWriteStream(tmp, { mode: 0o600, flush: true }));
+    });
+    try {
+      await enableMigrationEvents(qmp);
+      const done = qmp.waitEvent("MIGRATION", { timeoutMs: p.timeoutMs, match: isDone });
+      await qmp.execute("migrate", { uri: `unix:${p.socketPath}` }).catch((err) => {
+        done.catch(() => undefined);
+        throw err;
+      });
+      const status = String((await done).data.status);
+      if (status !== "completed") throw new Error(await failureDetail(qmp, status));
+      if (!written) throw new Error("QEMU reported the migration complete but never connected");
+      await written;
+      const { size } = await stat(tmp);
+      await rename(tmp, p.file);
+      return size;
+    } catch (err) {
+      await written?.catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  } finally {
+    server.close();
+    await rm(p.socketPath, { force: true });
+  }
+}
+
+/** Loads a state into a QEMU started with `-incoming defer` that holds the state file as `fd`. */
+export async function loadStateFromFd(qmp: QmpClient, p: { fd: number; timeoutMs: number }): Promise<void> {
+  await enableMigrationEvents(qmp);
+  const done = qmp.waitEvent("MIGRATION", { timeoutMs: p.timeoutMs, match: isDone });
+  await qmp.execute("migrate-incoming", { uri: `fd:${p.fd}` }).catch((err) => {
+    done.catch(() => undefined);
+    throw err;
+  });
+  const status = String((await done).data.status);
+  if (status !== "completed") throw new Error(await failureDetail(qmp, status));
+}

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { BadInputError } from "./errors.ts";
+import { resolveAllowedFile } from "./path-guard.ts";
+
+let root: string;
+let data: string;
+let media: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "guard-"));
+  data = join(root, "data");
+  media = join(root, "media");
+  await mkdir(join(data, "host", "vms", "a"), { recursive: true });
+  await mkdir(join(data, "isos"), { recursive: true });
+  await mkdir(media);
+  await writeFile(join(data, "isos", "ok.iso"), "x");
+  await writeFile(join(data, "host", "vms", "a", "saved.state"), "x");
+  await writeFile(join(media, "m.iso"), "x");
+  await writeFile(join(root, "outside.iso"), "x");
+  await symlink(join(root, "outside.iso"), join(data, "isos", "link.iso"));
+  await symlink(join(media, "m.iso"), join(data, "isos", "to-media.iso"));
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+const roots = () => ({ dataDir: data, mediaDirs: [media] });
+
+test("files in the data folder or a media folder pass, as real paths", async () => {
+  assert.equal(await resolveAllowedFile(join(data, "isos", "ok.iso"), roots(), "ISO"), join(data, "isos", "ok.iso"));
+  assert.equal(await resolveAllowedFile(join(media, "m.iso"), roots(), "ISO"), join(media, "m.iso"));
+  assert.equal(await resolveAllowedFile(join(data, "isos", "to-media.iso"), roots(), "ISO"), join(media, "m.iso"));
+});
+
+test("outside paths, traversal, symlinks out, the service's own area and folders are refused", async () => {
+  const bad = [
+    [join(root, "outside.iso"), /outside the allowed folders/],
+    [join(data, "isos", "..", "..", "outside.iso"), /outside the allowed folders/],
+    [join(data, "isos", "link.iso"), /outside the allowed folders/],
+    [join(data, "host", "vms", "a", "saved.state"), /outside the allowed folders/],
+    [join(data, "isos"), /not a regular file/],
+    [join(data, "nope.iso"), /does not exist/],
+    [`${data}-sibling/x.iso`, /does not exist/],
+  ] as const;
+  for (const [p, msg] of bad) {
+    await assert.rejects(resolveAllowedFile(p, roots(), "ISO"), (e: Error) => e instanceof BadInputError && msg.test(e.message), p);
+  }
+});

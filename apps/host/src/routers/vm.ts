@@ -1,0 +1,35 @@
+import { tracked } from "@trpc/server";
+import { VmDefineInput, VmDeleteInput, VmEventsInput, VmRefInput, VmShutdownInput, VmUpdateInput } from "@guesthouse/shared/host-api";
+import { hostProcedure, router } from "../trpc.ts";
+
+export const vmRouter = router({
+  list: hostProcedure.query(({ ctx }) => ctx.service.list()),
+  get: hostProcedure.input(VmRefInput).query(({ ctx, input }) => ctx.service.view(input.id)),
+  define: hostProcedure.input(VmDefineInput).mutation(({ ctx, input }) => ctx.service.define(input.id, input.spec)),
+  update: hostProcedure.input(VmUpdateInput).mutation(({ ctx, input }) => ctx.service.update(input.id, input.spec)),
+  start: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.start(input.id)),
+  shutdown: hostProcedure.input(VmShutdownInput).mutation(({ ctx, input }) => ctx.service.shutdown(input.id, input.timeoutMs)),
+  powerOff: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.powerOff(input.id)),
+  reset: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.reset(input.id)),
+  pause: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.pause(input.id)),
+  resume: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.resume(input.id)),
+  save: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.save(input.id)),
+  restore: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.restore(input.id)),
+  discardSaved: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.discardSaved(input.id)),
+  delete: hostProcedure.input(VmDeleteInput).mutation(({ ctx, input }) => ctx.service.delete(input.id, input.deleteDisks)),
+  screendump: hostProcedure.input(VmRefInput).query(async ({ ctx, input }) => ({
+    format: "png" as const,
+    base64: (await ctx.service.screendump(input.id)).toString("base64"),
+  })),
+  /** State changes of every VM (or one), resumable with lastEventId. */
+  events: hostProcedure.input(VmEventsInput).subscription(async function* ({ ctx, input, signal }) {
+    const only = input.id;
+    for await (const { id, event } of ctx.service.vms.events.subscribe({
+      signal,
+      lastEventId: input.lastEventId,
+      filter: (e) => only === undefined || e.vmId === only,
+    })) {
+      yield tracked(id, event);
+    }
+  }),
+});

@@ -1,0 +1,173 @@
+/** The host service: VMs, disks and host figures behind one object that the tRPC router calls. */
+import { mkdir } from "node:fs/promises";
+import { qemuVersion } from "@guesthouse/qemu/process";
+import { procStats } from "@guesthouse/qemu/process";
+import type { VmSpec } from "@guesthouse/shared/vm";
+import type { Logger } from "pino";
+import type { HostConfig } from "./config.ts";
+import { DiskStore } from "./disks.ts";
+import { hostInfo, type HostInfo } from "./host-info.ts";
+import { hostPaths, type HostPaths } from "./paths.ts";
+import { acquireLock } from "./service-lock.ts";
+import { mediaAttach, mediaEject, screendump, serialStream, serialWrite } from "./vm-io.ts";
+import { VmManager } from "./vm-manager.ts";
+import { pauseVm, powerOffVm, resetVm, resumeVm, shutdownVm, startVm } from "./vm-power.ts";
+import type { VmRecord } from "./vm-record.ts";
+import { rediscover } from "./vm-rediscover.ts";
+import { discardSavedState, restoreVm, saveVm } from "./vm-save.ts";
+import { VmStore } from "./vm-store.ts";
+
+export interface VmView {
+  id: string;
+  spec: VmSpec;
+  state: VmRecord["state"];
+  reason: VmRecord["reason"];
+  since: number;
+  pid: number | null;
+  rssBytes: number | null;
+  cpuSeconds: number | null;
+}
+
+export class HostService {
+  readonly paths: HostPaths;
+  readonly vms: VmManager;
+  readonly disks: DiskStore;
+  #qemuVersion = "unknown";
+  #releaseLock: (() => void) | undefined;
+
+  private constructor(
+    readonly config: HostConfig,
+    readonly log: Logger,
+  ) {
+    this.paths = hostPaths(config.dataDir);
+    this.vms = new VmManager(config, this.paths, new VmStore(this.paths), log);
+    this.disks = new DiskStore(config, this.paths, {
+      vmsUsing: (diskId) =>
+        [...this.vms.records.values()].flatMap((r) =>
+          r.spec.disks.flatMap((d, i) => (d.disk === diskId ? [{ vmId: r.id, running: !!r.instance, node: `disk${i}` }] : [])),
+        ),
+      resizeLive: (vmId, node, size) =>
+        this.vms.serialised(vmId, "disk-resize", async (rec) => {
+          if (!rec.instance) throw new Error(`VM '${vmId}' is not running`);
+          await rec.instance.qmp.execute("block_resize", { "node-name": node, size });
+        }),
+    });
+  }
+
+  /** Creates the folders, takes the data folder's lock, and reattaches to the guests left running. */
+  static async open(config: HostConfig, log: Logger): Promise<HostService> {
+    const service = new HostService(config, log);
+    await mkdir(service.paths.root, { recursive: true, mode: 0o700 });
+    service.#qemuVersion = await qemuVersion(config.qemuBinary);
+    service.#releaseLock = acquireLock(service.paths.root);
+    try {
+      await service.vms.store.init();
+      await service.disks.init();
+      await rediscover(service.vms);
+    } catch (err) {
+      await service.close();
+      throw err;
+    }
+    return service;
+  }
+
+  /** Stops watching the guests without stopping them: they keep running for the next service. */
+  async close(): Promise<void> {
+    for (const rec of this.vms.records.values()) {
+      rec.instance?.detach();
+      rec.instance = undefined;
+      rec.serial.detach();
+    }
+    this.#releaseLock?.();
+    this.#releaseLock = undefined;
+  }
+
+  info(): Promise<HostInfo> {
+    const recs = [...this.vms.records.values()];
+    return hostInfo({
+      accel: this.config.accel,
+      qemuVersion: this.#qemuVersion,
+      vmCount: recs.length,
+      runningVmCount: recs.filter((r) => r.instance).length,
+    });
+  }
+
+  async view(id: string): Promise<VmView> {
+    const rec = this.vms.get(id);
+    const pid = rec.instance?.pid ?? null;
+    const stats = pid === null ? undefined : await procStats(pid);
+    return {
+      id: rec.id,
+      spec: rec.spec,
+      state: rec.state,
+      reason: rec.reason,
+      since: rec.since,
+      pid,
+      rssBytes: stats?.rssBytes ?? null,
+      cpuSeconds: stats?.cpuSeconds ?? null,
+    };
+  }
+
+  list(): Promise<VmView[]> {
+    return Promise.all([...this.vms.records.keys()].sort().map((id) => this.view(id)));
+  }
+
+  async define(id: string, spec: VmSpec): Promise<VmView> {
+    await this.vms.define(id, spec);
+    return this.view(id);
+  }
+  async update(id: string, spec: VmSpec): Promise<VmView> {
+    await this.vms.update(id, spec);
+    return this.view(id);
+  }
+
+  #op(id: string, name: string, f: (rec: VmRecord) => Promise<unknown>): Promise<VmView> {
+    return this.vms.serialised(id, name, f).then(() => this.view(id));
+  }
+  start = (id: string) => this.#op(id, "start", (r) => startVm(this.vms, r));
+  shutdown = (id: string, timeoutMs: number) => this.#op(id, "shutdown", (r) => shutdownVm(this.vms, r, timeoutMs));
+  reset = (id: string) => this.#op(id, "reset", (r) => resetVm(this.vms, r));
+  pause = (id: string) => this.#op(id, "pause", (r) => pauseVm(this.vms, r));
+  resume = (id: string) => this.#op(id, "resume", (r) => resumeVm(this.vms, r));
+  save = (id: string) => this.#op(id, "save", (r) => saveVm(this.vms, r));
+  restore = (id: string) => this.#op(id, "restore", (r) => restoreVm(this.vms, r));
+  discardSaved = (id: string) => this.#op(id, "discardSaved", (r) => discardSavedState(this.vms, r));
+  mediaAttach = (id: string, iso: string) => this.#op(id, "media", (r) => mediaAttach(this.vms, r, iso));
+  mediaEject = (id: string) => this.#op(id, "media", (r) => mediaEject(this.vms, r));
+
+  /** Power-off must not wait behind a slow ACPI shutdown, so while one runs it goes straight through. */
+  powerOff(id: string): Promise<VmView> {
+    const rec = this.vms.get(id);
+    if (rec.state === "stopping") return powerOffVm(this.vms, rec).then(() => this.view(id));
+    return this.#op(id, "powerOff", (r) => powerOffVm(this.vms, r));
+  }
+
+  async delete(id: string, deleteDisks: boolean): Promise<{ id: string; deletedDisks: string[] }> {
+    const spec = await this.vms.delete(id);
+    const deletedDisks: string[] = [];
+    if (deleteDisks) {
+      for (const { disk } of spec.disks) {
+        try {
+          await this.disks.delete(disk);
+          deletedDisks.push(disk);
+        } catch (err) {
+          this.log.warn({ vmId: id, disk, err: (err as Error).message }, "disk kept");
+        }
+      }
+    }
+    return { id, deletedDisks };
+  }
+
+  screendump = (id: string) => screendump(this.vms, this.vms.get(id));
+  serialWrite = (id: string, data: Buffer) => serialWrite(this.vms.get(id), data);
+  serialRead = (id: string, maxBytes: number) => {
+    const ring = this.vms.get(id).serial.ring;
+    const data = ring.tail(maxBytes);
+    return { offset: ring.total - data.length, data };
+  };
+  serialStream = (id: string, replayBytes: number, signal?: AbortSignal) => serialStream(this.vms.get(id), { replayBytes, signal });
+
+  vncSocketPath(id: string): string {
+    return this.paths.runtime(this.vms.get(id).id).vnc;
+  }
+}

@@ -1,0 +1,52 @@
+/** The host API's single tRPC instance, its context, and the one place domain errors become tRPC codes. */
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import { z, ZodError } from "zod";
+import { AlreadyExistsError, BadInputError, CapacityError, DomainError, EngineError, InvalidStateError, NotFoundError } from "./errors.ts";
+import type { HostService } from "./service.ts";
+
+export interface HostContext {
+  service: HostService;
+  /** Set by the transport once the host token checked out (tests calling createCaller set it directly). */
+  authenticated: boolean;
+}
+
+// isDev false: never send stack traces to callers.
+const t = initTRPC.context<HostContext>().create({ isDev: false });
+
+const CODES: [new (...args: never[]) => DomainError, TRPC_ERROR_CODE_KEY][] = [
+  [NotFoundError, "NOT_FOUND"],
+  [InvalidStateError, "CONFLICT"],
+  [AlreadyExistsError, "CONFLICT"],
+  [BadInputError, "BAD_REQUEST"],
+  [CapacityError, "PRECONDITION_FAILED"],
+  [EngineError, "INTERNAL_SERVER_ERROR"],
+];
+
+export function toTRPCError(err: unknown): TRPCError | undefined {
+  if (err instanceof ZodError) return new TRPCError({ code: "BAD_REQUEST", message: z.prettifyError(err), cause: err });
+  for (const [cls, code] of CODES) {
+    if (err instanceof cls) return new TRPCError({ code, message: err.message, cause: err });
+  }
+  return undefined;
+}
+
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+const requireToken = t.middleware(({ ctx, next }) => {
+  if (!ctx.authenticated) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or wrong host token (Authorization: Bearer <HOST_TOKEN>)" });
+  }
+  return next({ ctx });
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+/** Every host procedure: token required, domain errors mapped. */
+export const hostProcedure = t.procedure.use(requireToken).use(mapErrors);

@@ -1,0 +1,89 @@
+/** Bringing a QEMU up for a VM and taking it down hard; shared by start, restore and power-off. */
+import { buildArgv } from "@guesthouse/qemu/argv";
+import { QemuInstance } from "@guesthouse/qemu/instance";
+import { EngineError, InvalidStateError } from "./errors.ts";
+import type { VmManager } from "./vm-manager.ts";
+import type { VmRecord } from "./vm-record.ts";
+import { checkRamFits, resolveSpec } from "./vm-spec-check.ts";
+
+export interface LaunchOptions {
+  incoming?: "defer";
+  extraFds?: number[];
+}
+
+/** Checks files, RAM and disk use for a start; returns what the argv builder needs. */
+export async function prepareLaunch(m: VmManager, rec: VmRecord) {
+  const resolved = await resolveSpec(m.config, m.paths, rec.id, rec.spec);
+  for (const other of m.records.values()) {
+    if (other === rec || !other.instance) continue;
+    const shared = rec.spec.disks.find((d) => other.spec.disks.some((o) => o.disk === d.disk && !(o.readOnly && d.readOnly)));
+    if (shared) throw new InvalidStateError(`disk '${shared.disk}' is in use by running VM '${other.id}'`);
+  }
+  await checkRamFits(rec.id, rec.spec.memoryMiB, m.committedMiB(rec.id));
+  return resolved;
+}
+
+/** Spawns QEMU with its CPUs stopped (-S), attaches QMP and the serial console. */
+export async function launch(
+  m: VmManager,
+  rec: VmRecord,
+  resolved: Awaited<ReturnType<typeof prepareLaunch>>,
+  opts: LaunchOptions = {},
+): Promise<QemuInstance> {
+  await m.removeRuntimeFiles(rec.id);
+  const argv = buildArgv({
+    id: rec.id,
+    spec: resolved.spec,
+    stateDir: m.paths.vmDir(rec.id),
+    diskPaths: resolved.diskPaths,
+    accel: m.config.accel,
+    tcgTbSizeMiB: m.config.tcgTbSizeMiB,
+    startPaused: true,
+    incoming: opts.incoming,
+  });
+  m.log.debug({ vmId: rec.id, argv }, "launching qemu");
+  const instance = await QemuInstance.launch({
+    binary: m.config.qemuBinary,
+    argv,
+    paths: m.paths.runtime(rec.id),
+    extraFds: opts.extraFds,
+  });
+  m.wire(rec, instance);
+  m.log.info({ vmId: rec.id, pid: instance.pid }, "qemu started");
+  await rec.serial.attach(instance.paths.serial);
+  return instance;
+}
+
+export function requireInstance(rec: VmRecord): QemuInstance {
+  if (!rec.instance) {
+    throw new EngineError(`VM '${rec.id}' has no QEMU process attached; its QEMU could not be reattached (see the service log)`);
+  }
+  return rec.instance;
+}
+
+/** quit over QMP, then SIGKILL if QEMU does not go within a few seconds. Resolves once it is gone. */
+export async function hardStop(instance: QemuInstance): Promise<void> {
+  if (!instance.alive) return;
+  await Promise.race([instance.qmp.execute("quit", undefined, { timeoutMs: 2000 }).catch(() => undefined), instance.exited]);
+  if (await settlesWithin(instance.exited, 3000)) return;
+  instance.kill("SIGKILL");
+  await instance.exited;
+}
+
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** After a failed start: make sure no QEMU is left behind. */
+export async function abandon(rec: VmRecord, instance: QemuInstance | undefined): Promise<void> {
+  if (!instance) return;
+  instance.kill("SIGKILL");
+  await settlesWithin(instance.exited, 5000);
+  if (rec.instance === instance) rec.instance = undefined;
+}

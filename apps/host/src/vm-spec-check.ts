@@ -1,0 +1,63 @@
+/** Checks a VM spec against this host: files exist and are allowed, the hardware fits, RAM fits. */
+import { access } from "node:fs/promises";
+import { ArgvError, buildArgv } from "@guesthouse/qemu/argv";
+import type { VmSpec } from "@guesthouse/shared/vm";
+import type { HostConfig } from "./config.ts";
+import { BadInputError, CapacityError } from "./errors.ts";
+import { memInfo } from "./host-info.ts";
+import type { HostPaths } from "./paths.ts";
+import { resolveAllowedFile } from "./path-guard.ts";
+
+const MiB = 1024 * 1024;
+
+export interface ResolvedSpec {
+  /** The spec with media paths replaced by their real (symlink-free) paths. */
+  spec: VmSpec;
+  diskPaths: string[];
+}
+
+/** Resolves and checks every file the spec names; throws BadInputError on the first problem. */
+export async function resolveSpec(config: HostConfig, paths: HostPaths, id: string, spec: VmSpec): Promise<ResolvedSpec> {
+  const roots = { dataDir: config.dataDir, mediaDirs: config.mediaDirs };
+  const seen = new Set<string>();
+  const diskPaths: string[] = [];
+  for (const { disk } of spec.disks) {
+    if (seen.has(disk)) throw new BadInputError(`disk '${disk}' is listed twice`);
+    seen.add(disk);
+    const path = paths.diskPath(disk);
+    try {
+      await access(path);
+    } catch {
+      throw new BadInputError(`disk '${disk}' does not exist; create or import it first`);
+    }
+    diskPaths.push(path);
+  }
+  const resolved: VmSpec = structuredClone(spec);
+  if (resolved.cdrom?.iso) resolved.cdrom.iso = await resolveAllowedFile(resolved.cdrom.iso, roots, "ISO");
+  if (resolved.kernel) {
+    resolved.kernel.kernel = await resolveAllowedFile(resolved.kernel.kernel, roots, "kernel");
+    if (resolved.kernel.initrd) resolved.kernel.initrd = await resolveAllowedFile(resolved.kernel.initrd, roots, "initrd");
+  }
+  try {
+    // A dry run catches what the hardware profile cannot hold (e.g. too many IDE disks).
+    buildArgv({ id, spec: resolved, stateDir: paths.vmDir(id), diskPaths, accel: config.accel });
+  } catch (err) {
+    if (err instanceof ArgvError) throw new BadInputError(`VM '${id}': ${err.message}`);
+    throw new BadInputError(`VM '${id}': ${(err as Error).message}`);
+  }
+  return { spec: resolved, diskPaths };
+}
+
+/** A guest may never have more RAM than the host has. */
+export async function checkRamFits(id: string, memoryMiB: number, alreadyCommittedMiB = 0): Promise<void> {
+  const totalMiB = Math.floor((await memInfo()).totalBytes / MiB);
+  if (memoryMiB > totalMiB) {
+    throw new CapacityError(`VM '${id}' asks for ${memoryMiB} MiB of RAM but this host has only ${totalMiB} MiB`);
+  }
+  if (memoryMiB + alreadyCommittedMiB > totalMiB) {
+    throw new CapacityError(
+      `VM '${id}' asks for ${memoryMiB} MiB of RAM but only ${totalMiB - alreadyCommittedMiB} MiB of this host's ` +
+        `${totalMiB} MiB are not given to running guests`,
+    );
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Start latency: the host API's `vm.start` against QEMU's own start with the same argv.
+ *
+ *   node --import tsx bench/host-start.ts          (~30 s, stops itself; BENCH_ROUNDS=N to change 5)
+ *
+ * Per round, for one tiny-Linux guest (-m 128, TCG):
+ *   service: t0 = vm.start over HTTP (typed client) → call returns (QMP ready, CPUs running)
+ *            → RFB 3.8/None handshake on vnc.sock → first FramebufferUpdate
+ *   direct:  t0 = spawn of qemu-system-x86_64 with the argv the service builds (minus -S)
+ *            → QMP greeting + capabilities → same RFB probe → first FramebufferUpdate
+ * Rounds alternate service/direct; medians are reported, with ratios service ÷ direct.
+ * Goal (DESIGN.md): first framebuffer update at most QEMU's own start + 0.3 s.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureImages, imagesDir } from "@guesthouse/images";
+import { buildArgv } from "@guesthouse/qemu/argv";
+import { detectAccel } from "@guesthouse/qemu/accel";
+import { QmpClient } from "@guesthouse/qemu/qmp";
+import { runtimePaths } from "@guesthouse/qemu/runtime-paths";
+import { connectUnix } from "@guesthouse/qemu/unix-connect";
+import { VmSpecSchema } from "@guesthouse/shared/vm";
+import { pino } from "pino";
+import { createHostClient } from "../apps/host/src/client.ts";
+import { createHostHttpServer } from "../apps/host/src/http-server.ts";
+import { HostService } from "../apps/host/src/service.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const DEADLINE_MS = 120_000;
+const TOKEN = "bench-token-0123456789";
+const GOAL_EXTRA_MS = 300;
+
+const hardStop = setTimeout(() => {
+  console.error("host-start: deadline passed, giving up");
+  process.exit(2);
+}, DEADLINE_MS);
+
+/** A minimal RFB client: handshake (3.8, security None), one full update request, time to its answer. */
+async function firstFramebufferUpdate(vncPath: string): Promise<void> {
+  const sock = await connectUnix(vncPath, { timeoutMs: 10_000 });
+  const read = reader(sock);
+  try {
+    const version = (await read(12)).toString("latin1");
+    if (!version.startsWith("RFB 003.")) throw new Error(`not RFB: ${JSON.stringify(version)}`);
+    sock.write("RFB 003.008\n");
+    const types = await read((await read(1))[0] as number);
+    if (!types.includes(1)) throw new Error("server offers no None security");
+    sock.write(Buffer.from([1]));
+    if ((await read(4)).readUInt32BE(0) !== 0) throw new Error("security handshake failed");
+    sock.write(Buffer.from([1])); // ClientInit: shared
+    const init = await read(24);
+    await read(init.readUInt32BE(20)); // desktop name
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0); // FramebufferUpdateRequest, non-incremental, whole screen
+    request.writeUInt16BE(init.readUInt16BE(0), 6);
+    request.writeUInt16BE(init.readUInt16BE(2), 8);
+    sock.write(request);
+    const type = (await read(1))[0];
+    if (type !== 0) throw new Error(`expected FramebufferUpdate, got message type ${type}`);
+  } finally {
+    sock.destroy();
+  }
+}
+
+function reader(sock: Socket): (n: number) => Promise<Buffer> {
+  let buf = Buffer.alloc(0);
+  let want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  const pump = () => {
+    if (want && buf.length >= want.n) {
+      const out = buf.subarray(0, want.n);
+      buf = buf.subarray(want.n);
+      const w = want;
+      want = undefined;
+      w.resolve(out);
+    }
+  };
+  sock.on("data", (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    pump();
+  });
+  sock.on("close", () => want?.reject(new Error("VNC socket closed")));
+  return (n) =>
+    new Promise((resolve, reject) => {
+      want = { n, resolve, reject };
+      pump();
+    });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-start-"));
+  const images = await ensureImages({ dataDir: join(process.cwd(), ".data") });
+  const config = {
+    dataDir,
+    mediaDirs: [imagesDir(join(process.cwd(), ".data"))],
+    qemuBinary: "qemu-system-x86_64",
+    qemuImgBinary: "qemu-img",
+    accel: detectAccel(),
+    tcgTbSizeMiB: 32,
+    serialBufferBytes: 256 * 1024,
+    mediaMaxBytes: 1024 ** 3,
+  };
+  const service = await HostService.open(config, pino({ level: "silent" }));
+  const http = createHostHttpServer({ service, token: TOKEN, log: pino({ level: "silent" }) });
+  await new Promise<void>((resolve) => http.server.listen(0, "127.0.0.1", resolve));
+  const api = createHostClient({ url: `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`, token: TOKEN });
+  const spec = VmSpecSchema.parse({
+    name: "bench",
+    memoryMiB: 128,
+    cdrom: null,
+    kernel: { kernel: images.tinyLinux.kernel, initrd: images.tinyLinux.initrd, cmdline: images.tinyLinux.cmdline },
+  });
+  await api.vm.define.mutate({ id: "bench", spec });
+  const directDir = join(dataDir, "direct");
+  await mkdir(directDir);
+  const directArgv = buildArgv({ id: "direct", spec, stateDir: directDir, diskPaths: [], accel: config.accel, tcgTbSizeMiB: 32 });
+
+  const svc = { qmp: [] as number[], fb: [] as number[] };
+  const direct = { qmp: [] as number[], fb: [] as number[] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      let t0 = performance.now();
+      await api.vm.start.mutate({ id: "bench" });
+      svc.qmp.push(performance.now() - t0);
+      await firstFramebufferUpdate(service.vncSocketPath("bench"));
+      svc.fb.push(performance.now() - t0);
+      await api.vm.powerOff.mutate({ id: "bench" });
+
+      const paths = runtimePaths(directDir);
+      t0 = performance.now();
+      const child = spawn("qemu-system-x86_64", directArgv, { stdio: "ignore" });
+      try {
+        const qmp = await QmpClient.connect(paths.qmp, { timeoutMs: 10_000 });
+        direct.qmp.push(performance.now() - t0);
+        await firstFramebufferUpdate(paths.vnc);
+        direct.fb.push(performance.now() - t0);
+        qmp.close();
+      } finally {
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child.once("exit", resolve));
+        await rm(paths.vnc, { force: true });
+      }
+    }
+  } finally {
+    await api.vm.powerOff.mutate({ id: "bench" }).catch(() => undefined);
+    await http.close();
+    await service.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  const [sq, sf, dq, df] = [median(svc.qmp), median(svc.fb), median(direct.qmp), median(direct.fb)];
+  console.log(`host-start: ${ROUNDS} rounds, tiny Linux -m 128, accel ${config.accel}; medians`);
+  console.log(`  QMP ready:            service ${ms(sq)}   direct QEMU ${ms(dq)}   ratio ${(sq / dq).toFixed(2)}x`);
+  console.log(`  first framebuffer:    service ${ms(sf)}   direct QEMU ${ms(df)}   ratio ${(sf / df).toFixed(2)}x   (+${ms(sf - df)})`);
+  console.log(`  service rounds (QMP/FB ms): ${svc.qmp.map((q, i) => `${q.toFixed(0)}/${svc.fb[i]?.toFixed(0)}`).join(" ")}`);
+  console.log(`  direct rounds  (QMP/FB ms): ${direct.qmp.map((q, i) => `${q.toFixed(0)}/${direct.fb[i]?.toFixed(0)}`).join(" ")}`);
+  console.log(`  goal: first framebuffer ≤ QEMU's own + ${GOAL_EXTRA_MS} ms → ${sf - df <= GOAL_EXTRA_MS ? "MET" : "MISSED"}`);
+}
+
+main()
+  .catch((err: Error) => {
+    console.error(`host-start: ${err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => clearTimeout(hardStop));
