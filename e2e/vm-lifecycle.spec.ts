@@ -1,21 +1,13 @@
 // The main path of the product, with a real tiny Linux guest: create from a template, start, watch
 // it run without reloading, use its console and serial port; then what other roles may and may not do.
 import { test, expect, callApi, shot, typeLikeAPerson } from "./fixtures";
-import type { Page } from "@playwright/test";
+import { serialLine } from "./serial";
 import { randomBytes } from "node:crypto";
 
 test.describe.configure({ mode: "serial" });
 
 const vmName = `tiny-${randomBytes(3).toString("hex")}`;
 let vmId = "";
-
-/** Waits for a whole line of the serial terminal (as rendered by xterm.js) to match `line`. */
-async function serialLine(page: Page, line: RegExp) {
-  const rows = page.locator(".xterm-rows");
-  await expect
-    .poll(async () => (await rows.innerText()).split("\n").map((l) => l.replace(/\u00a0/g, " ").trimEnd()), { timeout: 60_000 })
-    .toContainEqual(expect.stringMatching(line));
-}
 
 test("an admin creates a tiny Linux VM from its template, starts it, and sees it running without reloading", async ({
   page,

@@ -13,3 +13,5 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export { specForVm } from "./vm-spec.ts";
 export { loadAccessForUpload } from "./authz.ts";
+export { reconcileSnapshots } from "./snapshot-reconcile.ts";
+export { applyUndoPolicy } from "./undo-policy.ts";

@@ -6,19 +6,24 @@ import { displayRouter } from "./routers/display.ts";
 import { hostRouter } from "./routers/host.ts";
 import { mediaRouter } from "./routers/media.ts";
 import { serialRouter } from "./routers/serial.ts";
+import { snapshotRouter } from "./routers/snapshot.ts";
+import { templateRouter } from "./routers/template.ts";
 import { usersRouter } from "./routers/users.ts";
 import { vmLifecycle } from "./routers/vm-lifecycle.ts";
 import { vmPower } from "./routers/vm-power.ts";
 import { vmSettings } from "./routers/vm-settings.ts";
+import { vmUndo } from "./routers/vm-undo.ts";
 import { vmLive, vmQueries } from "./routers/vm-queries.ts";
 import { router, createCallerFactory } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
-  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings }),
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo }),
   host: hostRouter,
   display: displayRouter,
   serial: serialRouter,
+  snapshot: snapshotRouter,
+  template: templateRouter,
   users: usersRouter,
   access: accessRouter,
   audit: auditRouter,

@@ -14,7 +14,7 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
       bootOrder: true,
       kernelBoot: true,
       media: { select: { path: true } },
-      disks: { select: { id: true, slot: true }, orderBy: { slot: "asc" } },
+      disks: { select: { id: true, slot: true, undoEnabled: true }, orderBy: { slot: "asc" } },
     },
   });
   const kernel = vm.kernelBoot ? KernelBootSchema.parse(vm.kernelBoot) : undefined;
@@ -23,7 +23,7 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
     profile: vm.profile,
     cpus: vm.cpus,
     memoryMiB: vm.memoryMiB,
-    disks: vm.disks.map((d) => ({ disk: d.id })),
+    disks: vm.disks.map((d) => ({ disk: d.id, undo: d.undoEnabled })),
     cdrom: { iso: vm.media?.path },
     boot: vm.bootOrder === "cdrom" ? ["cdrom", "disk"] : ["disk", "cdrom"],
     kernel,

@@ -93,3 +93,16 @@ export const VmSettingsInput = z.object({
   bootOrder: z.enum(["disk", "cdrom"]),
   mediaId: z.string().nullable(),
 });
+
+export const SnapshotNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Give the snapshot a name")
+  .max(64, "Use at most 64 characters")
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, "Use letters, digits, spaces, '.', '_' and '-'");
+
+export const TemplateCloneInput = z.object({
+  templateId: z.string().min(1),
+  name: VmNameSchema,
+  mode: z.enum(["instant", "linked", "full"]),
+});

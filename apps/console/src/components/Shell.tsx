@@ -8,6 +8,7 @@ import { useTRPC } from "@/trpc/react";
 const NAV = [
   { href: "/", label: "Dashboard", needs: null },
   { href: "/vms", label: "Virtual machines", needs: null },
+  { href: "/templates", label: "Templates", needs: "vm.create" },
   { href: "/media", label: "ISO library", needs: "media.upload" },
   { href: "/users", label: "Users & access", needs: "user.admin" },
   { href: "/audit", label: "Audit log", needs: "audit.view" },

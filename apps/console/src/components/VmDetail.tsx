@@ -9,10 +9,12 @@ import { VmConsole } from "./VmConsole";
 import { VmSerial } from "./VmSerial";
 import { VmAccess } from "./VmAccess";
 import { VmSettings } from "./VmSettings";
+import { VmSnapshots } from "./VmSnapshots";
+import { UndoChoice } from "./VmUndo";
 import { VmActivity } from "./VmActivity";
 import { useLiveVms } from "./useLiveVms";
 
-const TABS = ["Overview", "Console", "Serial", "Settings", "Access", "Activity"] as const;
+const TABS = ["Overview", "Console", "Serial", "Snapshots", "Settings", "Access", "Activity"] as const;
 type Tab = (typeof TABS)[number];
 
 export function VmDetail({ vmId }: { vmId: string }) {
@@ -45,6 +47,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
         <StateBadge state={vm.data.state} reason={vm.data.stateReason} />
         <PowerButtons vmId={vmId} name={vm.data.name} state={vm.data.state} permissions={vm.data.permissions} />
       </div>
+      <UndoChoice vmId={vmId} state={vm.data.state} canPower={perms.has("vm.power")} />
       <div role="tablist" aria-label="VM sections" className="tabs">
         {visible.map((t) => (
           <button key={t} role="tab" type="button" aria-selected={tab === t} onClick={() => setTab(t)}>
@@ -56,6 +59,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
         {tab === "Overview" && <VmOverview vm={vm.data} />}
         {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
         {tab === "Serial" && <VmSerial vmId={vmId} />}
+        {tab === "Snapshots" && <VmSnapshots vmId={vmId} canSnapshot={perms.has("vm.snapshot")} />}
         {tab === "Settings" && <VmSettings vm={vm.data} />}
         {tab === "Access" && <VmAccess vmId={vmId} />}
         {tab === "Activity" && <VmActivity vmId={vmId} />}

@@ -4,6 +4,8 @@ import { useState, type FormEvent } from "react";
 import { VmSettingsInput } from "@guesthouse/shared/console-api";
 import type { RouterOutputs } from "@guesthouse/api";
 import { useTRPC } from "@/trpc/react";
+import { MakeTemplate } from "./MakeTemplate";
+import { UndoSettings } from "./VmUndo";
 
 type Vm = RouterOutputs["vm"]["get"];
 
@@ -34,60 +36,69 @@ export function VmSettings({ vm }: { vm: Vm }) {
   };
   const err = (k: string) => (errors[k] ? <span className="field-error">{errors[k]}</span> : null);
   return (
-    <form onSubmit={submit} className="stack form" aria-label="Settings" noValidate>
-      {!stopped && (
-        <p role="status" className="muted">
-          Settings can be changed while the VM is stopped.
-        </p>
-      )}
-      <fieldset disabled={!stopped}>
-        <label>
-          Description
-          <input value={form.description} onChange={set("description")} />
-        </label>
-        <label htmlFor="set-profile">Hardware profile</label>
-        <select id="set-profile" value={form.profile} onChange={set("profile")}>
-          <option value="modern">Modern (q35, virtio)</option>
-          <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139)</option>
-        </select>
-        <div className="row">
-          <label>
-            CPUs
-            <input type="number" min={1} max={64} value={form.cpus} onChange={set("cpus")} />
-            {err("cpus")}
-          </label>
-          <label>
-            RAM (MiB)
-            <input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} />
-            {err("memoryMiB")}
-          </label>
-        </div>
-        <label htmlFor="set-boot">Boot from</label>
-        <select id="set-boot" value={form.bootOrder} onChange={set("bootOrder")}>
-          <option value="disk">Disk first</option>
-          <option value="cdrom">CD-ROM first</option>
-        </select>
-        <label htmlFor="set-media">CD-ROM</label>
-        <select id="set-media" value={form.mediaId} onChange={set("mediaId")}>
-          <option value="">Empty</option>
-          {media.data
-            ?.filter((m) => m.kind === "iso")
-            .map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-        </select>
-        {update.error && (
-          <p role="alert" className="error">
-            {update.error.message}
+    <>
+      <form onSubmit={submit} className="stack form" aria-label="Settings" noValidate>
+        {!stopped && (
+          <p role="status" className="muted">
+            Settings can be changed while the VM is stopped.
           </p>
         )}
-        {update.isSuccess && <p role="status">Saved.</p>}
-        <button type="submit" className="primary" disabled={update.isPending}>
-          {update.isPending ? "Saving…" : "Save settings"}
-        </button>
-      </fieldset>
-    </form>
+        <fieldset disabled={!stopped}>
+          <label>
+            Description
+            <input value={form.description} onChange={set("description")} />
+          </label>
+          <label htmlFor="set-profile">Hardware profile</label>
+          <select id="set-profile" value={form.profile} onChange={set("profile")}>
+            <option value="modern">Modern (q35, virtio)</option>
+            <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139)</option>
+          </select>
+          <div className="row">
+            <label>
+              CPUs
+              <input type="number" min={1} max={64} value={form.cpus} onChange={set("cpus")} />
+              {err("cpus")}
+            </label>
+            <label>
+              RAM (MiB)
+              <input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} />
+              {err("memoryMiB")}
+            </label>
+          </div>
+          <label htmlFor="set-boot">Boot from</label>
+          <select id="set-boot" value={form.bootOrder} onChange={set("bootOrder")}>
+            <option value="disk">Disk first</option>
+            <option value="cdrom">CD-ROM first</option>
+          </select>
+          <label htmlFor="set-media">CD-ROM</label>
+          <select id="set-media" value={form.mediaId} onChange={set("mediaId")}>
+            <option value="">Empty</option>
+            {media.data
+              ?.filter((m) => m.kind === "iso")
+              .map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+          </select>
+          {update.error && (
+            <p role="alert" className="error">
+              {update.error.message}
+            </p>
+          )}
+          {update.isSuccess && <p role="status">Saved.</p>}
+          <button type="submit" className="primary" disabled={update.isPending}>
+            {update.isPending ? "Saving…" : "Save settings"}
+          </button>
+        </fieldset>
+      </form>
+      <UndoSettings vmId={vm.id} stopped={stopped} />
+      {vm.permissions.includes("vm.delete") && (
+        <section aria-labelledby="tpl-h">
+          <h2 id="tpl-h">Template</h2>
+          <MakeTemplate vmId={vm.id} state={vm.state} />
+        </section>
+      )}
+    </>
   );
 }

@@ -1,0 +1,5 @@
+import { Templates } from "@/components/Templates";
+
+export default function TemplatesPage() {
+  return <Templates />;
+}

@@ -1,0 +1,154 @@
+// Snapshots as a tree. The qcow2 files on the host are the truth for content; Postgres holds the
+// tree. Each change writes its row and calls the host inside one transaction, so a host failure
+// leaves no row behind; `reconcileSnapshots` repairs the other direction after a crash.
+import { randomBytes } from "node:crypto";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { SnapshotNameSchema } from "@guesthouse/shared/console-api";
+import { audit } from "../audit.ts";
+import { router, vmProcedure } from "../trpc.ts";
+import { recordVmState, type PowerState } from "../vm-state.ts";
+
+const snapshotSelect = {
+  id: true,
+  name: true,
+  description: true,
+  parentId: true,
+  withRam: true,
+  current: true,
+  createdAt: true,
+  createdBy: { select: { email: true } },
+} as const;
+
+export const snapshotRouter = router({
+  list: vmProcedure("vm.view").query(({ ctx }) =>
+    ctx.db.snapshot.findMany({ where: { vmId: ctx.vm.id }, select: snapshotSelect, orderBy: { createdAt: "asc" } }),
+  ),
+
+  take: vmProcedure("vm.snapshot")
+    .input(z.object({ name: SnapshotNameSchema, description: z.string().max(500).default("") }))
+    .mutation(async ({ ctx, input }) => {
+      if (await ctx.db.snapshot.findUnique({ where: { vmId_name: { vmId: ctx.vm.id, name: input.name } }, select: { id: true } })) {
+        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' already has a snapshot named '${input.name}'` });
+      }
+      const host = await ctx.hosts.forHost(ctx.vm.hostId);
+      const withRam = ctx.vm.state === "running" || ctx.vm.state === "paused";
+      const tag = `gh-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+      return ctx.db.$transaction(
+        async (tx) => {
+          const parent = await tx.snapshot.findFirst({ where: { vmId: ctx.vm.id, current: true }, select: { id: true } });
+          await tx.snapshot.updateMany({ where: { vmId: ctx.vm.id }, data: { current: false } });
+          const row = await tx.snapshot.create({
+            data: {
+              vmId: ctx.vm.id,
+              name: input.name,
+              tag,
+              description: input.description,
+              withRam,
+              parentId: parent?.id,
+              current: true,
+              createdById: ctx.user.id,
+            },
+            select: snapshotSelect,
+          });
+          await audit(tx, {
+            actorId: ctx.user.id,
+            actorName: ctx.user.email,
+            action: "snapshot.take",
+            vmId: ctx.vm.id,
+            vmName: ctx.vm.name,
+            outcome: "success",
+            detail: { name: input.name, withRam },
+            ip: ctx.ip,
+          });
+          await host.snapshot.take.mutate({ id: ctx.vm.id, name: tag, withRam });
+          return row;
+        },
+        { timeout: 120_000 },
+      );
+    }),
+
+  revert: vmProcedure("vm.snapshot")
+    .input(z.object({ snapshotId: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      const snap = await ctx.db.snapshot.findFirst({
+        where: { id: input.snapshotId, vmId: ctx.vm.id },
+        select: { id: true, tag: true, name: true },
+      });
+      if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+      const host = await ctx.hosts.forHost(ctx.vm.hostId);
+      const view = await ctx.db.$transaction(
+        async (tx) => {
+          await tx.snapshot.updateMany({ where: { vmId: ctx.vm.id }, data: { current: false } });
+          await tx.snapshot.update({ where: { id: snap.id }, data: { current: true } });
+          await audit(tx, {
+            actorId: ctx.user.id,
+            actorName: ctx.user.email,
+            action: "snapshot.revert",
+            vmId: ctx.vm.id,
+            vmName: ctx.vm.name,
+            outcome: "success",
+            detail: { name: snap.name },
+            ip: ctx.ip,
+          });
+          return host.snapshot.revert.mutate({ id: ctx.vm.id, name: snap.tag });
+        },
+        { timeout: 120_000 },
+      );
+      await recordVmState(ctx.db, ctx.vm.id, view.state as PowerState, view.reason);
+      return { ok: true as const };
+    }),
+
+  update: vmProcedure("vm.snapshot")
+    .input(z.object({ snapshotId: z.string(), name: SnapshotNameSchema, description: z.string().max(500) }))
+    .mutation(async ({ ctx, input }) => {
+      const updated = await ctx.db.snapshot.updateMany({
+        where: { id: input.snapshotId, vmId: ctx.vm.id },
+        data: { name: input.name, description: input.description },
+      });
+      if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+      await audit(ctx.db, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "snapshot.update",
+        vmId: ctx.vm.id,
+        vmName: ctx.vm.name,
+        outcome: "success",
+        detail: { name: input.name },
+        ip: ctx.ip,
+      });
+      return { ok: true as const };
+    }),
+
+  delete: vmProcedure("vm.snapshot")
+    .input(z.object({ snapshotId: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      const snap = await ctx.db.snapshot.findFirst({
+        where: { id: input.snapshotId, vmId: ctx.vm.id },
+        select: { id: true, tag: true, name: true, parentId: true, current: true },
+      });
+      if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+      const host = await ctx.hosts.forHost(ctx.vm.hostId);
+      await ctx.db.$transaction(
+        async (tx) => {
+          // Children move up to the deleted snapshot's parent; "you are here" moves with them.
+          await tx.snapshot.updateMany({ where: { parentId: snap.id }, data: { parentId: snap.parentId } });
+          if (snap.current && snap.parentId) await tx.snapshot.update({ where: { id: snap.parentId }, data: { current: true } });
+          await tx.snapshot.delete({ where: { id: snap.id } });
+          await audit(tx, {
+            actorId: ctx.user.id,
+            actorName: ctx.user.email,
+            action: "snapshot.delete",
+            vmId: ctx.vm.id,
+            vmName: ctx.vm.name,
+            outcome: "success",
+            detail: { name: snap.name },
+            ip: ctx.ip,
+          });
+          await host.snapshot.delete.mutate({ id: ctx.vm.id, name: snap.tag });
+        },
+        { timeout: 120_000 },
+      );
+      return { ok: true as const };
+    }),
+});
