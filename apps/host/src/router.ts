@@ -3,6 +3,8 @@ import { diskRouter } from "./routers/disk.ts";
 import { hostInfoRouter } from "./routers/host.ts";
 import { mediaRouter } from "./routers/media.ts";
 import { serialRouter } from "./routers/serial.ts";
+import { snapshotRouter } from "./routers/snapshot.ts";
+import { templateRouter } from "./routers/template.ts";
 import { vmRouter } from "./routers/vm.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
@@ -12,6 +14,8 @@ export const hostRouter = router({
   serial: serialRouter,
   disk: diskRouter,
   media: mediaRouter,
+  snapshot: snapshotRouter,
+  template: templateRouter,
 });
 
 export type HostRouter = typeof hostRouter;

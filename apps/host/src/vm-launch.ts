@@ -2,6 +2,7 @@
 import { buildArgv } from "@guesthouse/qemu/argv";
 import { QemuInstance } from "@guesthouse/qemu/instance";
 import { EngineError, InvalidStateError } from "./errors.ts";
+import { launchDiskPaths } from "./undo-disks.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { checkRamFits, resolveSpec } from "./vm-spec-check.ts";
@@ -35,7 +36,7 @@ export async function launch(
     id: rec.id,
     spec: resolved.spec,
     stateDir: m.paths.vmDir(rec.id),
-    diskPaths: resolved.diskPaths,
+    diskPaths: await launchDiskPaths(m.config.qemuImgBinary, resolved.spec, resolved.diskPaths),
     accel: m.config.accel,
     tcgTbSizeMiB: m.config.tcgTbSizeMiB,
     startPaused: true,

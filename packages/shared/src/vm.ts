@@ -28,6 +28,8 @@ export type BootDevice = z.infer<typeof BootDeviceSchema>;
 export const VmDiskRefSchema = z.object({
   disk: DiskIdSchema,
   readOnly: z.boolean().default(false),
+  /** Undo disk: the guest writes to `<disk>.undo.qcow2`; keep, commit or discard it while stopped. */
+  undo: z.boolean().default(false),
 });
 
 export const KernelBootSchema = z.object({

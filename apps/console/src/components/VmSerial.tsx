@@ -14,8 +14,24 @@ export function VmSerial({ vmId }: { vmId: string }) {
   const pending = useRef<Uint8Array[]>([]);
   const [status, setStatus] = useState("connecting");
   const write = useMutation(trpc.serial.write.mutationOptions());
-  const writeRef = useRef(write.mutate);
-  writeRef.current = write.mutate;
+  // Keystrokes go out one request at a time, in order: parallel requests may arrive reordered.
+  const outbox = useRef({ pending: "", sending: false });
+  const send = useRef<(data: string) => void>(() => {});
+  send.current = (data: string) => {
+    const box = outbox.current;
+    box.pending += data;
+    if (box.sending) return;
+    const flush = async () => {
+      box.sending = true;
+      while (box.pending) {
+        const chunk = box.pending.slice(0, 4096);
+        box.pending = box.pending.slice(chunk.length);
+        await write.mutateAsync({ vmId, data: chunk }).catch((e: Error) => setStatus(`typing not delivered: ${e.message}`));
+      }
+      box.sending = false;
+    };
+    void flush();
+  };
 
   useEffect(() => {
     let disposed = false;
@@ -24,7 +40,7 @@ export function VmSerial({ vmId }: { vmId: string }) {
       if (disposed || !box.current) return;
       const t = new Terminal({ convertEol: false, fontSize: 14, rows: 30, cols: 100, theme: { background: "#111" } });
       t.open(box.current);
-      const input = t.onData((data) => writeRef.current({ vmId, data }));
+      const input = t.onData((data) => send.current(data));
       term.current = t;
       for (const chunk of pending.current.splice(0)) t.write(chunk);
       dispose = () => {

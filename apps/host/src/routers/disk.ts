@@ -1,5 +1,6 @@
 import { DiskCloneInput, DiskCreateInput, DiskImportInput, DiskRefInput, DiskResizeInput } from "@guesthouse/shared/host-api";
 import { hostProcedure, router } from "../trpc.ts";
+import { diskUndoProcedure } from "./undo.ts";
 
 export const diskRouter = router({
   list: hostProcedure.query(({ ctx }) => ctx.service.disks.list()),
@@ -8,6 +9,7 @@ export const diskRouter = router({
   resize: hostProcedure.input(DiskResizeInput).mutation(({ ctx, input }) => ctx.service.disks.resize(input.id, input.sizeBytes)),
   clone: hostProcedure.input(DiskCloneInput).mutation(({ ctx, input }) => ctx.service.disks.clone(input.id, input.from)),
   import: hostProcedure.input(DiskImportInput).mutation(({ ctx, input }) => ctx.service.disks.import(input.id, input.source, input.format)),
+  undo: diskUndoProcedure,
   delete: hostProcedure.input(DiskRefInput).mutation(async ({ ctx, input }) => {
     await ctx.service.disks.delete(input.id);
     return { id: input.id };
