@@ -10,12 +10,25 @@ export function serialLines(page: Page): Promise<string[]> {
 
 /** Waits for a whole line of the serial terminal to match `line`. */
 export async function serialLine(page: Page, line: RegExp, timeout = 60_000): Promise<void> {
-  await expect.poll(() => serialLines(page), { timeout }).toContainEqual(expect.stringMatching(line));
+  // The newest lines only: older ones may hold an earlier boot's output.
+  await expect.poll(async () => (await serialLines(page)).slice(-40), { timeout }).toContainEqual(expect.stringMatching(line));
 }
 
-/** Runs a shell command on the guest's serial console and waits for a marker line it prints. */
-export async function serialRun(page: Page, command: string, marker: string): Promise<void> {
-  await page.locator("[data-testid=serial-terminal]").click();
-  await page.keyboard.type(`${command}; echo ${marker}-$((1+1))\n`);
-  await serialLine(page, new RegExp(`^${marker}-2$`));
+/**
+ * Runs a shell command on the guest's serial console and waits for the marker line only its
+ * execution prints (the typed text shows `$((1+1))`, never `2`). A guest still booting may drop
+ * the keys, so it types again, each try with its own marker, until one answers.
+ */
+export async function serialRun(page: Page, command: string, marker: string, tries = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const tag = `${marker}${attempt}`;
+    await page.locator("[data-testid=serial-terminal]").click();
+    await page.keyboard.type(`${command}; echo ${tag}-$((1+1))\n`);
+    try {
+      await serialLine(page, new RegExp(`^${tag}-2$`), 10_000);
+      return;
+    } catch (error) {
+      if (attempt >= tries) throw error;
+    }
+  }
 }

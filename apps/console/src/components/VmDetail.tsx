@@ -58,7 +58,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
       <div role="tabpanel" aria-label={tab}>
         {tab === "Overview" && <VmOverview vm={vm.data} />}
         {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
-        {tab === "Serial" && <VmSerial vmId={vmId} />}
+        {tab === "Serial" && <VmSerial key={vm.data.state} vmId={vmId} /* a new stream for each boot */ />}
         {tab === "Snapshots" && <VmSnapshots vmId={vmId} canSnapshot={perms.has("vm.snapshot")} />}
         {tab === "Settings" && <VmSettings vm={vm.data} />}
         {tab === "Access" && <VmAccess vmId={vmId} />}
