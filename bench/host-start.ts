@@ -11,9 +11,10 @@
  * Rounds alternate service/direct; medians are reported, with ratios service ÷ direct.
  * Goal (DESIGN.md): first framebuffer update at most QEMU's own start + 0.3 s.
  */
+import { firstFramebufferUpdate } from "./rfb-probe.ts";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureImages, imagesDir } from "@guesthouse/images";
@@ -21,7 +22,6 @@ import { buildArgv } from "@guesthouse/qemu/argv";
 import { detectAccel } from "@guesthouse/qemu/accel";
 import { QmpClient } from "@guesthouse/qemu/qmp";
 import { runtimePaths } from "@guesthouse/qemu/runtime-paths";
-import { connectUnix } from "@guesthouse/qemu/unix-connect";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import { createHostClient } from "../apps/host/src/client.ts";
@@ -37,57 +37,6 @@ const hardStop = setTimeout(() => {
   console.error("host-start: deadline passed, giving up");
   process.exit(2);
 }, DEADLINE_MS);
-
-/** A minimal RFB client: handshake (3.8, security None), one full update request, time to its answer. */
-async function firstFramebufferUpdate(vncPath: string): Promise<void> {
-  const sock = await connectUnix(vncPath, { timeoutMs: 10_000 });
-  const read = reader(sock);
-  try {
-    const version = (await read(12)).toString("latin1");
-    if (!version.startsWith("RFB 003.")) throw new Error(`not RFB: ${JSON.stringify(version)}`);
-    sock.write("RFB 003.008\n");
-    const types = await read((await read(1))[0] as number);
-    if (!types.includes(1)) throw new Error("server offers no None security");
-    sock.write(Buffer.from([1]));
-    if ((await read(4)).readUInt32BE(0) !== 0) throw new Error("security handshake failed");
-    sock.write(Buffer.from([1])); // ClientInit: shared
-    const init = await read(24);
-    await read(init.readUInt32BE(20)); // desktop name
-    const request = Buffer.alloc(10);
-    request.writeUInt8(3, 0); // FramebufferUpdateRequest, non-incremental, whole screen
-    request.writeUInt16BE(init.readUInt16BE(0), 6);
-    request.writeUInt16BE(init.readUInt16BE(2), 8);
-    sock.write(request);
-    const type = (await read(1))[0];
-    if (type !== 0) throw new Error(`expected FramebufferUpdate, got message type ${type}`);
-  } finally {
-    sock.destroy();
-  }
-}
-
-function reader(sock: Socket): (n: number) => Promise<Buffer> {
-  let buf = Buffer.alloc(0);
-  let want: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
-  const pump = () => {
-    if (want && buf.length >= want.n) {
-      const out = buf.subarray(0, want.n);
-      buf = buf.subarray(want.n);
-      const w = want;
-      want = undefined;
-      w.resolve(out);
-    }
-  };
-  sock.on("data", (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    pump();
-  });
-  sock.on("close", () => want?.reject(new Error("VNC socket closed")));
-  return (n) =>
-    new Promise((resolve, reject) => {
-      want = { n, resolve, reject };
-      pump();
-    });
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const ms = (x: number) => `${x.toFixed(0)} ms`;

@@ -1,4 +1,4 @@
-/** A minimal RFB 3.8 probe for benchmarks (the same one bench/host-start.ts uses inline). */
+/** A minimal RFB 3.8 probe shared by the benchmarks (host-start.ts, clone.ts). */
 import type { Socket } from "node:net";
 import { connectUnix } from "@guesthouse/qemu/unix-connect";
 
