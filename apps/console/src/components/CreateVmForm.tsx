@@ -62,6 +62,11 @@ export function CreateVmForm() {
   return (
     <>
       <h1>New virtual machine</h1>
+      {templates.data?.length === 0 && media.data?.length === 0 && (
+        <p role="status" className="muted">
+          No templates or ISOs yet. Upload an installer ISO in the <a href="/media">ISO library</a>, then start a VM from it.
+        </p>
+      )}
       <form onSubmit={submit} className="stack form" noValidate aria-label="New virtual machine">
         <label>
           Name

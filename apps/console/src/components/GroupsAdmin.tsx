@@ -9,7 +9,6 @@ export function GroupsAdmin() {
   const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.users.pathKey() }) };
   const groups = useQuery(trpc.users.groups.queryOptions());
   const users = useQuery(trpc.users.list.queryOptions());
-  const roles = useQuery(trpc.access.roles.queryOptions());
   const create = useMutation(trpc.users.createGroup.mutationOptions(refresh));
   const membership = useMutation(trpc.users.setMembership.mutationOptions(refresh));
   const [name, setName] = useState("");
@@ -66,28 +65,6 @@ export function GroupsAdmin() {
             Create group
           </button>
         </form>
-      </section>
-      <section aria-labelledby="roles-h">
-        <h2 id="roles-h">Roles</h2>
-        <table className="grid">
-          <thead>
-            <tr>
-              <th>Role</th>
-              <th>Permissions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {roles.data?.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  {r.name}
-                  {r.builtIn ? " (built in)" : ""}
-                </td>
-                <td>{r.permissions.join(", ")}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
       </section>
     </>
   );

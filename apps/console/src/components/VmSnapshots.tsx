@@ -21,9 +21,16 @@ export function VmSnapshots({ vmId, canSnapshot }: { vmId: string; canSnapshot: 
   const take = useMutation(trpc.snapshot.take.mutationOptions(done));
   const revert = useMutation(trpc.snapshot.revert.mutationOptions(done));
   const remove = useMutation(trpc.snapshot.delete.mutationOptions(done));
+  const rename = useMutation(trpc.snapshot.update.mutationOptions(done));
+  const describe = (s: Snap) => {
+    const name = window.prompt("Snapshot name", s.name);
+    if (name === null) return;
+    const description = window.prompt("Description", s.description) ?? s.description;
+    rename.mutate({ vmId, snapshotId: s.id, name, description });
+  };
   const [name, setName] = useState("");
   const busy = take.isPending || revert.isPending || remove.isPending;
-  const error = take.error ?? revert.error ?? remove.error;
+  const error = take.error ?? revert.error ?? remove.error ?? rename.error;
   const children = (parentId: string | null) => (list.data ?? []).filter((s) => s.parentId === parentId);
 
   const node = (s: Snap) => (
@@ -31,12 +38,16 @@ export function VmSnapshots({ vmId, canSnapshot }: { vmId: string; canSnapshot: 
       <span className={s.current ? "snap current" : "snap"}>
         <strong>{s.name}</strong> {s.withRam ? "(with RAM)" : "(disk only)"} · {formatTime(s.createdAt)}
         {s.current && <span className="badge state-running"> you are here</span>}
+        {s.description && <span className="muted"> — {s.description}</span>}
       </span>
       {canSnapshot && (
         <>
           {" "}
           <button type="button" disabled={busy} onClick={() => revert.mutate({ vmId, snapshotId: s.id })}>
             Revert
+          </button>{" "}
+          <button type="button" disabled={busy} onClick={() => describe(s)}>
+            Rename
           </button>{" "}
           <button type="button" disabled={busy} onClick={() => remove.mutate({ vmId, snapshotId: s.id })}>
             Delete

@@ -1,5 +1,6 @@
 import { UsersAdmin } from "@/components/UsersAdmin";
 import { GroupsAdmin } from "@/components/GroupsAdmin";
+import { RolesAdmin } from "@/components/RolesAdmin";
 
 export default function UsersPage() {
   return (
@@ -7,6 +8,7 @@ export default function UsersPage() {
       <h1>Users &amp; access</h1>
       <UsersAdmin />
       <GroupsAdmin />
+      <RolesAdmin />
     </>
   );
 }
