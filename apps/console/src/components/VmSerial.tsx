@@ -40,7 +40,13 @@ export function VmSerial({ vmId }: { vmId: string }) {
       if (disposed || !box.current) return;
       const t = new Terminal({ convertEol: false, fontSize: 14, rows: 30, cols: 100, theme: { background: "#111" } });
       t.open(box.current);
-      const input = t.onData((data) => send.current(data));
+      // xterm answers cursor-position queries (ESC[6n, which busybox sends after each prompt) by
+      // "typing" ESC[row;colR. Replayed old output would make it answer stale queries into the new
+      // shell's input line, so those answers are not sent; the shell works without them.
+      const input = t.onData((data) => {
+        const typed = data.replace(/\x1b\[\d+;\d+R/g, "");
+        if (typed) send.current(typed);
+      });
       term.current = t;
       for (const chunk of pending.current.splice(0)) t.write(chunk);
       dispose = () => {

@@ -29,6 +29,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
     let rfb: RFBType | null = null;
     let stopMetrics = () => {};
     let retry: ReturnType<typeof setTimeout> | undefined;
+    let handshakeTimer: ReturnType<typeof setTimeout> | undefined;
     onStatus(generation === 0 ? "connecting" : "reconnecting");
     (async () => {
       const { default: RFB } = await import("@novnc/novnc");
@@ -45,7 +46,12 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       rfb.scaleViewport = scale === "fit";
       rfb.background = "#111";
       handle.current.rfb = rfb;
-      rfb.addEventListener("connect", () => onStatus("connected"));
+      // A handshake that has not finished in 10 s is retried with a fresh ticket rather than left hanging.
+      handshakeTimer = setTimeout(() => rfb?.disconnect(), 10_000);
+      rfb.addEventListener("connect", () => {
+        clearTimeout(handshakeTimer);
+        onStatus("connected");
+      });
       rfb.addEventListener("disconnect", (e) => {
         handle.current.rfb = null;
         if (disposed) return;
@@ -60,6 +66,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
     return () => {
       disposed = true;
       clearTimeout(retry);
+      clearTimeout(handshakeTimer);
       stopMetrics();
       handle.current.rfb = null;
       rfb?.disconnect();
