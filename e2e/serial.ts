@@ -23,12 +23,15 @@ export async function serialRun(page: Page, command: string, marker: string, tri
   for (let attempt = 1; ; attempt++) {
     const tag = `${marker}${attempt}`;
     await page.locator("[data-testid=serial-terminal]").click();
+    // Ctrl-C first: an earlier try that lost its first keys may have left an open quote behind.
+    if (attempt > 1) await page.keyboard.press("Control+c");
     await page.keyboard.type(`${command}; echo ${tag}-$((1+1))\n`);
     try {
       await serialLine(page, new RegExp(`^${tag}-2$`), 10_000);
       return;
-    } catch (error) {
-      if (attempt >= tries) throw error;
+    } catch {
+      if (attempt >= tries)
+        throw new Error(`the guest did not answer '${command}'; last lines: ${JSON.stringify((await serialLines(page)).slice(-15))}`);
     }
   }
 }
