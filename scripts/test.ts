@@ -5,7 +5,10 @@
 //   e2e          Playwright + Debian's Chromium against the whole stack started like `npm run up`
 // The last line is the total: "N passed, N failed".
 import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { untraversableParent } from "@guesthouse/db/embedded-postgres";
 import path from "node:path";
 import { readStackEnv, repoRoot, StackError } from "./stack/env.ts";
 import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/stack.ts";
@@ -13,7 +16,12 @@ import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/tes
 import { ensureQemu } from "./stack/qemu-tools.ts";
 
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
-const dataDir = path.join(repoRoot, ".data", "test");
+// Tests keep their data under the checkout, unless a parent folder (say /root) would keep the
+// embedded PostgreSQL, which runs as its own user, out; then under the system's temp folder.
+const inRepo = path.join(repoRoot, ".data", "test");
+const dataDir = untraversableParent(inRepo)
+  ? path.join(tmpdir(), `guesthouse-test-${createHash("sha1").update(repoRoot).digest("hex").slice(0, 8)}`)
+  : inRepo;
 const total: Counts = { passed: 0, failed: 0 };
 const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.failed));
 const log = (line: string) => console.log(line);

