@@ -88,6 +88,15 @@ export const accessRouter = router({
   revoke: admin.input(z.object({ grantId: z.string() })).mutation(async ({ ctx, input }) => {
     await ctx.db.$transaction(async (tx) => {
       const grant = await tx.accessGrant.delete({ where: { id: input.grantId }, select: grantSelect });
+      // Nobody may remove the last way in: at least one global `user.admin` grant to a user stays.
+      const adminsLeft = await tx.accessGrant.count({
+        where: { scope: "global", userId: { not: null }, role: { permissions: { has: "user.admin" } } },
+      });
+      if (adminsLeft === 0)
+        throw new TRPCError({
+          code: "CONFLICT",
+          message: "This is the last administrator grant: give another user an administrator role first",
+        });
       await audit(tx, {
         actorId: ctx.user.id,
         actorName: ctx.user.email,
