@@ -2,24 +2,19 @@
  * Clones of a template: linked (qcow2 overlays on the template's disks), full (independent copies),
  * or instant (linked disks + the template's RAM state loaded into a fresh QEMU, then `cont`).
  */
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { access, rm } from "node:fs/promises";
 import { relative } from "node:path";
-import type { QemuInstance } from "@guesthouse/qemu/instance";
 import { qemuImg } from "@guesthouse/qemu";
 import type { CloneMode } from "@guesthouse/shared/host-template-api";
 import { DiskIdSchema, type VmSpec } from "@guesthouse/shared/vm";
 import { AlreadyExistsError, BadInputError, EngineError } from "./errors.ts";
-import { loadStateFromFd } from "./migrate-file.ts";
 import type { HostService, VmView } from "./service.ts";
 import { templatesOf } from "./templates.ts";
-import { abandon, launch, prepareLaunch } from "./vm-launch.ts";
+import { prepareLaunch } from "./vm-launch.ts";
+import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
-
-const MIGRATION_TIMEOUT_MS = 120_000;
-/** The state file reaches QEMU as its fd 3, as in vm-save.ts. */
-const STATE_FD = 3;
 
 const exists = (p: string) =>
   access(p).then(
@@ -79,24 +74,9 @@ export async function cloneTemplate(
 /** Like restore, but from a shared, read-only state file that is never consumed. */
 async function startFromState(m: VmManager, rec: VmRecord, file: string): Promise<void> {
   const resolved = await prepareLaunch(m, rec);
-  const fd = openSync(file, "r");
-  m.setState(rec, "starting", "restored");
-  let instance: QemuInstance | undefined;
-  try {
-    try {
-      instance = await launch(m, rec, resolved, { incoming: "defer", extraFds: [fd] });
-    } finally {
-      closeSync(fd);
-    }
-    await loadStateFromFd(instance.qmp, { fd: STATE_FD, timeoutMs: MIGRATION_TIMEOUT_MS });
-    await instance.qmp.execute("cont");
-  } catch (err) {
-    rec.expectExit = { state: "stopped", reason: "start-failed" };
-    await abandon(rec, instance ?? rec.instance);
-    rec.expectExit = undefined;
-    await m.removeRuntimeFiles(rec.id);
-    m.setState(rec, "stopped", "start-failed");
-    throw new EngineError(`instant clone '${rec.id}' failed to start from its template's RAM state: ${(err as Error).message}`);
-  }
+  await startFromStateFd(m, rec, resolved, openSync(file, "r"), {
+    state: "stopped",
+    message: (why) => `instant clone '${rec.id}' failed to start from its template's RAM state: ${why}`,
+  });
   m.setState(rec, "running", "restored");
 }

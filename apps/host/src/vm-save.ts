@@ -49,6 +49,25 @@ export async function restoreVm(m: VmManager, rec: VmRecord): Promise<void> {
     m.setState(rec, "stopped", "external");
     throw new EngineError(`VM '${rec.id}' has lost its saved state file; it is now stopped`);
   }
+  await startFromStateFd(m, rec, resolved, fd, {
+    state: "suspended",
+    message: (why) => `restoring VM '${rec.id}' failed (its saved state is kept): ${why}`,
+  });
+  m.setState(rec, "running", "restored");
+  await rm(file, { force: true });
+}
+
+/**
+ * Starts QEMU paused on an incoming migration from `fd` (closed here), loads the state, continues.
+ * Shared by restore and instant clones. On failure the VM goes back to `onFail.state`.
+ */
+export async function startFromStateFd(
+  m: VmManager,
+  rec: VmRecord,
+  resolved: Awaited<ReturnType<typeof prepareLaunch>>,
+  fd: number,
+  onFail: { state: "stopped" | "suspended"; message: (why: string) => string },
+): Promise<void> {
   m.setState(rec, "starting", "restored");
   let instance: QemuInstance | undefined;
   try {
@@ -60,15 +79,13 @@ export async function restoreVm(m: VmManager, rec: VmRecord): Promise<void> {
     await loadStateFromFd(instance.qmp, { fd: STATE_FD, timeoutMs: MIGRATION_TIMEOUT_MS });
     await instance.qmp.execute("cont");
   } catch (err) {
-    rec.expectExit = { state: "suspended", reason: "start-failed" };
+    rec.expectExit = { state: onFail.state, reason: "start-failed" };
     await abandon(rec, instance ?? rec.instance);
     rec.expectExit = undefined;
     await m.removeRuntimeFiles(rec.id);
-    m.setState(rec, "suspended", "start-failed");
-    throw new EngineError(`restoring VM '${rec.id}' failed (its saved state is kept): ${(err as Error).message}`);
+    m.setState(rec, onFail.state, "start-failed");
+    throw new EngineError(onFail.message((err as Error).message));
   }
-  m.setState(rec, "running", "restored");
-  await rm(file, { force: true });
 }
 
 export async function discardSavedState(m: VmManager, rec: VmRecord): Promise<void> {
