@@ -107,6 +107,41 @@ test("a view-only viewer sees the screen change, but its typing never reaches th
   await controller.close();
 });
 
+test("one controller at a time: a second operator watches until they request control, then the first one watches", async ({
+  browser,
+  makeUser,
+  signIn,
+}) => {
+  const [a, b] = [await makeUser({ role: "Operator", vmId }), await makeUser({ role: "Operator", vmId })];
+  const open = async (user: typeof a) => {
+    const context = await browser.newContext();
+    await signIn(context, user);
+    const page = await context.newPage();
+    await page.goto(`/vms/${vmId}`);
+    await page.getByRole("tab", { name: "Console" }).click();
+    return page;
+  };
+  const first = await open(a);
+  await expect(first.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+  await expect(first.getByLabel("Mode")).toHaveValue("control");
+
+  const second = await open(b);
+  await expect(second.getByRole("status").filter({ hasText: `${a.email} has control of this console` })).toBeVisible();
+  await expect(second.getByLabel("Mode")).toHaveValue("view");
+  await expect(second.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+
+  await second.getByRole("button", { name: "Request control" }).click();
+  await expect(second.getByLabel("Mode")).toHaveValue("control");
+  await expect(second.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+  await first.bringToFront();
+  await expect(first.getByRole("status").filter({ hasText: `${b.email} has control of this console` })).toBeVisible();
+  await expect(first.getByLabel("Mode")).toHaveValue("view");
+  await expect(first.getByRole("listitem").filter({ hasText: `${b.email} · control` })).toBeVisible();
+  await first.screenshot({ path: shot("console-handoff") });
+  await first.context().close();
+  await second.context().close();
+});
+
 test("an Observer sees the VM but no power buttons, and a direct stop call is FORBIDDEN and audited", async ({
   page,
   makeUser,
@@ -121,6 +156,8 @@ test("an Observer sees the VM but no power buttons, and a direct stop call is FO
   await expect(page.getByRole("heading", { name: vmName })).toBeVisible();
   await expect(page.getByRole("group", { name: "Power" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: /Shut down|Power off|Start/ })).toHaveCount(0);
+  await expect(page.getByRole("tab", { name: "Settings" })).toHaveCount(0);
+  await expect(page.getByRole("tab", { name: "Serial" })).toHaveCount(0);
 
   const res = await page.request.post("/api/trpc/vm.stop", { data: { json: { vmId } } });
   expect(res.status()).toBe(403);

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
 import { useCallback, useRef, useState } from "react";
 import { useTRPC } from "@/trpc/react";
 import { VncViewer, type VncHandle, type ViewerStatus } from "./VncViewer";
@@ -26,10 +27,25 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.display.viewers.queryKey({ vmId }) }),
     }),
   );
-  const getTicket = useCallback(
-    async () => (await (mode === "control" ? control : view).mutateAsync({ vmId })).ticket,
-    [mode, vmId, control, view],
-  );
+  const [notice, setNotice] = useState<string | null>(null);
+  const takeOver = useRef(false);
+  // One controller at a time: asking for control while someone holds it falls back to watching,
+  // with a "Request control" button that takes it over explicitly.
+  const getTicket = useCallback(async () => {
+    if (mode === "view") return (await view.mutateAsync({ vmId })).ticket;
+    try {
+      const { ticket } = await control.mutateAsync({ vmId, takeOver: takeOver.current });
+      takeOver.current = false;
+      setNotice(null);
+      return ticket;
+    } catch (error) {
+      if (error instanceof TRPCClientError && error.data?.code === "CONFLICT" && /has control/.test(error.message)) {
+        setNotice(error.message);
+        setMode("view"); // reconnects as a watcher
+      }
+      throw error;
+    }
+  }, [mode, vmId, control, view]);
   const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
 
   if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
@@ -60,6 +76,17 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
         <button type="button" onClick={() => void box.current?.requestFullscreen()}>
           Fullscreen
         </button>
+        {canControl && mode === "view" && (
+          <button
+            type="button"
+            onClick={() => {
+              takeOver.current = true;
+              setMode("control");
+            }}
+          >
+            Request control
+          </button>
+        )}
         {mode === "control" && (
           <>
             <button type="button" onClick={() => rfb()?.sendCtrlAltDel()}>
@@ -87,6 +114,11 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           </span>
         )}
       </div>
+      {notice && (
+        <p role="status" className="muted">
+          {notice}
+        </p>
+      )}
       <VncViewer vmId={vmId} mode={mode} scale={scale} getTicket={getTicket} handle={handle} onStatus={onStatus} onFigures={setFigures} />
       <section aria-labelledby="viewers-h">
         <h2 id="viewers-h">Connected viewers</h2>

@@ -31,15 +31,17 @@ export function VmDetail({ vmId }: { vmId: string }) {
     );
   if (!vm.data) return <p className="muted">Loading…</p>;
   const perms = new Set(vm.data.permissions);
-  const visible = TABS.filter((t) =>
-    t === "Console"
-      ? perms.has("vm.console") || perms.has("vm.console.view")
-      : t === "Serial"
-        ? perms.has("vm.console")
-        : t === "Access"
-          ? me.data?.permissions.includes("user.admin")
-          : true,
-  );
+  // A tab is shown only to whoever may use it.
+  const allowed: Record<Tab, boolean> = {
+    Overview: true,
+    Console: perms.has("vm.console") || perms.has("vm.console.view"),
+    Serial: perms.has("vm.console"),
+    Snapshots: true,
+    Settings: perms.has("vm.config") || perms.has("vm.delete"),
+    Access: me.data?.permissions.includes("user.admin") ?? false,
+    Activity: true,
+  };
+  const visible = TABS.filter((t) => allowed[t]);
   return (
     <>
       <div className="title-row">

@@ -39,6 +39,8 @@ export async function handleDisplayUpgrade(req: IncomingMessage, socket: Duplex,
 
   wss.handleUpgrade(req, socket, head, (browser) => {
     const started = Date.now();
+    // Control is handed over: whoever held it is dropped and comes back as a watcher.
+    if (ticket.mode === "control") displayViewers.controller(vmId)?.disconnect(`control taken over by ${ticket.userEmail}`);
     const viewer = displayViewers.add({
       vmId,
       userId: ticket.userId,

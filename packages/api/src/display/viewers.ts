@@ -28,6 +28,10 @@ class ViewerRegistry {
   get(id: string) {
     return this.viewers.get(id);
   }
+  /** The viewer holding control of a VM's console, if any: there is at most one. */
+  controller(vmId: string): Viewer | undefined {
+    return [...this.viewers.values()].find((v) => v.vmId === vmId && v.mode === "control");
+  }
   count(vmId: string) {
     return this.forVm(vmId).length;
   }

@@ -6,19 +6,29 @@ import { displayViewers } from "../display/viewers.ts";
 import { router, vmProcedure } from "../trpc.ts";
 
 function ticketProcedure(mode: DisplayMode) {
-  return vmProcedure(mode === "control" ? "vm.console" : "vm.console.view").mutation(({ ctx }) => {
-    if (ctx.vm.state !== "running" && ctx.vm.state !== "paused") {
-      throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: start it to see its screen` });
-    }
-    return displayTickets.issue({
-      userId: ctx.user.id,
-      userEmail: ctx.user.email,
-      vmId: ctx.vm.id,
-      vmName: ctx.vm.name,
-      hostId: ctx.vm.hostId,
-      mode,
+  return vmProcedure(mode === "control" ? "vm.console" : "vm.console.view")
+    .input(z.object({ takeOver: z.boolean().default(false) }))
+    .mutation(({ ctx, input }) => {
+      if (ctx.vm.state !== "running" && ctx.vm.state !== "paused") {
+        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: start it to see its screen` });
+      }
+      // One controller at a time: a second one must ask to take control explicitly.
+      const holder = mode === "control" ? displayViewers.controller(ctx.vm.id) : undefined;
+      if (holder && !input.takeOver) {
+        throw new TRPCError({
+          code: "CONFLICT",
+          message: `${holder.userEmail} has control of this console; you are watching. Request control to take it over.`,
+        });
+      }
+      return displayTickets.issue({
+        userId: ctx.user.id,
+        userEmail: ctx.user.email,
+        vmId: ctx.vm.id,
+        vmName: ctx.vm.name,
+        hostId: ctx.vm.hostId,
+        mode,
+      });
     });
-  });
 }
 
 export const displayRouter = router({
