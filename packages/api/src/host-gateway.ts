@@ -1,31 +1,10 @@
 // The console's typed line to the host services (DESIGN: "talks to host services through a typed
 // tRPC client"). Wave 1 has one host token for all hosts; the host row gives the URL.
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
-import { EventSource } from "eventsource";
-import type { HostRouter } from "@guesthouse/host/router";
+import { createHostClient, type HostClient } from "@guesthouse/host/client";
 import type { Db } from "@guesthouse/db";
 import { NotFound } from "./errors.ts";
 
-export type HostClient = TRPCClient<HostRouter>;
-
-export function createHostClient(url: string, token: string): HostClient {
-  const headers = { authorization: `Bearer ${token}` };
-  return createTRPCClient<HostRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
-          }),
-        }),
-        false: httpBatchLink({ url, headers: () => headers }),
-      }),
-    ],
-  });
-}
+export type { HostClient };
 
 export interface HostGateway {
   /** The client for the host that runs (or will run) a VM. */
@@ -42,7 +21,7 @@ export function createHostGateway(db: Db, token: string): HostGateway {
       if (!host) throw new NotFound(`No host with id '${hostId}'`);
       const cached = clients.get(hostId);
       if (cached && cached.url === host.url) return cached.client;
-      const client = createHostClient(`${host.url}/trpc`, token);
+      const client = createHostClient({ url: host.url, token });
       clients.set(hostId, { url: host.url, client });
       return client;
     },

@@ -14,3 +14,15 @@ export function secureCookies(url: URL): boolean {
 export function sessionUser(cookieHeader: string | null): Promise<SessionUser | null> {
   return findSessionUser(db(), readCookie(cookieHeader, SESSION_COOKIE));
 }
+
+/**
+ * CSRF: browsers send Origin on cross-site POSTs; a state-changing request from another origin is
+ * refused before it reaches a procedure or an upload (the session cookie is also SameSite=Lax).
+ */
+export function isCrossSite(req: Request): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return false;
+  const origin = req.headers.get("origin");
+  if (origin === null) return false;
+  const host = req.headers.get("host");
+  return origin !== new URL(req.url).origin && origin !== `http://${host}` && origin !== `https://${host}`;
+}

@@ -3,16 +3,14 @@
 import { audit, loadAccessForUpload } from "@guesthouse/api";
 import { db } from "@/server/db.server";
 import { env } from "@/env.server";
-import { clientIp, sessionUser } from "@/server/request.server";
+import { clientIp, isCrossSite, sessionUser } from "@/server/request.server";
 
 export const dynamic = "force-dynamic";
 
 const json = (status: number, body: object) => Response.json(body, { status });
 
 export async function POST(req: Request) {
-  const origin = req.headers.get("origin");
-  if (origin && origin !== new URL(req.url).origin && origin !== `http://${req.headers.get("host")}`)
-    return json(403, { error: "cross-site request refused" });
+  if (isCrossSite(req)) return json(403, { error: "cross-site request refused" });
   const user = await sessionUser(req.headers.get("cookie"));
   if (!user) return json(401, { error: "Sign in first" });
   const name = new URL(req.url).searchParams.get("name") ?? "";
