@@ -30,30 +30,11 @@ import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { DISPLAY_WEBSOCKET_OPTIONS, pipeDisplay } from "@guesthouse/rfb";
 import { runFakeRfbServer } from "../packages/rfb/bench/bench-fake-server.ts";
-import {
-  openTcp,
-  openWebSocket,
-  type Link,
-} from "../packages/rfb/bench/bench-links.ts";
-import {
-  ChildProcesses,
-  cpuSeconds,
-  freePort,
-  startBenchQemu,
-} from "../packages/rfb/bench/bench-processes.ts";
-import {
-  printHeader,
-  reportQemu,
-  reportTransport,
-  type QemuSamples,
-  type TransportSamples,
-} from "../packages/rfb/bench/bench-report.ts";
+import { openTcp, openWebSocket, type Link } from "../packages/rfb/bench/bench-links.ts";
+import { ChildProcesses, cpuSeconds, freePort, startBenchQemu } from "../packages/rfb/bench/bench-processes.ts";
+import { printHeader, reportQemu, reportTransport, type QemuSamples, type TransportSamples } from "../packages/rfb/bench/bench-report.ts";
 import { debug, sleep, withTimeout } from "../packages/rfb/bench/bench-time.ts";
-import {
-  measureQemuRefresh,
-  measureRoundTrips,
-  measureStream,
-} from "../packages/rfb/bench/bench-workloads.ts";
+import { measureQemuRefresh, measureRoundTrips, measureStream } from "../packages/rfb/bench/bench-workloads.ts";
 
 const ROUNDS = 3;
 const STREAM_TIMING = { warmupMs: 150, windowMs: 1000 };
@@ -70,15 +51,12 @@ function runProxy(targets: Record<string, string>): void {
     ...DISPLAY_WEBSOCKET_OPTIONS,
   });
   wss.on("connection", (ws, request) => {
-    const target =
-      new URL(request.url ?? "/", "http://x").searchParams.get("target") ?? "";
+    const target = new URL(request.url ?? "/", "http://x").searchParams.get("target") ?? "";
     const address = targets[target];
     if (!address) return void ws.close(1008, `unknown target ${target}`);
     // "tcp:PORT" only serves the diagnostic row that separates our code from
     // QEMU's unix-socket output; production always uses the unix socket.
-    const upstream = address.startsWith("tcp:")
-      ? connect(Number(address.slice(4)), "127.0.0.1")
-      : { path: address };
+    const upstream = address.startsWith("tcp:") ? connect(Number(address.slice(4)), "127.0.0.1") : { path: address };
     pipeDisplay({ ws, upstream, mode: "control" });
   });
   http.listen(0, "127.0.0.1", () => {
@@ -97,11 +75,7 @@ interface Path {
 const failures: string[] = [];
 
 /** Opens a fresh connection on `path`, runs one measurement, and never hangs. */
-async function attempt<T>(
-  path: Path,
-  what: string,
-  run: (link: Link) => Promise<T>,
-): Promise<T | undefined> {
+async function attempt<T>(path: Path, what: string, run: (link: Link) => Promise<T>): Promise<T | undefined> {
   let link: Link | undefined;
   try {
     link = await withTimeout(`${path.name}: connect`, 3000, path.open());
@@ -121,22 +95,16 @@ async function waitUntilReachable(path: Path): Promise<void> {
     try {
       return (await withTimeout(path.name, 3000, path.open())).close();
     } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `${path.name} never became reachable: ${String(error)}`,
-        );
+      if (Date.now() > deadline) throw new Error(`${path.name} never became reachable: ${String(error)}`);
       await sleep(50);
     }
   }
 }
 
 /** Rotating the order each round keeps "who ran right after whom" from favouring a path. */
-const rotate = <T>(items: T[], by: number): T[] =>
-  items.map((_, i) => items[(i + by) % items.length]!);
+const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
 
-async function runTransportWorkload(
-  paths: Path[],
-): Promise<TransportSamples[]> {
+async function runTransportWorkload(paths: Path[]): Promise<TransportSamples[]> {
   const rows = paths.map(
     (p) =>
       ({
@@ -150,9 +118,7 @@ async function runTransportWorkload(
     for (const path of rotate(paths, round)) {
       const row = rows[paths.indexOf(path)]!;
       const cpuBefore = path.pid ? cpuSeconds(path.pid) : 0;
-      const stream = await attempt(path, "stream", (link) =>
-        measureStream(link, STREAM_TIMING),
-      );
+      const stream = await attempt(path, "stream", (link) => measureStream(link, STREAM_TIMING));
       if (stream) row.throughput.push(stream.mbps);
       if (stream && path.pid) {
         await sleep(100); // websockify reaps its per-connection process
@@ -161,9 +127,7 @@ async function runTransportWorkload(
           bytes: stream.bytes,
         });
       }
-      const rtts = await attempt(path, "round trips", (link) =>
-        measureRoundTrips(link, PROBES),
-      );
+      const rtts = await attempt(path, "round trips", (link) => measureRoundTrips(link, PROBES));
       if (rtts) row.rtts.push(...rtts);
     }
   }
@@ -172,25 +136,18 @@ async function runTransportWorkload(
 
 async function runQemuWorkload(paths: Path[]): Promise<QemuSamples[]> {
   // Lets the guest reach its rewriting loop before anything is measured.
-  await attempt(paths[0]!, "warm-up", (link) =>
-    measureQemuRefresh(link, QEMU_WINDOW_MS),
-  );
+  await attempt(paths[0]!, "warm-up", (link) => measureQemuRefresh(link, QEMU_WINDOW_MS));
   const rows: QemuSamples[] = paths.map((p) => ({ name: p.name, refresh: [] }));
   for (let round = 0; round < QEMU_ROUNDS; round++) {
     for (const path of rotate(paths, round)) {
-      const result = await attempt(path, "refresh loop", (link) =>
-        measureQemuRefresh(link, QEMU_WINDOW_MS),
-      );
+      const result = await attempt(path, "refresh loop", (link) => measureQemuRefresh(link, QEMU_WINDOW_MS));
       if (result) rows[paths.indexOf(path)]!.refresh.push(result);
     }
   }
   return rows;
 }
 
-async function runBenchmarks(
-  children: ChildProcesses,
-  dir: string,
-): Promise<void> {
+async function runBenchmarks(children: ChildProcesses, dir: string): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const fake = await children.startRole(script, "fake", dir);
   const qemu = await startBenchQemu(children, dir);
@@ -204,16 +161,9 @@ async function runBenchmarks(
     }),
   );
   const [websockifyFake, websockifyQemu] = [await freePort(), await freePort()];
-  const websockify = children.start("websockify", [
-    `127.0.0.1:${websockifyFake}`,
-    `127.0.0.1:${fake.port}`,
-  ]);
-  children.start("websockify", [
-    `127.0.0.1:${websockifyQemu}`,
-    `127.0.0.1:${qemu.vncPort}`,
-  ]);
-  const viaProxy = (target: string) => () =>
-    openWebSocket(`ws://127.0.0.1:${proxy.port}/?target=${target}`);
+  const websockify = children.start("websockify", [`127.0.0.1:${websockifyFake}`, `127.0.0.1:${fake.port}`]);
+  children.start("websockify", [`127.0.0.1:${websockifyQemu}`, `127.0.0.1:${qemu.vncPort}`]);
+  const viaProxy = (target: string) => () => openWebSocket(`ws://127.0.0.1:${proxy.port}/?target=${target}`);
 
   const transportPaths: Path[] = [
     { name: "raw TCP (physical limit)", open: () => openTcp(fake.port) },
@@ -241,8 +191,7 @@ async function runBenchmarks(
       open: () => openWebSocket(`ws://127.0.0.1:${qemu.wsPort}/`),
     },
   ];
-  for (const path of [...transportPaths, ...qemuPaths])
-    await waitUntilReachable(path);
+  for (const path of [...transportPaths, ...qemuPaths]) await waitUntilReachable(path);
 
   printHeader(ROUNDS);
   reportTransport(await runTransportWorkload(transportPaths));
@@ -253,17 +202,13 @@ async function runBenchmarks(
 function missingTools(): string[] {
   const tools = ["qemu-system-x86_64", "websockify"];
   const path = (process.env.PATH ?? "").split(":");
-  return tools.filter(
-    (tool) => !path.some((dir) => existsSync(join(dir, tool))),
-  );
+  return tools.filter((tool) => !path.some((dir) => existsSync(join(dir, tool))));
 }
 
 async function main(): Promise<void> {
   const missing = missingTools();
   if (missing.length > 0) {
-    console.error(
-      `missing ${missing.join(", ")}: apt-get install -y qemu-system-x86 websockify`,
-    );
+    console.error(`missing ${missing.join(", ")}: apt-get install -y qemu-system-x86 websockify`);
     process.exit(1);
   }
   const dir = await mkdtemp(join(tmpdir(), "display-bench-"));
@@ -279,9 +224,7 @@ async function main(): Promise<void> {
   try {
     await runBenchmarks(children, dir);
     if (failures.length > 0) {
-      console.log(
-        "\nMeasurements that failed (their rows are missing or partial):",
-      );
+      console.log("\nMeasurements that failed (their rows are missing or partial):");
       for (const failure of failures) console.log(`  ${failure}`);
       debug(children.stderr.join("\n"));
     }
@@ -291,13 +234,10 @@ async function main(): Promise<void> {
   }
 }
 
-const role = process.argv
-  .find((a) => a.startsWith("--role="))
-  ?.slice("--role=".length);
+const role = process.argv.find((a) => a.startsWith("--role="))?.slice("--role=".length);
 const roleArg = process.argv.at(-1) ?? "";
 if (role === "fake") runFakeRfbServer(roleArg);
-else if (role === "proxy")
-  runProxy(JSON.parse(roleArg) as Record<string, string>);
+else if (role === "proxy") runProxy(JSON.parse(roleArg) as Record<string, string>);
 else {
   main().then(
     () => process.exit(0),

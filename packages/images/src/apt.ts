@@ -1,8 +1,8 @@
-import { CommandError, run } from './run.ts';
+import { CommandError, run } from "./run.ts";
 
-const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
+const APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
 // Another apt run (e.g. a provisioning script) may hold the dpkg lock; wait for it instead of failing.
-const LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
+const LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"];
 
 let listsRefreshed = false;
 
@@ -10,7 +10,7 @@ let listsRefreshed = false;
 export class AptUnavailableError extends Error {
   constructor(what: string, fix: string) {
     super(`${what}; run as root: ${fix}`);
-    this.name = 'AptUnavailableError';
+    this.name = "AptUnavailableError";
   }
 }
 
@@ -29,7 +29,7 @@ function listsLookStale(err: unknown): boolean {
 async function refreshListsOnce(): Promise<boolean> {
   if (listsRefreshed || !isRoot()) return false;
   listsRefreshed = true;
-  await run('apt-get', ['update', ...LOCK_WAIT], { env: APT_ENV });
+  await run("apt-get", ["update", ...LOCK_WAIT], { env: APT_ENV });
   return true;
 }
 
@@ -52,13 +52,13 @@ async function withListRetry(step: () => Promise<unknown>, fix: string): Promise
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
+  return text.split("\n")[0] ?? text;
 }
 
 export async function isInstalled(pkg: string): Promise<boolean> {
   try {
-    const status = await run('dpkg-query', ['-W', '-f=${Status}', pkg], { env: APT_ENV });
-    return status.trim() === 'install ok installed';
+    const status = await run("dpkg-query", ["-W", "-f=${Status}", pkg], { env: APT_ENV });
+    return status.trim() === "install ok installed";
   } catch {
     return false;
   }
@@ -69,26 +69,20 @@ export async function ensureInstalled(pkgs: readonly string[], log: (line: strin
   const missing: string[] = [];
   for (const pkg of pkgs) if (!(await isInstalled(pkg))) missing.push(pkg);
   if (missing.length === 0) return;
-  const fix = `apt-get update && apt-get install -y ${missing.join(' ')}`;
-  if (!isRoot()) throw new AptUnavailableError(`Debian packages missing: ${missing.join(', ')}`, fix);
-  log(`installing Debian packages: ${missing.join(' ')}`);
-  await withListRetry(
-    () => run('apt-get', ['install', '-y', '--no-install-recommends', ...LOCK_WAIT, ...missing], { env: APT_ENV }),
-    fix,
-  );
+  const fix = `apt-get update && apt-get install -y ${missing.join(" ")}`;
+  if (!isRoot()) throw new AptUnavailableError(`Debian packages missing: ${missing.join(", ")}`, fix);
+  log(`installing Debian packages: ${missing.join(" ")}`);
+  await withListRetry(() => run("apt-get", ["install", "-y", "--no-install-recommends", ...LOCK_WAIT, ...missing], { env: APT_ENV }), fix);
 }
 
 /** Downloads .deb files into `dir` without installing them (no root needed when lists are fresh). */
 export async function download(pkgs: readonly string[], dir: string): Promise<void> {
-  await withListRetry(
-    () => run('apt-get', ['download', ...pkgs], { cwd: dir, env: APT_ENV }),
-    'apt-get update',
-  );
+  await withListRetry(() => run("apt-get", ["download", ...pkgs], { cwd: dir, env: APT_ENV }), "apt-get update");
 }
 
 /** Parses `apt-cache depends` output for the first versioned package matching `prefix`. */
 export function parseDepends(output: string, prefix: string): string | null {
-  for (const line of output.split('\n')) {
+  for (const line of output.split("\n")) {
     const m = /^\s*\|?(?:Pre)?Depends:\s*<?([a-z0-9][a-z0-9.+-]*)>?/.exec(line);
     if (m?.[1]?.startsWith(prefix)) return m[1];
   }
@@ -96,18 +90,15 @@ export function parseDepends(output: string, prefix: string): string | null {
 }
 
 /** Resolves the versioned kernel package behind the `linux-image-amd64` meta package. */
-export async function kernelPackage(meta = 'linux-image-amd64'): Promise<string> {
-  let out = '';
-  await withListRetry(
-    async () => {
-      out = await run('apt-cache', ['depends', meta], { env: APT_ENV });
-      if (parseDepends(out, 'linux-image-') === null) {
-        throw new CommandError(`apt-cache depends ${meta}`, 1, 'Unable to locate package');
-      }
-    },
-    'apt-get update',
-  );
-  const pkg = parseDepends(out, 'linux-image-');
+export async function kernelPackage(meta = "linux-image-amd64"): Promise<string> {
+  let out = "";
+  await withListRetry(async () => {
+    out = await run("apt-cache", ["depends", meta], { env: APT_ENV });
+    if (parseDepends(out, "linux-image-") === null) {
+      throw new CommandError(`apt-cache depends ${meta}`, 1, "Unable to locate package");
+    }
+  }, "apt-get update");
+  const pkg = parseDepends(out, "linux-image-");
   if (pkg === null) throw new Error(`apt-cache depends ${meta}: no linux-image dependency`);
   return pkg;
 }

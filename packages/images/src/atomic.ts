@@ -1,7 +1,7 @@
-import { access, chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 
-const PARTIAL_PREFIX = '.partial-';
+const PARTIAL_PREFIX = ".partial-";
 // A partial folder this old belongs to a build that died; a live build's folder is younger.
 const STALE_MS = 60 * 60 * 1000;
 
@@ -16,11 +16,7 @@ export const exists = (p: string): Promise<boolean> =>
  * private folder on the same filesystem, and one rename() publishes the result.
  * `produce` returns the path (inside the folder it was given) to publish.
  */
-export async function publishAtomically(
-  parent: string,
-  name: string,
-  produce: (workDir: string) => Promise<string>,
-): Promise<void> {
+export async function publishAtomically(parent: string, name: string, produce: (workDir: string) => Promise<string>): Promise<void> {
   const workDir = await mkdtemp(join(parent, `${PARTIAL_PREFIX}${name}-`));
   try {
     // mkdtemp makes it 0700; apt's _apt user must reach download folders inside it.
@@ -31,7 +27,7 @@ export async function publishAtomically(
     } catch (err) {
       // Another process published the same folder first: theirs is as good as ours.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });

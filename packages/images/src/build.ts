@@ -1,20 +1,20 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { exists, publishAtomically, removeStalePartials } from './atomic.ts';
-import { copyPackagedIso, GRUB_RESCUE_ISO, MEMTEST_ISO, type PackagedIso } from './iso-images.ts';
-import { imagesDir, manifestFiles, readManifest, writeManifest, type ImageManifest } from './manifest.ts';
-import { buildTinyLinux, TINY_CMDLINE, TINY_INITRD_FILE, TINY_KERNEL_FILE, tinyRecipeId } from './tiny-linux.ts';
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { exists, publishAtomically, removeStalePartials } from "./atomic.ts";
+import { copyPackagedIso, GRUB_RESCUE_ISO, MEMTEST_ISO, type PackagedIso } from "./iso-images.ts";
+import { imagesDir, manifestFiles, readManifest, writeManifest, type ImageManifest } from "./manifest.ts";
+import { buildTinyLinux, TINY_CMDLINE, TINY_INITRD_FILE, TINY_KERNEL_FILE, tinyRecipeId } from "./tiny-linux.ts";
 
 export interface EnsureImagesOptions {
   dataDir: string;
   log?: (line: string) => void;
 }
 
-const TINY_DIR_PREFIX = 'tiny-linux-';
+const TINY_DIR_PREFIX = "tiny-linux-";
 const TINY_DIR = TINY_DIR_PREFIX + tinyRecipeId();
 
 /** Where each image lives for a given data folder; the manifest only ever lists these paths. */
-export function imagePaths(dataDir: string): Omit<ImageManifest, 'builtAt'> {
+export function imagePaths(dataDir: string): Omit<ImageManifest, "builtAt"> {
   const dir = imagesDir(dataDir);
   return {
     tinyLinux: {
@@ -27,7 +27,7 @@ export function imagePaths(dataDir: string): Omit<ImageManifest, 'builtAt'> {
   };
 }
 
-async function ensureTinyLinux(dir: string, paths: ImageManifest['tinyLinux'], log: (l: string) => void): Promise<void> {
+async function ensureTinyLinux(dir: string, paths: ImageManifest["tinyLinux"], log: (l: string) => void): Promise<void> {
   if ((await exists(paths.kernel)) && (await exists(paths.initrd))) return;
   // Published folders are complete by construction; a partial one was edited by hand, so start over.
   await rm(join(dir, TINY_DIR), { recursive: true, force: true });
@@ -36,7 +36,7 @@ async function ensureTinyLinux(dir: string, paths: ImageManifest['tinyLinux'], l
     const out = join(work, TINY_DIR);
     await mkdir(out);
     // Scratch lives in the partial folder too, so a killed build's 400 MB is swept with it.
-    const pkg = await buildTinyLinux(out, join(work, 'scratch'), log);
+    const pkg = await buildTinyLinux(out, join(work, "scratch"), log);
     log(`tiny-linux: built from ${pkg} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return out;
   });
@@ -55,14 +55,14 @@ async function ensureIso(dir: string, iso: PackagedIso, dest: string, log: (l: s
 async function removeOldTinyBuilds(dir: string, log: (l: string) => void): Promise<void> {
   for (const entry of await readdir(dir)) {
     // 'tiny-linux' without a suffix is the layout before recipe ids.
-    if ((entry.startsWith(TINY_DIR_PREFIX) || entry === 'tiny-linux') && entry !== TINY_DIR) {
+    if ((entry.startsWith(TINY_DIR_PREFIX) || entry === "tiny-linux") && entry !== TINY_DIR) {
       await rm(join(dir, entry), { recursive: true, force: true });
       log(`removed old build ${entry}`);
     }
   }
 }
 
-function sameImages(a: Omit<ImageManifest, 'builtAt'>, b: ImageManifest): boolean {
+function sameImages(a: Omit<ImageManifest, "builtAt">, b: ImageManifest): boolean {
   const { builtAt: _ignored, ...rest } = b;
   return JSON.stringify(a) === JSON.stringify(rest);
 }
@@ -83,7 +83,7 @@ async function buildMissing(dataDir: string, log: (line: string) => void): Promi
     if (!(await exists(file))) throw new Error(`image build finished but ${file} is missing`);
   }
   await writeManifest(dataDir, manifest);
-  log(`manifest written: ${join(dir, 'manifest.json')}`);
+  log(`manifest written: ${join(dir, "manifest.json")}`);
   await removeOldTinyBuilds(dir, log);
   return manifest;
 }

@@ -1,7 +1,7 @@
 /** Text files of the tiny Linux guest's root. Kept apart from the build code so they read as shell. */
 
-export const TINY_PROMPT = 'tiny# ';
-export const TINY_DEFAULT_HOSTNAME = 'tiny';
+export const TINY_PROMPT = "tiny# ";
+export const TINY_DEFAULT_HOSTNAME = "tiny";
 
 /** PID 1 before busybox init: the kernel hands over a bare rootfs with no PATH and nothing mounted. */
 export function initScript(): string {
@@ -57,5 +57,5 @@ poweroff -f
 `;
 }
 
-export const passwd = 'root:x:0:0:root:/root:/bin/sh\n';
-export const group = 'root:x:0:\n';
+export const passwd = "root:x:0:0:root:/root:/bin/sh\n";
+export const group = "root:x:0:\n";

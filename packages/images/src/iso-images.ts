@@ -1,6 +1,6 @@
-import { copyFile } from 'node:fs/promises';
-import { ensureInstalled } from './apt.ts';
-import { run } from './run.ts';
+import { copyFile } from "node:fs/promises";
+import { ensureInstalled } from "./apt.ts";
+import { run } from "./run.ts";
 
 /** A bootable ISO that a Debian package ships ready-made; we only copy it. */
 export interface PackagedIso {
@@ -9,12 +9,12 @@ export interface PackagedIso {
   fileName: string;
 }
 
-export const MEMTEST_ISO: PackagedIso = { pkg: 'memtest86+', fileName: 'memtest86+x64.iso' };
-export const GRUB_RESCUE_ISO: PackagedIso = { pkg: 'grub-rescue-pc', fileName: 'grub-rescue-cdrom.iso' };
+export const MEMTEST_ISO: PackagedIso = { pkg: "memtest86+", fileName: "memtest86+x64.iso" };
+export const GRUB_RESCUE_ISO: PackagedIso = { pkg: "grub-rescue-pc", fileName: "grub-rescue-cdrom.iso" };
 
 export async function locateIso(iso: PackagedIso): Promise<string> {
-  const listing = await run('dpkg', ['-L', iso.pkg]);
-  const path = listing.split('\n').find((line) => line.trim().endsWith('/' + iso.fileName));
+  const listing = await run("dpkg", ["-L", iso.pkg]);
+  const path = listing.split("\n").find((line) => line.trim().endsWith("/" + iso.fileName));
   if (path === undefined) throw new Error(`package ${iso.pkg} does not ship ${iso.fileName}`);
   return path.trim();
 }

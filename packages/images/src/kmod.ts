@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { runBytes } from './run.ts';
+import { readdir, readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { runBytes } from "./run.ts";
 
 export interface KernelModule {
   name: string;
@@ -12,7 +12,7 @@ export interface KernelModule {
 
 const MODULE_FILE = /^(.+)\.ko(\.xz|\.zst|\.gz)?$/;
 // The kernel treats '-' and '_' in module names as the same character.
-const canonical = (name: string): string => name.replaceAll('-', '_');
+const canonical = (name: string): string => name.replaceAll("-", "_");
 
 /** Maps canonical module name → file path for every module under `modulesDir`. */
 export async function indexModules(modulesDir: string): Promise<Map<string, string>> {
@@ -25,28 +25,28 @@ export async function indexModules(modulesDir: string): Promise<Map<string, stri
 }
 
 async function loadObject(file: string): Promise<Buffer> {
-  if (file.endsWith('.ko')) return readFile(file);
-  if (file.endsWith('.ko.gz')) return gunzipSync(await readFile(file));
+  if (file.endsWith(".ko")) return readFile(file);
+  if (file.endsWith(".ko.gz")) return gunzipSync(await readFile(file));
   // Debian kernels after bookworm ship .ko.xz / .ko.zst; xz-utils and zstd are the host tools for those.
-  const tool = file.endsWith('.ko.xz') ? 'xz' : 'zstd';
-  return runBytes(tool, ['-dc', file]);
+  const tool = file.endsWith(".ko.xz") ? "xz" : "zstd";
+  return runBytes(tool, ["-dc", file]);
 }
 
 /** Reads `depends=` from the module's .modinfo strings (modules.dep is only made by depmod at install). */
 export function modinfoDepends(obj: Buffer): string[] {
-  const key = Buffer.from('\0depends=');
+  const key = Buffer.from("\0depends=");
   const at = obj.indexOf(key);
   if (at < 0) return [];
   const start = at + key.length;
   const end = obj.indexOf(0, start);
-  const value = obj.subarray(start, end < 0 ? obj.length : end).toString('utf8');
-  return value === '' ? [] : value.split(',').map(canonical);
+  const value = obj.subarray(start, end < 0 ? obj.length : end).toString("utf8");
+  return value === "" ? [] : value.split(",").map(canonical);
 }
 
 /** Names listed in modules.builtin: compiled into the kernel, so there is nothing to load. */
 async function builtinModules(modulesDir: string): Promise<Set<string>> {
-  const text = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => '');
-  const names = text.split('\n').map((line) => MODULE_FILE.exec(basename(line.trim()))?.[1]);
+  const text = await readFile(join(modulesDir, "modules.builtin"), "utf8").catch(() => "");
+  const names = text.split("\n").map((line) => MODULE_FILE.exec(basename(line.trim()))?.[1]);
   return new Set(names.filter((n): n is string => n !== undefined).map(canonical));
 }
 
@@ -55,19 +55,19 @@ export async function resolveModules(modulesDir: string, wanted: readonly string
   const index = await indexModules(modulesDir);
   const builtin = await builtinModules(modulesDir);
   const ordered: KernelModule[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
+  const state = new Map<string, "visiting" | "done">();
 
   const visit = async (raw: string): Promise<void> => {
     const name = canonical(raw);
-    if (state.get(name) === 'done' || (builtin.has(name) && !index.has(name))) return;
-    if (state.get(name) === 'visiting') throw new Error(`kernel module dependency cycle at ${name}`);
+    if (state.get(name) === "done" || (builtin.has(name) && !index.has(name))) return;
+    if (state.get(name) === "visiting") throw new Error(`kernel module dependency cycle at ${name}`);
     const file = index.get(name);
     if (file === undefined) throw new Error(`kernel module ${name} not found under ${modulesDir}`);
-    state.set(name, 'visiting');
+    state.set(name, "visiting");
     const data = await loadObject(file);
     const depends = modinfoDepends(data);
     for (const dep of depends) await visit(dep);
-    state.set(name, 'done');
+    state.set(name, "done");
     ordered.push({ name, data, depends });
   };
 

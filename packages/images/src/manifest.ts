@@ -1,6 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { exists } from './atomic.ts';
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { exists } from "./atomic.ts";
 
 export interface ImageManifest {
   tinyLinux: { kernel: string; initrd: string; cmdline: string };
@@ -10,19 +10,19 @@ export interface ImageManifest {
   builtAt: string;
 }
 
-export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FILE = "manifest.json";
 
 export function imagesDir(dataDir: string): string {
-  return join(dataDir, 'images');
+  return join(dataDir, "images");
 }
 
-const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
 function parseManifest(v: unknown): ImageManifest | null {
   if (!isObject(v)) return null;
   const { tinyLinux: t, memtest: m, grubRescue: g, builtAt } = v;
-  if (!isObject(t) || !isString(t.kernel) || !isString(t.initrd) || typeof t.cmdline !== 'string') return null;
+  if (!isObject(t) || !isString(t.kernel) || !isString(t.initrd) || typeof t.cmdline !== "string") return null;
   if (!isObject(m) || !isString(m.iso) || !isObject(g) || !isString(g.iso) || !isString(builtAt)) return null;
   return {
     tinyLinux: { kernel: t.kernel, initrd: t.initrd, cmdline: t.cmdline },
@@ -40,7 +40,7 @@ export function manifestFiles(m: ImageManifest): string[] {
 export async function readManifest(dataDir: string): Promise<ImageManifest | null> {
   let raw: string;
   try {
-    raw = await readFile(join(imagesDir(dataDir), MANIFEST_FILE), 'utf8');
+    raw = await readFile(join(imagesDir(dataDir), MANIFEST_FILE), "utf8");
   } catch {
     return null;
   }
@@ -59,6 +59,6 @@ export async function readManifest(dataDir: string): Promise<ImageManifest | nul
 export async function writeManifest(dataDir: string, manifest: ImageManifest): Promise<void> {
   const final = join(imagesDir(dataDir), MANIFEST_FILE);
   const temp = `${final}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(temp, JSON.stringify(manifest, null, 2) + "\n");
   await rename(temp, final);
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile } from "node:child_process";
 
 export interface RunOptions {
   cwd?: string;
@@ -12,9 +12,9 @@ export class CommandError extends Error {
     readonly exitCode: number | string | null,
     readonly stderr: string,
   ) {
-    const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-    super(`${command} failed (${exitCode ?? 'signal'}): ${tail}`);
-    this.name = 'CommandError';
+    const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+    super(`${command} failed (${exitCode ?? "signal"}): ${tail}`);
+    this.name = "CommandError";
   }
 }
 
@@ -24,11 +24,11 @@ function execBytes(cmd: string, args: readonly string[], opts: RunOptions): Prom
       cmd,
       [...args],
       // Decompressed kernel modules can be several MB; the default 1 MB cap is too small.
-      { cwd: opts.cwd, env: opts.env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      { cwd: opts.cwd, env: opts.env, encoding: "buffer", maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code ?? null;
-          reject(new CommandError([cmd, ...args].join(' '), code, stderr.toString('utf8') || err.message));
+          reject(new CommandError([cmd, ...args].join(" "), code, stderr.toString("utf8") || err.message));
         } else {
           resolve(stdout);
         }
@@ -39,7 +39,7 @@ function execBytes(cmd: string, args: readonly string[], opts: RunOptions): Prom
 
 /** Runs a program with an argv array (never a shell) and returns its stdout as text. */
 export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
-  return (await execBytes(cmd, args, opts)).toString('utf8');
+  return (await execBytes(cmd, args, opts)).toString("utf8");
 }
 
 /** Like run(), for binary stdout (decompressors). */

@@ -64,8 +64,7 @@ class HandshakeReader {
   }
 
   async read(n: number): Promise<Buffer> {
-    while (this.buffered.length < n)
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+    while (this.buffered.length < n) await new Promise<void>((resolve) => (this.waiter = resolve));
     const out = this.buffered.subarray(0, n);
     this.buffered = this.buffered.subarray(n);
     return out;
@@ -77,19 +76,15 @@ class HandshakeReader {
 }
 
 /** Version 3.8, security None, shared; returns the server's screen size. */
-export async function rfbHandshake(
-  link: Link,
-): Promise<{ width: number; height: number }> {
+export async function rfbHandshake(link: Link): Promise<{ width: number; height: number }> {
   const reader = new HandshakeReader(link);
   await reader.read(12);
   link.send(RFB_VERSION_3_8);
   const count = (await reader.read(1))[0] ?? 0;
   const types = await reader.read(count);
-  if (!types.includes(1))
-    throw new Error(`server offers no None security: ${[...types]}`);
+  if (!types.includes(1)) throw new Error(`server offers no None security: ${[...types]}`);
   link.send(Buffer.from([1]));
-  if ((await reader.read(4)).readUInt32BE(0) !== 0)
-    throw new Error("security result: failed");
+  if ((await reader.read(4)).readUInt32BE(0) !== 0) throw new Error("security result: failed");
   link.send(Buffer.from([1]));
   const init = await reader.read(24);
   await reader.read(init.readUInt32BE(20));

@@ -18,39 +18,25 @@ export class ChildProcesses {
     this.children.push(child);
     // Drained so a chatty child (websockify logs each connection) never blocks on a full pipe.
     child.stderr?.on("data", (chunk: Buffer) => {
-      if (this.stderr.length < 50)
-        this.stderr.push(`${command}: ${chunk.toString().trim()}`);
+      if (this.stderr.length < 50) this.stderr.push(`${command}: ${chunk.toString().trim()}`);
     });
     return child;
   }
 
   /** Runs `script --role=ROLE ARG` under the same node flags; waits for its {"port"} line. */
-  startRole(
-    script: string,
-    role: string,
-    arg: string,
-  ): Promise<{ port: number; pid: number | undefined }> {
-    const child = this.start(process.execPath, [
-      ...process.execArgv,
-      script,
-      `--role=${role}`,
-      arg,
-    ]);
+  startRole(script: string, role: string, arg: string): Promise<{ port: number; pid: number | undefined }> {
+    const child = this.start(process.execPath, [...process.execArgv, script, `--role=${role}`, arg]);
     return new Promise((resolve, reject) => {
       child.stdout?.once("data", (line: Buffer) => {
         const { port } = JSON.parse(line.toString()) as { port: number };
         resolve({ port, pid: child.pid });
       });
-      child.once("exit", (code) =>
-        reject(new Error(`${role} exited with ${code}`)),
-      );
+      child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
     });
   }
 
   stopAll(): void {
-    for (const child of this.children)
-      if (child.exitCode === null && child.signalCode === null)
-        child.kill("SIGTERM");
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   }
 }
 
@@ -103,10 +89,7 @@ export interface BenchQemu {
 }
 
 /** One guest whose screen is reachable over a unix socket, TCP and QEMU's websocket at once. */
-export async function startBenchQemu(
-  children: ChildProcesses,
-  dir: string,
-): Promise<BenchQemu> {
+export async function startBenchQemu(children: ChildProcesses, dir: string): Promise<BenchQemu> {
   const image = join(dir, "screen.img");
   await writeFile(image, screenRewritingBootSector());
   const unixPath = join(dir, "qemu-vnc.sock");

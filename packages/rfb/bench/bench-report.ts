@@ -26,12 +26,10 @@ export const percentile = (values: number[], p: number): number => {
 };
 const median = (values: number[]): number => percentile(values, 50);
 const verdict = (ok: boolean): string => (ok ? "MET" : "MISSED");
-const sum = <T>(items: T[], f: (item: T) => number): number =>
-  items.reduce((total, item) => total + f(item), 0);
+const sum = <T>(items: T[], f: (item: T) => number): number => items.reduce((total, item) => total + f(item), 0);
 
 function formatRow(cells: string[], widths: number[]): string {
-  const pad = (c: string, i: number): string =>
-    i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0);
+  const pad = (c: string, i: number): string => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0));
   return cells.map(pad).join("  ");
 }
 
@@ -50,9 +48,7 @@ export function reportTransport(rows: TransportSamples[]): void {
   if (!raw || !ours || !websockify) throw new Error("three rows expected");
   const rawMbps = median(raw.throughput);
   const [rawP50, rawP99] = [percentile(raw.rtts, 50), percentile(raw.rtts, 99)];
-  console.log(
-    "\nWorkload A: benchmark fake RFB server; raw 640x480 updates streamed (median of rounds);",
-  );
+  console.log("\nWorkload A: benchmark fake RFB server; raw 640x480 updates streamed (median of rounds);");
   console.log("1x1 update round trips, one in flight (all rounds pooled)");
   const widths = [36, 6, 6, 10, 7, 7, 7, 7];
   const header = ["path", "MB/s", "× raw", "proxy CPU", "p50 ms", "p99 ms"];
@@ -84,29 +80,18 @@ export function reportTransport(rows: TransportSamples[]): void {
   const vsWebsockify = oursMbps / median(websockify.throughput);
   const added = percentile(ours.rtts, 99) - rawP99;
   console.log("\nGoals (workload A):");
-  console.log(
-    `  throughput ≥ ${GOALS.throughputVsRaw}× raw TCP: ${verdict(ratio >= GOALS.throughputVsRaw)} (${ratio.toFixed(2)}×)`,
-  );
-  console.log(
-    `  ahead of websockify: ${verdict(vsWebsockify > 1)} (${vsWebsockify.toFixed(2)}× websockify)`,
-  );
-  console.log(
-    `  added p99 round trip ≤ ${GOALS.addedP99Ms} ms: ${verdict(added <= GOALS.addedP99Ms)} (+${added.toFixed(3)} ms)`,
-  );
+  console.log(`  throughput ≥ ${GOALS.throughputVsRaw}× raw TCP: ${verdict(ratio >= GOALS.throughputVsRaw)} (${ratio.toFixed(2)}×)`);
+  console.log(`  ahead of websockify: ${verdict(vsWebsockify > 1)} (${vsWebsockify.toFixed(2)}× websockify)`);
+  console.log(`  added p99 round trip ≤ ${GOALS.addedP99Ms} ms: ${verdict(added <= GOALS.addedP99Ms)} (+${added.toFixed(3)} ms)`);
 }
 
 /** Rows in order: raw TCP anchor, our proxy, ..., QEMU's websocket last. */
 export function reportQemu(rows: QemuSamples[]): void {
-  const rate = (row: QemuSamples): number =>
-    sum(row.refresh, (r) => r.bytes) / 1e6 / sum(row.refresh, (r) => r.seconds);
+  const rate = (row: QemuSamples): number => sum(row.refresh, (r) => r.bytes) / 1e6 / sum(row.refresh, (r) => r.seconds);
   const [raw, ours, qemuWs] = [rows[0], rows[1], rows.at(-1)];
   if (!raw || !ours || !qemuWs) throw new Error("rows expected");
-  console.log(
-    "\nWorkload B (different workload): real QEMU 7.2 guest, 720x400 text screen rewritten nonstop,",
-  );
-  console.log(
-    "full non-incremental update requests, one in flight. Bound by QEMU's 30 ms refresh tick, not by the path.",
-  );
+  console.log("\nWorkload B (different workload): real QEMU 7.2 guest, 720x400 text screen rewritten nonstop,");
+  console.log("full non-incremental update requests, one in flight. Bound by QEMU's 30 ms refresh tick, not by the path.");
   const widths = [36, 6, 9, 6, 7, 7];
   const header = ["path", "MB/s", "updates/s", "× raw", "p50 ms", "p99 ms"];
   console.log(formatRow(header, widths));
@@ -129,7 +114,5 @@ export function reportQemu(rows: QemuSamples[]): void {
   }
   const vsQemu = rate(ours) / rate(qemuWs);
   console.log("\nGoal (workload B):");
-  console.log(
-    `  ahead of QEMU websocket=on: ${verdict(vsQemu > 1)} (${vsQemu.toFixed(2)}× QEMU's websocket; both QEMU-bound)`,
-  );
+  console.log(`  ahead of QEMU websocket=on: ${verdict(vsQemu > 1)} (${vsQemu.toFixed(2)}× QEMU's websocket; both QEMU-bound)`);
 }

@@ -15,10 +15,7 @@ export interface StreamResult {
 }
 
 /** Workload A throughput: the fake streams full-screen updates; we count bytes. */
-export async function measureStream(
-  link: Link,
-  timing: { warmupMs: number; windowMs: number },
-): Promise<StreamResult> {
+export async function measureStream(link: Link, timing: { warmupMs: number; windowMs: number }): Promise<StreamResult> {
   await rfbHandshake(link);
   let bytes = 0;
   link.onData = (chunk) => (bytes += chunk.length);
@@ -33,10 +30,7 @@ export async function measureStream(
 }
 
 /** Workload A latency: one 1x1 update request in flight at a time. */
-export async function measureRoundTrips(
-  link: Link,
-  counts: { samples: number; warmup: number },
-): Promise<number[]> {
+export async function measureRoundTrips(link: Link, counts: { samples: number; warmup: number }): Promise<number[]> {
   await rfbHandshake(link);
   const request = clientMessages.framebufferUpdateRequest(false, 0, 0, 1, 1);
   const rtts: number[] = [];
@@ -72,20 +66,11 @@ export interface RefreshResult {
  * Workload B: full non-incremental update requests to real QEMU, one in
  * flight, as noVNC keeps one request outstanding.
  */
-export async function measureQemuRefresh(
-  link: Link,
-  windowMs: number,
-): Promise<RefreshResult> {
+export async function measureQemuRefresh(link: Link, windowMs: number): Promise<RefreshResult> {
   const { width, height } = await rfbHandshake(link);
   link.send(clientMessages.setPixelFormat());
   link.send(clientMessages.setEncodings([0])); // Raw only: what we count
-  const request = clientMessages.framebufferUpdateRequest(
-    false,
-    0,
-    0,
-    width,
-    height,
-  );
+  const request = clientMessages.framebufferUpdateRequest(false, 0, 0, width, height);
   const result: RefreshResult = { bytes: 0, seconds: 0, rtts: [] };
   const started = performance.now();
   await new Promise<void>((done) => {

@@ -4,11 +4,7 @@
  * it answers "need more bytes", "this message is N bytes long", or a failure.
  * It never looks at more than the bytes needed to learn the length.
  */
-import {
-  policyFailure,
-  protocolFailure,
-  type RfbFailure,
-} from "./rfb-failure.ts";
+import { policyFailure, protocolFailure, type RfbFailure } from "./rfb-failure.ts";
 
 /** `input` messages act on the guest; a view-only viewer must not send them. */
 export type MessageClass = "input" | "passive";
@@ -78,12 +74,7 @@ const FIXED_SIZE: ReadonlyMap<number, FixedMessage> = new Map([
 
 const need = (bytes: number): Framing => ({ kind: "need", bytes });
 const fail = (failure: RfbFailure): Framing => ({ kind: "fail", failure });
-const message = (
-  name: ClientMessageName,
-  cls: MessageClass,
-  total: number,
-  streamAfter?: number,
-): Framing => ({
+const message = (name: ClientMessageName, cls: MessageClass, total: number, streamAfter?: number): Framing => ({
   kind: "message",
   name,
   class: cls,
@@ -91,19 +82,12 @@ const message = (
   ...(streamAfter ? { streamAfter } : {}),
 });
 
-const u16 = (b: Uint8Array, at: number): number =>
-  ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
+const u16 = (b: Uint8Array, at: number): number => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
 const s32 = (b: Uint8Array, at: number): number =>
-  ((b[at] ?? 0) << 24) |
-  ((b[at + 1] ?? 0) << 16) |
-  ((b[at + 2] ?? 0) << 8) |
-  (b[at + 3] ?? 0);
+  ((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0);
 
 /** `head` holds at least one byte: the message type. */
-export function frameClientMessage(
-  head: Uint8Array,
-  limits: ClientStreamLimits,
-): Framing {
+export function frameClientMessage(head: Uint8Array, limits: ClientStreamLimits): Framing {
   const type = head[0] ?? -1;
   const fixed = FIXED_SIZE.get(type);
   if (fixed) return message(fixed.name, fixed.class, fixed.total);
@@ -125,35 +109,21 @@ export function frameClientMessage(
   }
 }
 
-function frameSetEncodings(
-  head: Uint8Array,
-  limits: ClientStreamLimits,
-): Framing {
+function frameSetEncodings(head: Uint8Array, limits: ClientStreamLimits): Framing {
   if (head.length < 4) return need(4);
   const count = u16(head, 2);
   if (count > limits.maxEncodings) {
-    return fail(
-      policyFailure(
-        `SetEncodings with ${count} encodings exceeds ${limits.maxEncodings}`,
-      ),
-    );
+    return fail(policyFailure(`SetEncodings with ${count} encodings exceeds ${limits.maxEncodings}`));
   }
   return message("SetEncodings", "passive", 4 + 4 * count);
 }
 
-function frameClientCutText(
-  head: Uint8Array,
-  limits: ClientStreamLimits,
-): Framing {
+function frameClientCutText(head: Uint8Array, limits: ClientStreamLimits): Framing {
   if (head.length < 8) return need(8);
   // The extended-clipboard form sends the length negated; its size is |len|.
   const length = Math.abs(s32(head, 4));
   if (length > limits.maxCutTextBytes) {
-    return fail(
-      policyFailure(
-        `ClientCutText of ${length} bytes exceeds ${limits.maxCutTextBytes}`,
-      ),
-    );
+    return fail(policyFailure(`ClientCutText of ${length} bytes exceeds ${limits.maxCutTextBytes}`));
   }
   return message("ClientCutText", "input", 8 + length, 8);
 }
@@ -162,9 +132,7 @@ function frameClientFence(head: Uint8Array): Framing {
   if (head.length < 9) return need(9);
   const length = head[8] ?? 0;
   if (length > MAX_FENCE_PAYLOAD) {
-    return fail(
-      protocolFailure(`ClientFence payload of ${length} bytes exceeds 64`),
-    );
+    return fail(protocolFailure(`ClientFence payload of ${length} bytes exceeds 64`));
   }
   return message("ClientFence", "passive", 9 + length);
 }
@@ -173,25 +141,16 @@ function frameQemuMessage(head: Uint8Array): Framing {
   if (head.length < 2) return need(2);
   const subtype = head[1] ?? -1;
   if (subtype === 0) return message("QemuExtendedKeyEvent", "input", 12);
-  if (subtype !== 1)
-    return fail(
-      protocolFailure(`unknown QEMU client message subtype ${subtype}`),
-    );
+  if (subtype !== 1) return fail(protocolFailure(`unknown QEMU client message subtype ${subtype}`));
   if (head.length < 4) return need(4);
   const operation = u16(head, 2);
   // 0 enable, 1 disable: no body; 2 set-format: format u8, channels u8, freq u32.
-  if (operation === 0 || operation === 1)
-    return message("QemuAudio", "passive", 4);
+  if (operation === 0 || operation === 1) return message("QemuAudio", "passive", 4);
   if (operation === 2) return message("QemuAudio", "passive", 10);
   return fail(protocolFailure(`unknown QEMU audio operation ${operation}`));
 }
 
 /** The longest message this module ever asks to buffer whole. */
 export function maxBufferedMessageBytes(limits: ClientStreamLimits): number {
-  return Math.max(
-    4 + 4 * limits.maxEncodings,
-    8 + 16 * 255,
-    9 + MAX_FENCE_PAYLOAD,
-    20,
-  );
+  return Math.max(4 + 4 * limits.maxEncodings, 8 + 16 * 255, 9 + MAX_FENCE_PAYLOAD, 20);
 }

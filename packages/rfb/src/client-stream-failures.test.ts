@@ -15,19 +15,14 @@ describe("ClientStreamFilter: handshake failures", () => {
     const run = runFilter("control", [m.version("RFB 003.003\n")]);
     assert.deepEqual(run.failure, {
       kind: "policy",
-      reason:
-        "refused RFB message: RFB version 003.003 is not supported; use 003.008",
+      reason: "refused RFB message: RFB version 003.003 is not supported; use 003.008",
     });
     assert.equal(run.output.length, 0);
     assert.equal(run.filter.phase, "failed");
   });
 
   it("accepts 3.7, whose client side is the same as 3.8", () => {
-    const run = runFilter("control", [
-      m.version("RFB 003.007\n"),
-      m.securityType(1),
-      m.clientInit(1),
-    ]);
+    const run = runFilter("control", [m.version("RFB 003.007\n"), m.securityType(1), m.clientInit(1)]);
     assert.equal(run.failure, undefined);
     assert.equal(run.filter.phase, "messages");
   });
@@ -35,54 +30,23 @@ describe("ClientStreamFilter: handshake failures", () => {
   it("names an HTTP request sent to the display socket as malformed", () => {
     const run = runFilter("control", [Buffer.from("GET / HTTP/1.1\r\n")]);
     assert.equal(run.failure?.kind, "protocol");
-    assert.equal(
-      run.failure?.reason,
-      'malformed RFB message: ProtocolVersion "GET / HTTP/1" is not "RFB xxx.yyy\\n"',
-    );
+    assert.equal(run.failure?.reason, 'malformed RFB message: ProtocolVersion "GET / HTTP/1" is not "RFB xxx.yyy\\n"');
   });
 
   it("refuses VNC authentication: only None is offered by QEMU's unix socket", () => {
     const run = runFilter("control", [m.version(), m.securityType(2)]);
-    assert.equal(
-      run.failure?.reason,
-      "refused RFB message: security type 2 (VNC authentication) is not supported; only None (1)",
-    );
+    assert.equal(run.failure?.reason, "refused RFB message: security type 2 (VNC authentication) is not supported; only None (1)");
     assert.deepEqual(run.output, m.version());
   });
 });
 
 describe("ClientStreamFilter: malformed messages", () => {
   const cases: Array<[string, Buffer, "protocol" | "policy", string]> = [
-    [
-      "unknown type 7",
-      Buffer.from([7, 0, 0, 0]),
-      "protocol",
-      "malformed RFB message: unknown client message type 7",
-    ],
-    [
-      "type 252 (not a noVNC message)",
-      Buffer.from([252]),
-      "protocol",
-      "malformed RFB message: unknown client message type 252",
-    ],
-    [
-      "QEMU subtype 9",
-      Buffer.from([255, 9]),
-      "protocol",
-      "malformed RFB message: unknown QEMU client message subtype 9",
-    ],
-    [
-      "QEMU audio operation 5",
-      Buffer.from([255, 1, 0, 5]),
-      "protocol",
-      "malformed RFB message: unknown QEMU audio operation 5",
-    ],
-    [
-      "65535 encodings",
-      Buffer.from([2, 0, 0xff, 0xff]),
-      "policy",
-      "refused RFB message: SetEncodings with 65535 encodings exceeds 1024",
-    ],
+    ["unknown type 7", Buffer.from([7, 0, 0, 0]), "protocol", "malformed RFB message: unknown client message type 7"],
+    ["type 252 (not a noVNC message)", Buffer.from([252]), "protocol", "malformed RFB message: unknown client message type 252"],
+    ["QEMU subtype 9", Buffer.from([255, 9]), "protocol", "malformed RFB message: unknown QEMU client message subtype 9"],
+    ["QEMU audio operation 5", Buffer.from([255, 1, 0, 5]), "protocol", "malformed RFB message: unknown QEMU audio operation 5"],
+    ["65535 encodings", Buffer.from([2, 0, 0xff, 0xff]), "policy", "refused RFB message: SetEncodings with 65535 encodings exceeds 1024"],
     [
       "a 2 GiB clipboard",
       Buffer.concat([Buffer.from([6, 0, 0, 0]), u32(0x7fffffff)]),
@@ -115,18 +79,12 @@ describe("ClientStreamFilter: malformed messages", () => {
     const run = runAfterHandshake("control", m.setEncodings([0, 1, 2]), {
       maxEncodings: 2,
     });
-    assert.equal(
-      run.failure?.reason,
-      "refused RFB message: SetEncodings with 3 encodings exceeds 2",
-    );
+    assert.equal(run.failure?.reason, "refused RFB message: SetEncodings with 3 encodings exceeds 2");
   });
 
   it("forwards valid messages before the bad one, then nothing ever again", () => {
     const fbur = m.framebufferUpdateRequest(true, 0, 0, 1, 1);
-    const run = runAfterHandshake(
-      "control",
-      Buffer.concat([fbur, Buffer.from([99]), fbur]),
-    );
+    const run = runAfterHandshake("control", Buffer.concat([fbur, Buffer.from([99]), fbur]));
     assert.deepEqual(run.output, Buffer.concat([clientHandshake(1), fbur]));
     const later = run.filter.push(fbur);
     assert.deepEqual(later.forward, []);

@@ -1,19 +1,13 @@
 /** Public types of the client-stream filter, apart from its state machine. */
-import type {
-  ClientMessageName,
-  ClientStreamLimits,
-  MessageClass,
-} from "./client-messages.ts";
+import type { ClientMessageName, ClientStreamLimits, MessageClass } from "./client-messages.ts";
 import type { RfbFailure } from "./rfb-failure.ts";
 
 /** `view` drops every input message; `control` forwards everything. */
 export type ViewerMode = "view" | "control";
 
-export type ClientStreamPhase =
-  "version" | "security" | "clientInit" | "messages" | "failed";
+export type ClientStreamPhase = "version" | "security" | "clientInit" | "messages" | "failed";
 
-export type HandshakeStepName =
-  "ProtocolVersion" | "SecurityType" | "ClientInit";
+export type HandshakeStepName = "ProtocolVersion" | "SecurityType" | "ClientInit";
 
 export interface ClientStreamEvent {
   readonly name: HandshakeStepName | ClientMessageName;

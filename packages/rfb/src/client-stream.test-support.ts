@@ -1,11 +1,6 @@
 /** Shared helpers of the client-stream tests: a sample session and a runner. */
 import { ClientStreamFilter } from "./client-stream.ts";
-import type {
-  ClientStreamEvent,
-  ClientStreamLimits,
-  RfbFailure,
-  ViewerMode,
-} from "./index.ts";
+import type { ClientStreamEvent, ClientStreamLimits, RfbFailure, ViewerMode } from "./index.ts";
 import { clientHandshake, clientMessages as m } from "./test-fixtures.ts";
 
 export interface SampleMessage {
@@ -71,10 +66,7 @@ export const SAMPLE_MESSAGES: readonly SampleMessage[] = [
 
 /** A whole session: noVNC's handshake (shared flag off) and every sample message. */
 export function sampleSession(): Buffer {
-  return Buffer.concat([
-    clientHandshake(0),
-    ...SAMPLE_MESSAGES.map((s) => s.bytes),
-  ]);
+  return Buffer.concat([clientHandshake(0), ...SAMPLE_MESSAGES.map((s) => s.bytes)]);
 }
 
 /** What the display server must receive for `sampleSession()` in `mode`. */
@@ -91,11 +83,7 @@ export interface FilterRun {
   readonly filter: ClientStreamFilter;
 }
 
-export function runFilter(
-  mode: ViewerMode,
-  chunks: readonly Uint8Array[],
-  limits?: Partial<ClientStreamLimits>,
-): FilterRun {
+export function runFilter(mode: ViewerMode, chunks: readonly Uint8Array[], limits?: Partial<ClientStreamLimits>): FilterRun {
   const filter = new ClientStreamFilter({
     mode,
     ...(limits ? { limits } : {}),
@@ -113,10 +101,7 @@ export function runFilter(
 }
 
 /** Cuts `data` at the given sorted offsets. */
-export function splitAt(
-  data: Uint8Array,
-  offsets: readonly number[],
-): Uint8Array[] {
+export function splitAt(data: Uint8Array, offsets: readonly number[]): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let from = 0;
   for (const to of offsets) {
@@ -128,10 +113,6 @@ export function splitAt(
 }
 
 /** Runs after a valid handshake, which is where most malformed-input cases start. */
-export function runAfterHandshake(
-  mode: ViewerMode,
-  body: Uint8Array,
-  limits?: Partial<ClientStreamLimits>,
-): FilterRun {
+export function runAfterHandshake(mode: ViewerMode, body: Uint8Array, limits?: Partial<ClientStreamLimits>): FilterRun {
   return runFilter(mode, [clientHandshake(0), body], limits);
 }

@@ -14,20 +14,9 @@
  * offer), and the one server grant that would change client framing,
  * ExtendedMouseButtons, is withheld in SetEncodings (set-encodings.ts).
  */
-import {
-  DEFAULT_LIMITS,
-  frameClientMessage,
-  maxBufferedMessageBytes,
-  type ClientStreamLimits,
-  type Framing,
-} from "./client-messages.ts";
+import { DEFAULT_LIMITS, frameClientMessage, maxBufferedMessageBytes, type ClientStreamLimits, type Framing } from "./client-messages.ts";
 import { ForwardBuilder } from "./forward-builder.ts";
-import {
-  HANDSHAKE_STEPS,
-  SHARED_CLIENT_INIT,
-  checkProtocolVersion,
-  checkSecurityType,
-} from "./handshake.ts";
+import { HANDSHAKE_STEPS, SHARED_CLIENT_INIT, checkProtocolVersion, checkSecurityType } from "./handshake.ts";
 import type { RfbFailure } from "./rfb-failure.ts";
 import { withholdFramingEncodings } from "./set-encodings.ts";
 import type {
@@ -51,9 +40,7 @@ type Frame =
       streamAfter?: undefined;
     };
 
-const NEXT_PHASE: Readonly<
-  Record<ClientStreamPhase, ClientStreamPhase | undefined>
-> = {
+const NEXT_PHASE: Readonly<Record<ClientStreamPhase, ClientStreamPhase | undefined>> = {
   version: "security",
   security: "clientInit",
   clientInit: "messages",
@@ -105,21 +92,14 @@ export class ClientStreamFilter {
         at += take;
         continue;
       }
-      const head =
-        this.pendingLength > 0
-          ? this.pending.subarray(0, this.pendingLength)
-          : chunk.subarray(at);
+      const head = this.pendingLength > 0 ? this.pending.subarray(0, this.pendingLength) : chunk.subarray(at);
       const frame = this.frameNext(head);
       if (frame.kind === "fail") {
         this.fail(frame.failure);
         break;
       }
-      const target =
-        frame.kind === "need"
-          ? frame.bytes
-          : (frame.streamAfter ?? frame.total);
-      const wholeInChunk =
-        this.pendingLength === 0 && chunk.length - at >= target;
+      const target = frame.kind === "need" ? frame.bytes : (frame.streamAfter ?? frame.total);
+      const wholeInChunk = this.pendingLength === 0 && chunk.length - at >= target;
       if (frame.kind === "message" && wholeInChunk) {
         // Fast path: the message (or its streamed header) lies inside this chunk.
         this.accept(frame, chunk.subarray(at, at + target), out, at);
@@ -139,8 +119,7 @@ export class ClientStreamFilter {
       }
     }
     const forward = out.finish();
-    if (this.failure)
-      return { forward, events: this.events, failure: this.failure };
+    if (this.failure) return { forward, events: this.events, failure: this.failure };
     return { forward, events: this.events };
   }
 
@@ -204,23 +183,13 @@ export class ClientStreamFilter {
     this.record(frame.name, frame.class, forwarded, frame.total);
   }
 
-  private record(
-    name: ClientStreamEvent["name"],
-    cls: ClientStreamEvent["class"],
-    forwarded: boolean,
-    bytes: number,
-  ): void {
+  private record(name: ClientStreamEvent["name"], cls: ClientStreamEvent["class"], forwarded: boolean, bytes: number): void {
     this.events.push({ name, class: cls, forwarded, bytes });
   }
 
   private transition(to: ClientStreamPhase | undefined): void {
-    const allowed =
-      to === "failed" ||
-      (to !== undefined && NEXT_PHASE[this.currentPhase] === to);
-    if (!allowed)
-      throw new Error(
-        `ClientStreamFilter: illegal transition ${this.currentPhase} → ${to}`,
-      );
+    const allowed = to === "failed" || (to !== undefined && NEXT_PHASE[this.currentPhase] === to);
+    if (!allowed) throw new Error(`ClientStreamFilter: illegal transition ${this.currentPhase} → ${to}`);
     this.currentPhase = to;
   }
 

@@ -23,10 +23,7 @@ const COPY_READS_BELOW = 16 * 1024;
  * not emitted). `pause()`/`resume()` on the socket still start and stop
  * reading, and `end`/`close`/`error` behave as usual.
  */
-export function connectDisplaySocket(
-  path: string,
-  onChunk: (chunk: Buffer) => void,
-): Socket {
+export function connectDisplaySocket(path: string, onChunk: (chunk: Buffer) => void): Socket {
   let buffer = Buffer.allocUnsafe(DISPLAY_READ_BYTES);
   let handedOff = false;
   return connect({

@@ -23,12 +23,7 @@ export const FAKE_SERVER_INIT = Buffer.from([
 ]);
 
 /** Everything the fake sends before normal messages, in order. */
-export const FAKE_SERVER_HANDSHAKE = Buffer.concat([
-  FAKE_SERVER_VERSION,
-  SECURITY_TYPES_NONE_ONLY,
-  SECURITY_RESULT_OK,
-  FAKE_SERVER_INIT,
-]);
+export const FAKE_SERVER_HANDSHAKE = Buffer.concat([FAKE_SERVER_VERSION, SECURITY_TYPES_NONE_ONLY, SECURITY_RESULT_OK, FAKE_SERVER_INIT]);
 
 export class FakeDisplayConnection {
   private readonly chunks: Buffer[] = [];
@@ -67,12 +62,9 @@ export class FakeDisplayConnection {
     this.chunks.push(chunk);
     this.receivedBytes += chunk.length;
     // Answer each handshake step once the client's answer to the previous one is in.
-    if (before < 12 && this.receivedBytes >= 12)
-      this.socket.write(SECURITY_TYPES_NONE_ONLY);
-    if (before < 13 && this.receivedBytes >= 13)
-      this.socket.write(SECURITY_RESULT_OK);
-    if (before < 14 && this.receivedBytes >= 14)
-      this.socket.write(FAKE_SERVER_INIT);
+    if (before < 12 && this.receivedBytes >= 12) this.socket.write(SECURITY_TYPES_NONE_ONLY);
+    if (before < 13 && this.receivedBytes >= 13) this.socket.write(SECURITY_RESULT_OK);
+    if (before < 14 && this.receivedBytes >= 14) this.socket.write(FAKE_SERVER_INIT);
   }
 }
 
@@ -84,9 +76,7 @@ export class FakeDisplayServer {
     private readonly dir: string,
     readonly path: string,
   ) {
-    server.on("connection", (socket) =>
-      this.connections.push(new FakeDisplayConnection(socket)),
-    );
+    server.on("connection", (socket) => this.connections.push(new FakeDisplayConnection(socket)));
   }
 
   static async start(): Promise<FakeDisplayServer> {

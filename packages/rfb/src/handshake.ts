@@ -6,11 +6,7 @@
  * client sends no answer byte, so the stream layout differs; QEMU and noVNC
  * both speak 3.8, and anything older is a client we have no reason to admit.
  */
-import {
-  policyFailure,
-  protocolFailure,
-  type RfbFailure,
-} from "./rfb-failure.ts";
+import { policyFailure, protocolFailure, type RfbFailure } from "./rfb-failure.ts";
 
 /** The client's handshake answers, in the order it must send them. */
 export const HANDSHAKE_STEPS = {
@@ -35,25 +31,16 @@ const SECURITY_TYPE_NAMES: Readonly<Record<number, string>> = {
 
 /** Shows untrusted bytes in a reason string without control characters. */
 function printable(bytes: Uint8Array): string {
-  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(
-    /[^\x20-\x7e]/g,
-    "?",
-  );
+  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(/[^\x20-\x7e]/g, "?");
 }
 
-export function checkProtocolVersion(
-  version: Uint8Array,
-): RfbFailure | undefined {
+export function checkProtocolVersion(version: Uint8Array): RfbFailure | undefined {
   const text = Buffer.from(version).toString("latin1");
   if (SUPPORTED_VERSIONS.has(text)) return undefined;
   if (!VERSION_SHAPE.test(text)) {
-    return protocolFailure(
-      `ProtocolVersion ${printable(version)} is not "RFB xxx.yyy\\n"`,
-    );
+    return protocolFailure(`ProtocolVersion ${printable(version)} is not "RFB xxx.yyy\\n"`);
   }
-  return policyFailure(
-    `RFB version ${text.slice(4, 11)} is not supported; use 003.008`,
-  );
+  return policyFailure(`RFB version ${text.slice(4, 11)} is not supported; use 003.008`);
 }
 
 /**
@@ -64,9 +51,7 @@ export function checkProtocolVersion(
 export function checkSecurityType(type: number): RfbFailure | undefined {
   if (type === SECURITY_TYPE_NONE) return undefined;
   const name = SECURITY_TYPE_NAMES[type] ?? "unknown";
-  return policyFailure(
-    `security type ${type} (${name}) is not supported; only None (1)`,
-  );
+  return policyFailure(`security type ${type} (${name}) is not supported; only None (1)`);
 }
 
 /**

@@ -8,18 +8,9 @@ export {
   type HandshakeStepName,
   type ViewerMode,
 } from "./client-stream.ts";
-export {
-  DEFAULT_LIMITS,
-  type ClientMessageName,
-  type ClientStreamLimits,
-  type MessageClass,
-} from "./client-messages.ts";
+export { DEFAULT_LIMITS, type ClientMessageName, type ClientStreamLimits, type MessageClass } from "./client-messages.ts";
 export { WITHHELD_ENCODINGS } from "./set-encodings.ts";
-export {
-  CLOSE_CODE_BY_FAILURE,
-  type RfbFailure,
-  type RfbFailureKind,
-} from "./rfb-failure.ts";
+export { CLOSE_CODE_BY_FAILURE, type RfbFailure, type RfbFailureKind } from "./rfb-failure.ts";
 export {
   DEFAULT_HIGH_WATER_MARK,
   DISPLAY_WEBSOCKET_OPTIONS,

@@ -1,27 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  FakeDisplayServer,
-  type FakeDisplayConnection,
-} from "./fake-display-server.test-support.ts";
+import { FakeDisplayServer, type FakeDisplayConnection } from "./fake-display-server.test-support.ts";
 import { DISPLAY_READ_BYTES } from "./display-socket.ts";
-import {
-  ProxyUnderTest,
-  TestViewer,
-  UPSTREAM_KINDS,
-  sleep,
-  waitFor,
-} from "./pipe.test-support.ts";
+import { ProxyUnderTest, TestViewer, UPSTREAM_KINDS, sleep, waitFor } from "./pipe.test-support.ts";
 import { clientHandshake, clientMessages as m } from "./test-fixtures.ts";
 
 const HIGH_WATER = 256 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
 /** Waits until `server` has been unable to write for `quietMs`: the path is full. */
-async function waitUntilStalled(
-  server: FakeDisplayConnection,
-  quietMs = 300,
-): Promise<number> {
+async function waitUntilStalled(server: FakeDisplayConnection, quietMs = 300): Promise<number> {
   let last = -1;
   for (;;) {
     const now = server.floodedBytes;
@@ -48,10 +36,7 @@ for (const upstream of UPSTREAM_KINDS)
     async function floodedViewer() {
       const known = display.connections.length;
       const viewer = await new TestViewer(proxy.url, "view").open();
-      await waitFor(
-        "display connection",
-        () => display.connections.length > known,
-      );
+      await waitFor("display connection", () => display.connections.length > known);
       const server = display.connections[known]!;
       viewer.ws.send(clientHandshake(0));
       await waitFor("handshake", () => server.receivedBytes >= 14);
@@ -68,35 +53,19 @@ for (const upstream of UPSTREAM_KINDS)
       const stalledAt = await waitUntilStalled(slow.server);
       // What the slow path holds is bounded by kernel socket buffers plus our
       // high-water mark, not by how long the server keeps trying.
-      assert.ok(
-        stalledAt < 64 * 1024 * 1024,
-        `slow path absorbed ${stalledAt} bytes`,
-      );
+      assert.ok(stalledAt < 64 * 1024 * 1024, `slow path absorbed ${stalledAt} bytes`);
       // At most one read (and its frame header) past the high-water mark.
       const oneRead = upstream === "path" ? DISPLAY_READ_BYTES : CHUNK.length;
       const peak = slow.pipe.metrics().peakQueuedToViewer;
-      assert.ok(
-        peak <= HIGH_WATER + oneRead + 16,
-        `queued ${peak} bytes towards the viewer`,
-      );
+      assert.ok(peak <= HIGH_WATER + oneRead + 16, `queued ${peak} bytes towards the viewer`);
 
       const fastBefore = fast.viewer.receivedBytes;
       await sleep(300);
-      assert.ok(
-        fast.viewer.receivedBytes - fastBefore > 8 * 1024 * 1024,
-        "the other viewer kept streaming",
-      );
-      assert.equal(
-        slow.server.floodedBytes,
-        stalledAt,
-        "the slow path stayed stalled",
-      );
+      assert.ok(fast.viewer.receivedBytes - fastBefore > 8 * 1024 * 1024, "the other viewer kept streaming");
+      assert.equal(slow.server.floodedBytes, stalledAt, "the slow path stayed stalled");
 
       slow.viewer.ws.resume();
-      await waitFor(
-        "slow path moving again",
-        () => slow.server.floodedBytes > stalledAt + 4 * 1024 * 1024,
-      );
+      await waitFor("slow path moving again", () => slow.server.floodedBytes > stalledAt + 4 * 1024 * 1024);
       slow.viewer.ws.terminate();
       fast.viewer.ws.terminate();
     });
@@ -104,35 +73,18 @@ for (const upstream of UPSTREAM_KINDS)
     it("a display server that stops reading pauses the viewer's WebSocket", async () => {
       const { viewer, server, pipe } = await floodedViewer();
       server.socket.pause();
-      const batch = Buffer.concat(
-        Array.from({ length: 1000 }, () =>
-          m.framebufferUpdateRequest(true, 0, 0, 8, 8),
-        ),
-      );
+      const batch = Buffer.concat(Array.from({ length: 1000 }, () => m.framebufferUpdateRequest(true, 0, 0, 8, 8)));
       const batches = 2000; // 20 MB of requests
       for (let i = 0; i < batches; i++) viewer.ws.send(batch);
       await sleep(500);
       const forwarded = pipe.metrics().bytesToServer;
-      assert.ok(
-        forwarded < batches * batch.length,
-        "the proxy stopped taking requests",
-      );
-      assert.ok(
-        viewer.ws.bufferedAmount > 0,
-        "the backlog stays on the viewer's side",
-      );
-      assert.ok(
-        pipe.metrics().peakQueuedToServer < 1024 * 1024,
-        `queued ${pipe.metrics().peakQueuedToServer}`,
-      );
+      assert.ok(forwarded < batches * batch.length, "the proxy stopped taking requests");
+      assert.ok(viewer.ws.bufferedAmount > 0, "the backlog stays on the viewer's side");
+      assert.ok(pipe.metrics().peakQueuedToServer < 1024 * 1024, `queued ${pipe.metrics().peakQueuedToServer}`);
 
       server.socket.resume();
       const total = 14 + batches * batch.length;
-      await waitFor(
-        "every request delivered",
-        () => server.receivedBytes >= total,
-        20_000,
-      );
+      await waitFor("every request delivered", () => server.receivedBytes >= total, 20_000);
       assert.equal(server.receivedBytes, total);
       viewer.ws.terminate();
     });

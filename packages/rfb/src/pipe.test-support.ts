@@ -3,13 +3,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
-import {
-  DISPLAY_WEBSOCKET_OPTIONS,
-  pipeDisplay,
-  type DisplayPipe,
-  type DisplayPipeMetrics,
-  type ViewerMode,
-} from "./index.ts";
+import { DISPLAY_WEBSOCKET_OPTIONS, pipeDisplay, type DisplayPipe, type DisplayPipeMetrics, type ViewerMode } from "./index.ts";
 
 export type UpstreamKind = "path" | "duplex";
 export const UPSTREAM_KINDS: readonly UpstreamKind[] = ["path", "duplex"];
@@ -28,11 +22,7 @@ export class ProxyUnderTest {
    * `upstream: "path"` lets pipeDisplay open the socket itself (production);
    * `"duplex"` hands it a plain net.Socket, the generic stream path.
    */
-  static async start(
-    socketPath: string,
-    upstream: UpstreamKind,
-    highWaterMark?: number,
-  ): Promise<ProxyUnderTest> {
+  static async start(socketPath: string, upstream: UpstreamKind, highWaterMark?: number): Promise<ProxyUnderTest> {
     const http = createServer();
     const wss = new WebSocketServer({
       server: http,
@@ -43,13 +33,10 @@ export class ProxyUnderTest {
     const { port } = http.address() as AddressInfo;
     const proxy = new ProxyUnderTest(http, wss, `ws://127.0.0.1:${port}`);
     wss.on("connection", (ws, request) => {
-      const mode = new URL(request.url ?? "/", "http://x").searchParams.get(
-        "mode",
-      ) as ViewerMode;
+      const mode = new URL(request.url ?? "/", "http://x").searchParams.get("mode") as ViewerMode;
       const pipe = pipeDisplay({
         ws,
-        upstream:
-          upstream === "path" ? { path: socketPath } : connect(socketPath),
+        upstream: upstream === "path" ? { path: socketPath } : connect(socketPath),
         mode,
         ...(highWaterMark ? { highWaterMark } : {}),
         onClose: (metrics) => proxy.closed.push(metrics),
@@ -82,11 +69,7 @@ export class TestViewer {
       // Keep only the start: flood tests would otherwise hold gigabytes.
       if (this.chunks.length < 16) this.chunks.push(data);
     });
-    this.closed = new Promise((resolve) =>
-      this.ws.on("close", (code, reason) =>
-        resolve({ code, reason: reason.toString() }),
-      ),
-    );
+    this.closed = new Promise((resolve) => this.ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
   async open(): Promise<this> {
@@ -99,11 +82,7 @@ export class TestViewer {
   }
 }
 
-export async function waitFor(
-  what: string,
-  condition: () => boolean,
-  timeoutMs = 5000,
-): Promise<void> {
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -111,5 +90,4 @@ export async function waitFor(
   }
 }
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

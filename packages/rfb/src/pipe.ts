@@ -12,12 +12,7 @@ import { Stream, type Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
 import { ClientStreamFilter } from "./client-stream.ts";
 import { connectDisplaySocket } from "./display-socket.ts";
-import {
-  DEFAULT_HIGH_WATER_MARK,
-  type DisplayPipe,
-  type DisplayPipeMetrics,
-  type DisplayPipeOptions,
-} from "./pipe-types.ts";
+import { DEFAULT_HIGH_WATER_MARK, type DisplayPipe, type DisplayPipeMetrics, type DisplayPipeOptions } from "./pipe-types.ts";
 import { CLOSE_CODE_BY_FAILURE, closeReasonOf } from "./rfb-failure.ts";
 
 export * from "./pipe-types.ts";
@@ -66,8 +61,7 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
     metrics.bytesToViewer += chunk.length;
     ws.send(chunk, { binary: true, compress: false }, onFrameSent);
     const queued = ws.bufferedAmount;
-    if (queued > metrics.peakQueuedToViewer)
-      metrics.peakQueuedToViewer = queued;
+    if (queued > metrics.peakQueuedToViewer) metrics.peakQueuedToViewer = queued;
     if (queued > highWater && !serverPaused) {
       serverPaused = true;
       upstream.pause();
@@ -108,37 +102,23 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
         upstream.once("drain", resumeViewer);
       }
     }
-    if (result.failure)
-      shutDown(
-        result.failure.reason,
-        CLOSE_CODE_BY_FAILURE[result.failure.kind],
-      );
+    if (result.failure) shutDown(result.failure.reason, CLOSE_CODE_BY_FAILURE[result.failure.kind]);
   });
 
   function shutDown(reason: string, code: number): void {
     if (metrics.closeReason === null) metrics.closeReason = reason;
     upstream.destroy();
-    if (
-      ws.readyState === WebSocket.OPEN ||
-      ws.readyState === WebSocket.CONNECTING
-    ) {
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
       ws.close(code, closeReasonOf(reason));
     }
   }
 
-  upstream.on("end", () =>
-    shutDown("display server closed the connection", 1000),
-  );
-  upstream.on("error", (error: Error) =>
-    shutDown(`display server connection failed: ${error.message}`, 1011),
-  );
-  upstream.on("close", () =>
-    shutDown("display server connection closed", 1000),
-  );
+  upstream.on("end", () => shutDown("display server closed the connection", 1000));
+  upstream.on("error", (error: Error) => shutDown(`display server connection failed: ${error.message}`, 1011));
+  upstream.on("close", () => shutDown("display server connection closed", 1000));
   // ws emits 'close' after 'error'; the handler only has to exist so the error is not thrown.
   ws.on("error", (error: Error) => {
-    if (metrics.closeReason === null)
-      metrics.closeReason = `viewer connection failed: ${error.message}`;
+    if (metrics.closeReason === null) metrics.closeReason = `viewer connection failed: ${error.message}`;
   });
   ws.on("close", (code: number, reason: Buffer) => {
     if (metrics.closeReason === null) {

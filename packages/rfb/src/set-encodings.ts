@@ -14,11 +14,7 @@ export const WITHHELD_ENCODINGS: ReadonlySet<number> = new Set([-316]);
 
 /** `message` is a complete SetEncodings message (4 + 4n bytes). */
 export function withholdFramingEncodings(message: Uint8Array): Uint8Array {
-  const view = new DataView(
-    message.buffer,
-    message.byteOffset,
-    message.byteLength,
-  );
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const count = view.getUint16(2);
   let kept = 0;
   for (let i = 0; i < count; i++) {

@@ -12,12 +12,12 @@ export interface ScreenSummary {
 
 export function summarizePpm(ppm: Buffer): ScreenSummary {
   // Header: "P6" whitespace width whitespace height whitespace maxval, then one whitespace byte.
-  const head = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(ppm.subarray(0, 64).toString('latin1'));
-  if (!head?.[1] || !head[2] || head[3] !== '255') throw new Error('not an 8-bit P6 PPM');
+  const head = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(ppm.subarray(0, 64).toString("latin1"));
+  if (!head?.[1] || !head[2] || head[3] !== "255") throw new Error("not an 8-bit P6 PPM");
   const width = Number(head[1]);
   const height = Number(head[2]);
   const pixels = ppm.subarray(head[0].length);
-  if (pixels.length < width * height * 3) throw new Error('truncated PPM');
+  if (pixels.length < width * height * 3) throw new Error("truncated PPM");
   const counts = new Map<number, number>();
   for (let i = 0; i < width * height * 3; i += 3) {
     const rgb = ((pixels[i] ?? 0) << 16) | ((pixels[i + 1] ?? 0) << 8) | (pixels[i + 2] ?? 0);

@@ -1,32 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { QmpProbe } from './qmp-probe.ts';
-import { summarizePpm, type ScreenSummary } from './ppm.ts';
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { QmpProbe } from "./qmp-probe.ts";
+import { summarizePpm, type ScreenSummary } from "./ppm.ts";
 
-const accel = existsSync('/dev/kvm') ? 'kvm' : 'tcg';
+const accel = existsSync("/dev/kvm") ? "kvm" : "tcg";
 
 /** A QEMU process for tests: serial on stdio, QMP on a unix socket in `stateDir`, no network. */
 export class QemuGuest {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
-  serial = '';
+  serial = "";
   private readonly listeners = new Set<() => void>();
   private qmpConn: Promise<QmpProbe> | null = null;
   private readonly qmpPath: string;
 
   constructor(stateDir: string, name: string, extraArgs: readonly string[]) {
     this.qmpPath = join(stateDir, `${name}.qmp`);
-    const argv = ['-accel', accel, '-m', '128', '-nic', 'none', '-display', 'none', '-no-reboot'];
-    argv.push('-serial', 'stdio', '-qmp', `unix:${this.qmpPath},server,nowait`, ...extraArgs);
-    this.child = spawn('qemu-system-x86_64', argv, { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (chunk: string) => {
+    const argv = ["-accel", accel, "-m", "128", "-nic", "none", "-display", "none", "-no-reboot"];
+    argv.push("-serial", "stdio", "-qmp", `unix:${this.qmpPath},server,nowait`, ...extraArgs);
+    this.child = spawn("qemu-system-x86_64", argv, { stdio: ["pipe", "pipe", "inherit"] });
+    this.child.stdout?.setEncoding("utf8");
+    this.child.stdout?.on("data", (chunk: string) => {
       this.serial += chunk;
       for (const l of this.listeners) l();
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
     this.exited.then(() => this.listeners.forEach((l) => l()));
   }
 
@@ -62,7 +62,7 @@ export class QemuGuest {
   }
 
   async screen(file: string): Promise<ScreenSummary> {
-    await (await this.qmp()).execute('screendump', { filename: file });
+    await (await this.qmp()).execute("screendump", { filename: file });
     return summarizePpm(await readFile(file));
   }
 
@@ -79,7 +79,7 @@ export class QemuGuest {
 
   async kill(): Promise<void> {
     if (this.qmpConn) (await this.qmpConn.catch(() => null))?.close();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     await this.exited;
   }
 }
