@@ -13,12 +13,12 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureImages, imagesDir } from "@guesthouse/images";
-import { detectAccel } from "@guesthouse/qemu/accel";
+import { ensureImages } from "@guesthouse/images";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import { createHostCaller } from "../apps/host/src/router.ts";
 import { HostService } from "../apps/host/src/service.ts";
+import { accelLabel, benchHostConfig } from "./host-config.ts";
 import { firstFramebufferUpdate } from "./rfb-probe.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -61,16 +61,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-clone-"));
   const imagesData = process.env.GUESTHOUSE_DATA ?? join(process.cwd(), ".data");
   const images = await ensureImages({ dataDir: imagesData });
-  const config = {
-    dataDir,
-    mediaDirs: [imagesDir(imagesData)],
-    qemuBinary: "qemu-system-x86_64",
-    qemuImgBinary: "qemu-img",
-    accel: detectAccel(),
-    tcgTbSizeMiB: 32,
-    serialBufferBytes: 256 * 1024,
-    mediaMaxBytes: 1024 ** 3,
-  };
+  const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
   const api = createHostCaller({ service, authenticated: true });
   const spec = (disk: string) =>
@@ -128,7 +119,7 @@ async function main(): Promise<void> {
   }
 
   const [ic, ifb, iu, cf, cp] = [median(instant.call), median(instant.fb), median(instant.usable), median(cold.fb), median(cold.prompt)];
-  console.log(`clone: ${ROUNDS} rounds, tiny Linux -m 128 + 32 MiB disk, accel ${config.accel}; medians`);
+  console.log(`clone: ${ROUNDS} rounds, tiny Linux -m 128 + 32 MiB disk, accel ${accelLabel(config)}; medians`);
   console.log(`  instant clone: call ${ms(ic)}, first framebuffer ${ms(ifb)}, shell answers ${ms(iu)}`);
   console.log(`  cold boot:     first framebuffer ${ms(cf)}, shell prompt ${ms(cp)}`);
   console.log(

@@ -17,9 +17,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureImages, imagesDir } from "@guesthouse/images";
+import { ensureImages } from "@guesthouse/images";
+import { cpuArgFor } from "@guesthouse/qemu/accel";
 import { buildArgv } from "@guesthouse/qemu/argv";
-import { detectAccel } from "@guesthouse/qemu/accel";
 import { QmpClient } from "@guesthouse/qemu/qmp";
 import { runtimePaths } from "@guesthouse/qemu/runtime-paths";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
@@ -27,6 +27,7 @@ import { pino } from "pino";
 import { createHostClient } from "../apps/host/src/client.ts";
 import { createHostHttpServer } from "../apps/host/src/http-server.ts";
 import { HostService } from "../apps/host/src/service.ts";
+import { accelLabel, benchHostConfig } from "./host-config.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DEADLINE_MS = 120_000;
@@ -44,16 +45,7 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-start-"));
   const images = await ensureImages({ dataDir: join(process.cwd(), ".data") });
-  const config = {
-    dataDir,
-    mediaDirs: [imagesDir(join(process.cwd(), ".data"))],
-    qemuBinary: "qemu-system-x86_64",
-    qemuImgBinary: "qemu-img",
-    accel: detectAccel(),
-    tcgTbSizeMiB: 32,
-    serialBufferBytes: 256 * 1024,
-    mediaMaxBytes: 1024 ** 3,
-  };
+  const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
   const http = createHostHttpServer({ service, token: TOKEN, log: pino({ level: "silent" }) });
   await new Promise<void>((resolve) => http.server.listen(0, "127.0.0.1", resolve));
@@ -67,7 +59,15 @@ async function main(): Promise<void> {
   await api.vm.define.mutate({ id: "bench", spec });
   const directDir = join(dataDir, "direct");
   await mkdir(directDir);
-  const directArgv = buildArgv({ id: "direct", spec, stateDir: directDir, diskPaths: [], accel: config.accel, tcgTbSizeMiB: 32 });
+  const directArgv = buildArgv({
+    id: "direct",
+    spec,
+    stateDir: directDir,
+    diskPaths: [],
+    accel: config.accel.accel,
+    cpu: cpuArgFor(config.accel.baseline ?? "x86-64-v1", config.accel) ?? "qemu64",
+    tcgTbSizeMiB: 32,
+  });
 
   const svc = { qmp: [] as number[], fb: [] as number[] };
   const direct = { qmp: [] as number[], fb: [] as number[] };
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   }
 
   const [sq, sf, dq, df] = [median(svc.qmp), median(svc.fb), median(direct.qmp), median(direct.fb)];
-  console.log(`host-start: ${ROUNDS} rounds, tiny Linux -m 128, accel ${config.accel}; medians`);
+  console.log(`host-start: ${ROUNDS} rounds, tiny Linux -m 128, accel ${accelLabel(config)}; medians`);
   console.log(`  QMP ready:            service ${ms(sq)}   direct QEMU ${ms(dq)}   ratio ${(sq / dq).toFixed(2)}x`);
   console.log(`  first framebuffer:    service ${ms(sf)}   direct QEMU ${ms(df)}   ratio ${(sf / df).toFixed(2)}x   (+${ms(sf - df)})`);
   console.log(`  service rounds (QMP/FB ms): ${svc.qmp.map((q, i) => `${q.toFixed(0)}/${svc.fb[i]?.toFixed(0)}`).join(" ")}`);

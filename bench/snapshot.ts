@@ -14,13 +14,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureImages, imagesDir } from "@guesthouse/images";
-import { detectAccel } from "@guesthouse/qemu/accel";
+import { ensureImages } from "@guesthouse/images";
 import { runSnapshotJob } from "@guesthouse/qemu/snapshot-ops";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import { createHostCaller } from "../apps/host/src/router.ts";
 import { HostService } from "../apps/host/src/service.ts";
+import { accelLabel, benchHostConfig } from "./host-config.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FILL_MIB = Number(process.env.BENCH_FILL_MIB ?? 64);
@@ -58,16 +58,7 @@ async function main(): Promise<void> {
   const repoData = join(process.cwd(), ".data");
   const images = await ensureImages({ dataDir: repoData });
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-snap-"));
-  const config = {
-    dataDir,
-    mediaDirs: [imagesDir(repoData)],
-    qemuBinary: "qemu-system-x86_64",
-    qemuImgBinary: "qemu-img",
-    accel: detectAccel(),
-    tcgTbSizeMiB: 32,
-    serialBufferBytes: 256 * 1024,
-    mediaMaxBytes: 1024 ** 3,
-  };
+  const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
   const api = createHostCaller({ service, authenticated: true });
   killGuest = () => service.vms.records.get(VM)?.instance?.kill("SIGKILL");
@@ -116,7 +107,7 @@ async function main(): Promise<void> {
   }
   const [t, r, d] = [median(ours.take), median(ours.revert), median(ours.del)];
   const [hs, hl, hd] = [median(hmp.save), median(hmp.load), median(hmp.del)];
-  console.log(`snapshot: ${ROUNDS} rounds, tiny Linux -m 256 with ${FILL_MIB} MiB of random RAM, accel ${config.accel}; medians`);
+  console.log(`snapshot: ${ROUNDS} rounds, tiny Linux -m 256 with ${FILL_MIB} MiB of random RAM, accel ${accelLabel(config)}; medians`);
   console.log(`  RAM state in the qcow2: ${(stateBytes / 1024 ** 2).toFixed(1)} MiB`);
   console.log(`  take   (snapshot.take)    ${ms(t)}   HMP savevm ${ms(hs)}   ratio ${(t / hs).toFixed(2)}x`);
   console.log(`  revert (snapshot.revert)  ${ms(r)}   HMP loadvm ${ms(hl)}   ratio ${(r / hl).toFixed(2)}x`);

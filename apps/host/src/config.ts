@@ -1,4 +1,4 @@
-import type { Accel } from "@guesthouse/qemu/accel";
+import type { AccelInfo } from "@guesthouse/shared/cpu-models";
 
 /** Everything the host service needs to know; built from env in env.ts, or directly by tests. */
 export interface HostConfig {
@@ -8,7 +8,8 @@ export interface HostConfig {
   mediaDirs: string[];
   qemuBinary: string;
   qemuImgBinary: string;
-  accel: Accel;
+  /** What the accelerator probe found at start: KVM or TCG, and the CPU models that run. */
+  accel: AccelInfo;
   /** TCG translation cache per guest; small values keep small guests' RSS down. */
   tcgTbSizeMiB: number;
   /** Bounded serial log kept per VM. */

@@ -1,13 +1,20 @@
 /** The only place the host service reads process.env. */
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
-import { detectAccel } from "@guesthouse/qemu/accel";
+import type { AccelMode } from "@guesthouse/qemu/accel";
 import { z } from "zod";
 import type { HostConfig } from "./config.ts";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
-const EnvSchema = z.object({
+/** What picks and runs QEMU; also read by the integration tests, so they run guests as the product does. */
+const EngineEnvSchema = z.object({
+  QEMU_BINARY: z.string().min(1).default("qemu-system-x86_64"),
+  QEMU_IMG_BINARY: z.string().min(1).default("qemu-img"),
+  GUESTHOUSE_ACCEL: z.enum(["auto", "kvm", "tcg"], { error: "GUESTHOUSE_ACCEL must be auto, kvm or tcg" }).default("auto"),
+});
+
+const EnvSchema = EngineEnvSchema.extend({
   GUESTHOUSE_DATA: z.string().min(1).default(resolve(REPO_ROOT, ".data")),
   HOST_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   HOST_BIND: z.string().min(1).default("127.0.0.1"),
@@ -16,8 +23,6 @@ const EnvSchema = z.object({
     .min(16, "HOST_TOKEN must be at least 16 characters"),
   /** Extra folders (colon-separated) whose ISOs and images guests may use. */
   HOST_MEDIA_DIRS: z.string().default(""),
-  QEMU_BINARY: z.string().min(1).default("qemu-system-x86_64"),
-  QEMU_IMG_BINARY: z.string().min(1).default("qemu-img"),
   QEMU_TCG_TB_SIZE_MIB: z.coerce.number().int().min(1).max(4096).default(64),
   MEDIA_MAX_BYTES: z.coerce
     .number()
@@ -27,8 +32,16 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
+export interface EngineEnv {
+  qemuBinary: string;
+  qemuImgBinary: string;
+  accelMode: AccelMode;
+}
+
 export interface HostEnv {
-  config: HostConfig;
+  /** Everything but the accelerator, which main.ts probes before the service opens. */
+  config: Omit<HostConfig, "accel">;
+  accelMode: AccelMode;
   port: number;
   bind: string;
   token: string;
@@ -39,12 +52,21 @@ export class EnvError extends Error {
   override name = "EnvError";
 }
 
-export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
-  const parsed = EnvSchema.safeParse(env);
+function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function readEngineEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
+  const e = parse(EngineEnvSchema, env);
+  return { qemuBinary: e.QEMU_BINARY, qemuImgBinary: e.QEMU_IMG_BINARY, accelMode: e.GUESTHOUSE_ACCEL };
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
+  const e = parse(EnvSchema, env);
   return {
     config: {
       dataDir: resolve(e.GUESTHOUSE_DATA),
@@ -53,11 +75,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
         .map((d) => resolve(d)),
       qemuBinary: e.QEMU_BINARY,
       qemuImgBinary: e.QEMU_IMG_BINARY,
-      accel: detectAccel(),
       tcgTbSizeMiB: e.QEMU_TCG_TB_SIZE_MIB,
       serialBufferBytes: 256 * 1024,
-      mediaMaxBytes: parsed.data.MEDIA_MAX_BYTES,
+      mediaMaxBytes: e.MEDIA_MAX_BYTES,
     },
+    accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,
     bind: e.HOST_BIND,
     token: e.HOST_TOKEN,

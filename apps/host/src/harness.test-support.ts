@@ -1,13 +1,16 @@
 /** Shared by the host's integration tests: a host service on a temp data folder, guests, serial helpers. */
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureImages, imagesDir, type ImageManifest } from "@guesthouse/images";
-import { detectAccel } from "@guesthouse/qemu/accel";
+import { probeAccelerator } from "@guesthouse/qemu/accel";
+import { AccelInfoSchema, type AccelInfo } from "@guesthouse/shared/cpu-models";
 import { VmSpecSchema, type VmSpec, type VmSpecInput } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import type { HostConfig } from "./config.ts";
+import { readEngineEnv } from "./env.ts";
 import { createHostCaller } from "./router.ts";
 import { HostService } from "./service.ts";
 
@@ -25,13 +28,37 @@ export function testImages(): Promise<ImageManifest> {
   return images;
 }
 
-export function testConfig(dataDir: string): HostConfig {
+/** The same engine as the product: QEMU_BINARY, QEMU_IMG_BINARY and GUESTHOUSE_ACCEL, and the probe. */
+const engine = readEngineEnv();
+let accel: Promise<AccelInfo> | undefined;
+/**
+ * The probe's answer, shared by the test files of one boot (each file is its own process, and the
+ * KVM speed check takes a second or two): kept in the temp folder, keyed by boot, binary and mode.
+ */
+export function testAccel(): Promise<AccelInfo> {
+  accel ??= (async () => {
+    const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "")).trim();
+    const key = createHash("sha1").update(`${bootId}|${engine.qemuBinary}|${engine.accelMode}`).digest("hex").slice(0, 12);
+    const file = join(tmpdir(), `guesthouse-accel-${key}.json`);
+    const cached = await readFile(file, "utf8").then(
+      (t) => AccelInfoSchema.safeParse(JSON.parse(t)),
+      () => undefined,
+    );
+    if (cached?.success) return cached.data;
+    const info = await probeAccelerator({ binary: engine.qemuBinary, mode: engine.accelMode });
+    await writeFile(file, JSON.stringify(info));
+    return info;
+  })();
+  return accel;
+}
+
+export async function testConfig(dataDir: string): Promise<HostConfig> {
   return {
     dataDir,
     mediaDirs: [imagesDir(IMAGES_DATA_DIR)],
-    qemuBinary: "qemu-system-x86_64",
-    qemuImgBinary: "qemu-img",
-    accel: detectAccel(),
+    qemuBinary: engine.qemuBinary,
+    qemuImgBinary: engine.qemuImgBinary,
+    accel: await testAccel(),
     tcgTbSizeMiB: 32,
     serialBufferBytes: 256 * 1024,
     mediaMaxBytes: 1024 ** 3,
@@ -57,7 +84,7 @@ process.once("exit", () => {
 });
 
 export async function openHost(dataDir: string): Promise<TestHost> {
-  const service = await HostService.open(testConfig(dataDir), pino({ level: "silent" }));
+  const service = await HostService.open(await testConfig(dataDir), pino({ level: "silent" }));
   openServices.add(service);
   const api = createHostCaller({ service, authenticated: true });
   return { dataDir, service, api, detach: () => service.close() };

@@ -1,7 +1,7 @@
 /** Host capacity figures, read from /proc and the QEMU binary. */
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import type { Accel } from "@guesthouse/qemu/accel";
+import type { AccelInfo } from "@guesthouse/shared/cpu-models";
 
 export interface MemInfo {
   totalBytes: number;
@@ -19,20 +19,23 @@ export interface HostInfo {
   memTotalBytes: number;
   memFreeBytes: number;
   kvm: boolean;
-  accel: Accel;
+  accel: AccelInfo["accel"];
+  /** The probe's findings: summary in words, CPU models that run, the migratable baseline. */
+  cpu: AccelInfo;
   qemuVersion: string;
   vmCount: number;
   runningVmCount: number;
 }
 
-export async function hostInfo(p: { accel: Accel; qemuVersion: string; vmCount: number; runningVmCount: number }): Promise<HostInfo> {
+export async function hostInfo(p: { accel: AccelInfo; qemuVersion: string; vmCount: number; runningVmCount: number }): Promise<HostInfo> {
   const mem = await memInfo();
   return {
     cores: availableParallelism(),
     memTotalBytes: mem.totalBytes,
     memFreeBytes: mem.availableBytes,
-    kvm: p.accel === "kvm",
-    accel: p.accel,
+    kvm: p.accel.accel === "kvm",
+    accel: p.accel.accel,
+    cpu: p.accel,
     qemuVersion: p.qemuVersion,
     vmCount: p.vmCount,
     runningVmCount: p.runningVmCount,

@@ -1,4 +1,6 @@
 /** Host service entry point: `tsx apps/host/src/main.ts` (env: see env.ts). */
+import { AccelError, probeAccelerator } from "@guesthouse/qemu/accel";
+import { qemuVersion } from "@guesthouse/qemu/process";
 import { ensureWritableDir } from "./data-dir.ts";
 import { EnvError, readEnv } from "./env.ts";
 import { createHostHttpServer } from "./http-server.ts";
@@ -29,9 +31,25 @@ async function main(): Promise<void> {
     die(`data folder ${dataDir} is not writable (${why}); set GUESTHOUSE_DATA to a writable folder`);
   }
 
+  try {
+    await qemuVersion(env.config.qemuBinary);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      die(`QEMU is missing: '${env.config.qemuBinary}' was not found (apt-get install qemu-system-x86 qemu-utils)`);
+    }
+  }
+  let accel;
+  try {
+    accel = await probeAccelerator({ binary: env.config.qemuBinary, mode: env.accelMode });
+  } catch (err) {
+    if (err instanceof AccelError) die(err.message);
+    throw err;
+  }
+  log.info({ accel: accel.accel, summary: accel.summary, baseline: accel.baseline, probeMs: accel.probeMs }, "accelerator probed");
+
   let service: HostService;
   try {
-    service = await HostService.open(env.config, log);
+    service = await HostService.open({ ...env.config, accel }, log);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "ENOENT" && String(e.path ?? e.message).includes(env.config.qemuBinary)) {
@@ -48,7 +66,7 @@ async function main(): Promise<void> {
     die(`cannot listen on ${env.bind}:${env.port}: ${err.message}`);
   });
   http.server.listen(env.port, env.bind, () => {
-    const info = { port: env.port, bind: env.bind, dataDir, vms: service.vms.records.size, accel: env.config.accel };
+    const info = { port: env.port, bind: env.bind, dataDir, vms: service.vms.records.size, accel: accel.summary };
     log.info(info, "host service listening");
   });
 

@@ -8,7 +8,7 @@ import { HostService } from "./service.ts";
 import { takeSnapshot } from "./snapshots.ts";
 
 const [dataDir, vmId, name] = process.argv.slice(2) as [string, string, string];
-const service = await HostService.open(testConfig(dataDir), pino({ level: "silent" }));
+const service = await HostService.open(await testConfig(dataDir), pino({ level: "silent" }));
 const qmp = service.vms.get(vmId).instance?.qmp;
 if (!qmp) throw new Error(`VM '${vmId}' is not attached`);
 const running = qmp.waitEvent("JOB_STATUS_CHANGE", { timeoutMs: 30_000, match: (e) => e.data.status === "running" });

@@ -1,6 +1,8 @@
 /** Checks a VM spec against this host: files exist and are allowed, the hardware fits, RAM fits. */
 import { access } from "node:fs/promises";
+import { cpuArgFor } from "@guesthouse/qemu/accel";
 import { ArgvError, buildArgv } from "@guesthouse/qemu/argv";
+import { cpuModelRefusal, defaultCpuModel, type CpuModelId } from "@guesthouse/shared/cpu-models";
 import type { VmSpec } from "@guesthouse/shared/vm";
 import type { HostConfig } from "./config.ts";
 import { BadInputError, CapacityError } from "./errors.ts";
@@ -14,6 +16,18 @@ export interface ResolvedSpec {
   /** The spec with media paths replaced by their real (symlink-free) paths. */
   spec: VmSpec;
   diskPaths: string[];
+  /** The CPU model and the `-cpu` value that runs it on this host. */
+  cpuModel: CpuModelId;
+  cpu: string;
+}
+
+/** The VM's CPU model (or its profile's default) as this host runs it; refused in words when it cannot. */
+export function resolveCpu(config: HostConfig, id: string, spec: VmSpec): { cpuModel: CpuModelId; cpu: string } {
+  const cpuModel = spec.cpuModel ?? defaultCpuModel(spec.profile, config.accel);
+  const refusal = cpuModelRefusal(cpuModel, spec.profile, config.accel);
+  const cpu = cpuArgFor(cpuModel, config.accel);
+  if (refusal || cpu === undefined) throw new BadInputError(`VM '${id}': ${refusal ?? `CPU model '${cpuModel}' cannot run here`}`);
+  return { cpuModel, cpu };
 }
 
 /** Resolves and checks every file the spec names; throws BadInputError on the first problem. */
@@ -38,14 +52,15 @@ export async function resolveSpec(config: HostConfig, paths: HostPaths, id: stri
     resolved.kernel.kernel = await resolveAllowedFile(resolved.kernel.kernel, roots, "kernel");
     if (resolved.kernel.initrd) resolved.kernel.initrd = await resolveAllowedFile(resolved.kernel.initrd, roots, "initrd");
   }
+  const { cpuModel, cpu } = resolveCpu(config, id, spec);
   try {
     // A dry run catches what the hardware profile cannot hold (e.g. too many IDE disks).
-    buildArgv({ id, spec: resolved, stateDir: paths.vmDir(id), diskPaths, accel: config.accel });
+    buildArgv({ id, spec: resolved, stateDir: paths.vmDir(id), diskPaths, accel: config.accel.accel, cpu });
   } catch (err) {
     if (err instanceof ArgvError) throw new BadInputError(`VM '${id}': ${err.message}`);
     throw new BadInputError(`VM '${id}': ${(err as Error).message}`);
   }
-  return { spec: resolved, diskPaths };
+  return { spec: resolved, diskPaths, cpuModel, cpu };
 }
 
 /** A guest may never have more RAM than the host has. */

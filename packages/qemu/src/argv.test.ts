@@ -10,6 +10,7 @@ const base = (over: Partial<ArgvInput> = {}, spec: Record<string, unknown> = {})
   stateDir: "/srv/gh/host/vms/web1",
   diskPaths: [],
   accel: "tcg",
+  cpu: "qemu64,enforce",
   ...over,
 });
 
@@ -31,11 +32,13 @@ test("the basics: sandbox, no display, unix sockets only, pidfile, name", () => 
   assert.ok(!argv.some((a) => /tcp:|:59\d\d|websocket/.test(a)), "nothing listens on TCP");
 });
 
-test("accelerator: TCG with a translation cache size, or KVM with the host CPU", () => {
-  assert.deepEqual(values(buildArgv(base({ tcgTbSizeMiB: 32 })), "-accel"), ["tcg,tb-size=32"]);
-  const kvm = buildArgv(base({ accel: "kvm" }));
+test("accelerator: TCG with a translation cache size, or KVM; the probed -cpu value either way", () => {
+  const tcg = buildArgv(base({ tcgTbSizeMiB: 32 }));
+  assert.deepEqual(values(tcg, "-accel"), ["tcg,tb-size=32"]);
+  assert.deepEqual(values(tcg, "-cpu"), ["qemu64,enforce"]);
+  const kvm = buildArgv(base({ accel: "kvm", cpu: "host,-arch-capabilities" }));
   assert.deepEqual(values(kvm, "-accel"), ["kvm"]);
-  assert.deepEqual(values(kvm, "-cpu"), ["host"]);
+  assert.deepEqual(values(kvm, "-cpu"), ["host,-arch-capabilities"]);
 });
 
 test("modern profile: q35, virtio disks through -blockdev node names, std VGA, virtio-net", () => {

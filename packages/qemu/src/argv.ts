@@ -20,6 +20,8 @@ export interface ArgvInput {
   /** Absolute image paths of `spec.disks`, in the same order. */
   diskPaths: readonly string[];
   accel: Accel;
+  /** The `-cpu` value, as the accelerator probe found it works here (see accel.ts cpuArgFor). */
+  cpu: string;
   /** TCG translation cache size; smaller saves RSS for small guests. */
   tcgTbSizeMiB?: number;
   /** Start with the CPUs stopped (`-S`) so the caller attaches before the guest runs. */
@@ -50,7 +52,7 @@ export function buildArgv(input: ArgvInput): string[] {
     ["-name", `guest=${input.id},process=gh-${input.id}`],
     ["-machine", profile.machine],
     ["-accel", accel === "kvm" ? "kvm" : tcg],
-    ...(accel === "kvm" ? [["-cpu", "host"] as [string, string]] : []),
+    ["-cpu", input.cpu],
     ["-smp", String(spec.cpus)],
     ["-m", String(spec.memoryMiB)],
     // No exec: migration or helpers are ever used, so QEMU may also not spawn, setuid or renice.

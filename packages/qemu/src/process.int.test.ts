@@ -28,6 +28,7 @@ test("a launched QEMU is detached, has a pidfile, answers QMP, and its SIGKILL i
     stateDir: dir,
     diskPaths: [],
     accel: "tcg",
+    cpu: "qemu64",
     tcgTbSizeMiB: 16,
     startPaused: true,
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CpuModelIdSchema } from "./cpu-models.ts";
 
 /** Names that become folder names and QEMU `-name` values: no traversal, no shell characters. */
 const SLUG = /^[a-z0-9][a-z0-9-]{0,35}$/;
@@ -51,6 +52,8 @@ export const VmSpecSchema = z.object({
     .max(64)
     .regex(/^[\p{L}\p{N} ._-]+$/u, "name: letters, digits, spaces, '.', '_' and '-' only"),
   profile: HardwareProfileSchema.default("modern"),
+  /** Absent: the profile's default on this host (the console always names one). */
+  cpuModel: CpuModelIdSchema.optional(),
   cpus: z.int().min(1, "at least 1 CPU").max(64, "at most 64 CPUs").default(1),
   memoryMiB: z
     .int()

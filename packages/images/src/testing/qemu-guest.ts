@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { QmpProbe } from "./qmp-probe.ts";
 import { summarizePpm, type ScreenSummary } from "./ppm.ts";
 
-const accel = existsSync("/dev/kvm") ? "kvm" : "tcg";
+import { cpuArgFor, probeAccelerator } from "@guesthouse/qemu/accel";
+
+// The product's engine choice (QEMU_BINARY, GUESTHOUSE_ACCEL and the probe), so these guests run as real VMs do.
+const binary = process.env.QEMU_BINARY ?? "qemu-system-x86_64";
+const engine = await probeAccelerator({ binary, mode: (process.env.GUESTHOUSE_ACCEL as "auto" | "kvm" | "tcg" | undefined) ?? "auto" });
+const cpu = cpuArgFor(engine.baseline ?? "x86-64-v1", engine) ?? "qemu64";
 
 /** A QEMU process for tests: serial on stdio, QMP on a unix socket in `stateDir`, no network. */
 export class QemuGuest {
@@ -18,9 +22,9 @@ export class QemuGuest {
 
   constructor(stateDir: string, name: string, extraArgs: readonly string[]) {
     this.qmpPath = join(stateDir, `${name}.qmp`);
-    const argv = ["-accel", accel, "-m", "128", "-nic", "none", "-display", "none", "-no-reboot"];
+    const argv = ["-accel", engine.accel, "-cpu", cpu, "-m", "128", "-nic", "none", "-display", "none", "-no-reboot"];
     argv.push("-serial", "stdio", "-qmp", `unix:${this.qmpPath},server,nowait`, ...extraArgs);
-    this.child = spawn("qemu-system-x86_64", argv, { stdio: ["pipe", "pipe", "inherit"] });
+    this.child = spawn(binary, argv, { stdio: ["pipe", "pipe", "inherit"] });
     this.child.stdout?.setEncoding("utf8");
     this.child.stdout?.on("data", (chunk: string) => {
       this.serial += chunk;
