@@ -7,7 +7,7 @@ import next from "next";
 import { env } from "./src/env.server.ts";
 import { handleDisplayUpgrade } from "./src/server/display-upgrade.server.ts";
 import { createDualProtocolServer } from "./src/server/dual-protocol.server.ts";
-import { REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
+import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 
@@ -27,10 +27,24 @@ const dual = createDualProtocolServer({
     req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     req.headers[TLS_HEADER] = encrypted ? "1" : "0";
     if (encrypted) res.setHeader("Strict-Transport-Security", HSTS);
+    const redirect = httpsRedirect(facts(req));
+    if (redirect) return void res.writeHead(308, { location: redirect }).end();
     void handle(req, res);
   },
 });
 const server = dual.server;
+
+/** What httpsRedirect needs to know of a request (REQUIRE_HTTPS). */
+function facts(req: http.IncomingMessage) {
+  const forwardedProto = req.headers["x-forwarded-proto"];
+  return {
+    encrypted: Boolean((req.socket as TLSSocket).encrypted),
+    remoteAddress: req.socket.remoteAddress ?? "",
+    host: req.headers.host,
+    url: req.url,
+    headers: new Headers(typeof forwardedProto === "string" ? { "x-forwarded-proto": forwardedProto } : {}),
+  };
+}
 
 // Next hooks its dev HMR upgrades onto this server; it emits the upgrades of both protocols.
 const app = next({ dev, hostname: "localhost", port: env().PORT, dir: import.meta.dirname, httpServer: server as unknown as http.Server });
@@ -47,6 +61,7 @@ try {
 
 server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
   const url = new URL(req.url ?? "/", "http://localhost");
+  if (httpsRedirect(facts(req))) return void socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nuse https");
   if (url.pathname.startsWith("/ws/display/")) return void handleDisplayUpgrade(req, socket, head, url);
   if (dev && url.pathname.startsWith("/_next/")) return; // Next's own HMR listener takes it.
   socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");

@@ -10,6 +10,7 @@ const schema = z.object({
   // https on the same port (docs/decisions/0011-http-and-https.md): the operator's pair, or a self-signed one.
   TLS_CERT: z.string().min(1).optional(),
   TLS_KEY: z.string().min(1).optional(),
+  REQUIRE_HTTPS: z.enum(["0", "1"]).default("0"),
   PUBLIC_URL: z.url("PUBLIC_URL must be a URL such as https://vms.example.org").optional(),
 });
 

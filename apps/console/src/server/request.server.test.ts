@@ -1,7 +1,7 @@
 // What the console decides from a request's headers: client address, https, CSRF.
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { cameOverHttps, clientIp, isCrossSite, TLS_HEADER } from "./request.server.ts";
+import { cameOverHttps, clientIp, httpsRedirect, isCrossSite, TLS_HEADER } from "./request.server.ts";
 
 afterEach(() => {
   delete process.env.TRUST_PROXY;
@@ -54,5 +54,22 @@ test("PUBLIC_URL's origin is same-site too (a proxy that rewrites Host); nothing
     assert.equal(isCrossSite(post({ host: "127.0.0.1:3000", origin: "http://evil.test" })), true);
   } finally {
     delete process.env.PUBLIC_URL;
+  }
+});
+
+test("REQUIRE_HTTPS=1 sends plain http from other machines to https on the same Host; loopback and https are served", () => {
+  const plain = { encrypted: false, remoteAddress: "192.0.2.5", host: "guesthouse.test:3000", url: "/vms?x=1", headers: new Headers() };
+  assert.equal(httpsRedirect(plain), null, "off by default");
+  process.env.REQUIRE_HTTPS = "1";
+  try {
+    assert.equal(httpsRedirect(plain), "https://guesthouse.test:3000/vms?x=1");
+    assert.equal(httpsRedirect({ ...plain, encrypted: true }), null);
+    assert.equal(httpsRedirect({ ...plain, remoteAddress: "127.0.0.1" }), null);
+    assert.equal(httpsRedirect({ ...plain, remoteAddress: "::ffff:127.0.0.1" }), null);
+    assert.equal(httpsRedirect({ ...plain, remoteAddress: "::1" }), null);
+    process.env.TRUST_PROXY = "1";
+    assert.equal(httpsRedirect({ ...plain, headers: new Headers({ "x-forwarded-proto": "https" }) }), null, "the proxy did https");
+  } finally {
+    delete process.env.REQUIRE_HTTPS;
   }
 });

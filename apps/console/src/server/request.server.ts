@@ -59,3 +59,16 @@ export function isCrossSite(req: Pick<Request, "method" | "headers">): boolean {
   if (host && (origin === `http://${host}` || origin === `https://${host}`)) return false;
   return origin !== publicOrigin();
 }
+
+const isLoopback = (address: string) => /^(127\.|::1$|::ffff:127\.)/.test(address);
+
+/**
+ * With REQUIRE_HTTPS=1, where a plain-http request from another machine is sent instead (https on
+ * the same port and Host); null means serve it. This machine itself (loopback) keeps plain http,
+ * and so does a trusted proxy that says its client came over https.
+ */
+export function httpsRedirect(req: { encrypted: boolean; remoteAddress: string; host?: string; url?: string; headers: HeaderSource }) {
+  if (process.env.REQUIRE_HTTPS !== "1" || req.encrypted || isLoopback(req.remoteAddress) || !req.host) return null;
+  if (cameOverHttps(req.headers)) return null;
+  return `https://${req.host}${req.url ?? "/"}`;
+}
