@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { chromium } from "./chromium";
 
 // Runs against the stack `npm test` started (CONSOLE_URL). Debian's Chromium, never a downloaded one.
 export default defineConfig({
@@ -13,17 +14,7 @@ export default defineConfig({
   use: {
     baseURL: process.env.CONSOLE_URL ?? "http://localhost:3100",
     viewport: { width: 1280, height: 800 },
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-gpu",
-      ],
-    },
+    launchOptions: chromium,
     trace: "off",
   },
 });

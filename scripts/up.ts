@@ -1,4 +1,5 @@
 // `npm run up`: everything a fresh machine needs, then the console's URL and the first admin's login.
+import os from "node:os";
 import { readStackEnv, StackError } from "./stack/env.ts";
 import { startStack, stopRuntime, type StackRuntime } from "./stack/stack.ts";
 
@@ -26,6 +27,13 @@ try {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log("");
   console.log(`Guesthouse is ready in ${seconds} s: ${stack.consoleUrl}`);
+  // One port speaks both (docs/decisions/0011-http-and-https.md); a browser checks the fingerprint.
+  const where = `${os.hostname()}:${env.PORT}`;
+  console.log(
+    `From other machines: https://${where} (or plain http://${where}, unencrypted)${env.PUBLIC_URL ? `, public URL ${env.PUBLIC_URL}` : ""}`,
+  );
+  const kind = stack.tls.selfSigned ? "self-signed certificate" : "certificate";
+  console.log(`HTTPS ${kind} ${stack.tls.certPath}, SHA-256 fingerprint ${stack.tls.fingerprint256}`);
   if (stack.admin) {
     console.log(`First administrator: ${stack.admin.email}`);
     if (stack.admin.generated) console.log(`Password (shown once, change it after signing in): ${stack.admin.password}`);

@@ -1,13 +1,53 @@
 // The console's one origin: pages, API, live streams and the display WebSocket on one port
-// (docs/decisions/0005-one-origin-custom-server.md).
-import http from "node:http";
+// (docs/decisions/0005-one-origin-custom-server.md), in plain http and https alike (0011).
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import next from "next";
 import { env } from "./src/env.server.ts";
 import { handleDisplayUpgrade } from "./src/server/display-upgrade.server.ts";
+import { createDualProtocolServer } from "./src/server/dual-protocol.server.ts";
+import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
+import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
-const app = next({ dev, hostname: "localhost", port: env().PORT, dir: import.meta.dirname });
+const tls = await loadTls({ certPath: env().TLS_CERT, keyPath: env().TLS_KEY, dataDir: env().GUESTHOUSE_DATA }).catch((error: unknown) => {
+  console.error(error instanceof TlsConfigError ? `The console could not start: ${error.message}` : error);
+  process.exit(1);
+});
+// HSTS only where the browser already came over https; a year, this host only (not subdomains).
+const HSTS = "max-age=31536000";
+
+const dual = createDualProtocolServer({
+  tls,
+  onRequest: (req, res) => {
+    const encrypted = Boolean((req.socket as TLSSocket).encrypted);
+    // What auth depends on comes from the socket, never from a header the client sent.
+    req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    req.headers[TLS_HEADER] = encrypted ? "1" : "0";
+    if (encrypted) res.setHeader("Strict-Transport-Security", HSTS);
+    const redirect = httpsRedirect(facts(req));
+    if (redirect) return void res.writeHead(308, { location: redirect }).end();
+    void handle(req, res);
+  },
+});
+const server = dual.server;
+
+/** What httpsRedirect needs to know of a request (REQUIRE_HTTPS). */
+function facts(req: http.IncomingMessage) {
+  const forwardedProto = req.headers["x-forwarded-proto"];
+  return {
+    encrypted: Boolean((req.socket as TLSSocket).encrypted),
+    remoteAddress: req.socket.remoteAddress ?? "",
+    host: req.headers.host,
+    url: req.url,
+    headers: new Headers(typeof forwardedProto === "string" ? { "x-forwarded-proto": forwardedProto } : {}),
+  };
+}
+
+// Next hooks its dev HMR upgrades onto this server; it emits the upgrades of both protocols.
+const app = next({ dev, hostname: "localhost", port: env().PORT, dir: import.meta.dirname, httpServer: server as unknown as http.Server });
 const handle = app.getRequestHandler();
 
 try {
@@ -19,14 +59,9 @@ try {
   process.exit(1);
 }
 
-const server = http.createServer((req, res) => {
-  // The client address the API sees is the socket's, never a header the client sent.
-  req.headers["x-gh-remote-address"] = req.socket.remoteAddress ?? "";
-  void handle(req, res);
-});
-
-server.on("upgrade", (req, socket, head) => {
+server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
   const url = new URL(req.url ?? "/", "http://localhost");
+  if (httpsRedirect(facts(req))) return void socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nuse https");
   if (url.pathname.startsWith("/ws/display/")) return void handleDisplayUpgrade(req, socket, head, url);
   if (dev && url.pathname.startsWith("/_next/")) return; // Next's own HMR listener takes it.
   socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
@@ -42,12 +77,16 @@ server.once("error", (error: NodeJS.ErrnoException) => {
 });
 
 const sync = startStateSync();
-server.listen(env().PORT, () => console.log(JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT}` })));
+server.listen(env().PORT, () =>
+  console.log(
+    JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),
+  ),
+);
 
 const shutdown = () => {
   sync.stop();
   server.close(() => process.exit(0));
-  server.closeAllConnections();
+  dual.closeAllConnections();
   setTimeout(() => process.exit(0), 3000).unref();
 };
 process.on("SIGTERM", shutdown);

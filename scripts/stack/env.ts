@@ -18,6 +18,9 @@ const schema = z.object({
   ADMIN_EMAIL: z.email("ADMIN_EMAIL must be an e-mail address").optional(),
   ADMIN_PASSWORD: z.string().min(12, "ADMIN_PASSWORD must have at least 12 characters").optional(),
   GUESTHOUSE_SKIP_IMAGES: z.enum(["0", "1"]).default("0"),
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
+  PUBLIC_URL: z.url("PUBLIC_URL must be a URL such as https://vms.example.org").optional(),
 });
 
 export type StackEnv = z.infer<typeof schema> & { dataDir: string };

@@ -11,6 +11,7 @@ import { repoRoot, type StackEnv } from "./env.ts";
 import { ensureQemu } from "./qemu-tools.ts";
 import { loadSecrets } from "./secrets.ts";
 import { registerGuestImages } from "./guest-images.ts";
+import { prepareTls } from "./tls.ts";
 
 export interface Stack {
   consoleUrl: string;
@@ -20,6 +21,7 @@ export interface Stack {
   admin: FirstAdmin;
   adminEmail: string;
   qemuProblem: string | null;
+  tls: { fingerprint256: string; selfSigned: boolean; certPath: string };
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startStack(env: StackEnv, log: (l: string) => void, rt: St
   await ensureWritableDataDir(env.dataDir);
   await assertPortFree(env.PORT, "console", "PORT");
   await assertPortFree(env.HOST_PORT, "host service", "HOST_PORT");
+  const tls = await prepareTls(env);
   const qemuProblem = await ensureQemu(log);
   if (qemuProblem) log(qemuProblem);
   const secrets = await loadSecrets(env.dataDir);
@@ -71,12 +74,30 @@ export async function startStack(env: StackEnv, log: (l: string) => void, rt: St
     );
     services.push(host);
     await waitForHttp(host, `${hostUrl}/healthz`, 30_000);
-    const consoleEnv = { ...common, DATABASE_URL: database.url, HOST_URL: hostUrl, PORT: String(env.PORT) };
+    const consoleEnv = {
+      ...common,
+      DATABASE_URL: database.url,
+      HOST_URL: hostUrl,
+      PORT: String(env.PORT),
+      TLS_CERT: tls.certPath,
+      TLS_KEY: tls.keyPath,
+    };
     const console_ = startService("console", [...tsx, path.join(repoRoot, "apps/console/server.ts")], consoleEnv, log);
     services.push(console_);
     const consoleUrl = `http://localhost:${env.PORT}`;
     await waitForHttp(console_, `${consoleUrl}/api/health`, 60_000);
-    return { consoleUrl, hostUrl, hostToken: secrets.hostToken, databaseUrl: database.url, admin, adminEmail, qemuProblem, stop };
+    const { fingerprint256, selfSigned, certPath } = tls;
+    return {
+      consoleUrl,
+      hostUrl,
+      hostToken: secrets.hostToken,
+      databaseUrl: database.url,
+      admin,
+      adminEmail,
+      qemuProblem,
+      tls: { fingerprint256, selfSigned, certPath },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

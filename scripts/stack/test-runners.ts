@@ -65,7 +65,9 @@ export async function runNodeTests(layer: string, files: string[], env: NodeJS.P
 export async function runPlaywright(env: NodeJS.ProcessEnv): Promise<Counts> {
   console.log("\n=== e2e (Playwright, Chromium) ===");
   const report = path.join(await mkdtemp(path.join(tmpdir(), "gh-pw-")), "report.json");
-  const code = await run([path.join(repoRoot, "node_modules/.bin/playwright"), "test", "--config", "e2e/playwright.config.ts"], {
+  // GH_E2E_FILES="by-name auth" runs only the spec files those filters match (Playwright's own filter).
+  const files = (process.env.GH_E2E_FILES ?? "").split(/\s+/).filter(Boolean);
+  const code = await run([path.join(repoRoot, "node_modules/.bin/playwright"), "test", "--config", "e2e/playwright.config.ts", ...files], {
     ...env,
     PLAYWRIGHT_JSON_OUTPUT_NAME: report,
   });

@@ -6,6 +6,12 @@ const schema = z.object({
   HOST_TOKEN: z.string().min(32, "HOST_TOKEN must be at least 32 characters"),
   HOST_URL: z.url().default("http://127.0.0.1:3001"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  GUESTHOUSE_DATA: z.string().min(1).default(".data"),
+  // https on the same port (docs/decisions/0011-http-and-https.md): the operator's pair, or a self-signed one.
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
+  REQUIRE_HTTPS: z.enum(["0", "1"]).default("0"),
+  PUBLIC_URL: z.url("PUBLIC_URL must be a URL such as https://vms.example.org").optional(),
 });
 
 export type ConsoleEnv = z.infer<typeof schema>;

@@ -17,7 +17,7 @@ export interface ContextInner {
   ip: string;
   /** Response headers a procedure may set (the session cookie); absent in direct calls. */
   resHeaders?: Headers;
-  /** Whether cookies should carry the Secure flag (https, or localhost where browsers allow it). */
+  /** Whether the request came over https: the session cookie is then `__Host-gh_session`, Secure. */
   secureCookies: boolean;
 }
 

@@ -4,7 +4,7 @@ import type { AppRouter } from "./root.ts";
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
 export { createContextInner, type Context, type SessionUser } from "./context.ts";
 export { createHostGateway, type HostGateway, type HostClient } from "./host-gateway.ts";
-export { findSessionUser, readCookie, SESSION_COOKIE } from "./session.ts";
+export { findSessionUser, readCookie, SESSION_COOKIE, SECURE_SESSION_COOKIE, sessionCookieName } from "./session.ts";
 export { displayTickets, type Ticket } from "./display/tickets.ts";
 export { displayViewers } from "./display/viewers.ts";
 export { audit } from "./audit.ts";

@@ -5,6 +5,9 @@ import { sha256, type Db } from "@guesthouse/db";
 import type { SessionUser } from "./context.ts";
 
 export const SESSION_COOKIE = "gh_session";
+/** Over https the cookie carries the __Host- prefix: the browser then insists on Secure, Path=/ and
+ * no Domain, so a plain-http page on the same host cannot plant or overwrite it. */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 export async function createSession(db: Db, userId: string, meta: { ip: string; userAgent: string }) {
@@ -24,14 +27,19 @@ export async function findSessionUser(db: Db, token: string | undefined): Promis
   return { id: session.user.id, email: session.user.email, name: session.user.name, sessionId: session.id };
 }
 
+/** The cookie's name for a request that came over https (`secure`) or plain http. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
 export function sessionCookie(token: string, expiresAt: Date, secure: boolean): string {
-  const parts = [`${SESSION_COOKIE}=${token}`, "Path=/", "HttpOnly", "SameSite=Lax", `Expires=${expiresAt.toUTCString()}`];
+  const parts = [`${sessionCookieName(secure)}=${token}`, "Path=/", "HttpOnly", "SameSite=Lax", `Expires=${expiresAt.toUTCString()}`];
   if (secure) parts.push("Secure");
   return parts.join("; ");
 }
 
 export function clearedSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? "; Secure" : ""}`;
+  return `${sessionCookieName(secure)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? "; Secure" : ""}`;
 }
 
 export function readCookie(header: string | null | undefined, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/LoginForm";
 import { sessionUser } from "@/server/request.server";
@@ -6,8 +6,7 @@ import { sessionUser } from "@/server/request.server";
 export const dynamic = "force-dynamic";
 
 export default async function LoginPage() {
-  const jar = await cookies();
-  if (await sessionUser(jar.toString())) redirect("/");
+  if (await sessionUser(await headers())) redirect("/");
   return (
     <main className="login">
       <div className="login-card">

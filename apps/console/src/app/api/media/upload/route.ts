@@ -3,7 +3,7 @@
 import { audit, loadAccessForUpload } from "@guesthouse/api";
 import { db } from "@/server/db.server";
 import { env } from "@/env.server";
-import { clientIp, isCrossSite, sessionUser } from "@/server/request.server";
+import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
 
 export const dynamic = "force-dynamic";
 
@@ -11,10 +11,10 @@ const json = (status: number, body: object) => Response.json(body, { status });
 
 export async function POST(req: Request) {
   if (isCrossSite(req)) return json(403, { error: "cross-site request refused" });
-  const user = await sessionUser(req.headers.get("cookie"));
+  const user = await sessionUser(req.headers);
   if (!user) return json(401, { error: "Sign in first" });
   const name = new URL(req.url).searchParams.get("name") ?? "";
-  const ip = clientIp(req.headers, req.headers.get("x-gh-remote-address") ?? "");
+  const ip = clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? "");
   const base = { actorId: user.id, actorName: user.email, action: "media.upload", ip };
   if (!(await loadAccessForUpload(db(), user.id))) {
     await audit(db(), { ...base, outcome: "denied", detail: { missing: "media.upload", name } });

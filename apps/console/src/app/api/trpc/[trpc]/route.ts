@@ -1,7 +1,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter, createContextInner } from "@guesthouse/api";
 import { db, hosts } from "@/server/db.server";
-import { clientIp, isCrossSite, secureCookies, sessionUser } from "@/server/request.server";
+import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
 
 export const dynamic = "force-dynamic";
 
@@ -15,10 +15,10 @@ async function handler(req: Request) {
       createContextInner({
         db: db(),
         hosts: hosts(),
-        user: await sessionUser(req.headers.get("cookie")),
-        ip: clientIp(req.headers, req.headers.get("x-gh-remote-address") ?? ""),
+        user: await sessionUser(req.headers),
+        ip: clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? ""),
         resHeaders,
-        secureCookies: secureCookies(new URL(req.url)),
+        secureCookies: secureCookies(req.headers),
       }),
   });
 }
