@@ -11,7 +11,11 @@ export interface HostContext {
 }
 
 // isDev false: never send stack traces to callers.
-const t = initTRPC.context<HostContext>().create({ isDev: false });
+// domainError: the message was written for people (the console relays it, where it would hide a bug's).
+const t = initTRPC.context<HostContext>().create({
+  isDev: false,
+  errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, domainError: error.cause instanceof DomainError } }),
+});
 
 const CODES: [new (...args: never[]) => DomainError, TRPC_ERROR_CODE_KEY][] = [
   [NotFoundError, "NOT_FOUND"],

@@ -12,11 +12,17 @@ export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof InvalidState) return new TRPCError({ code: "CONFLICT", message: error.message });
   if (error instanceof BadInput) return new TRPCError({ code: "BAD_REQUEST", message: error.message });
   if (error instanceof Forbidden) return new TRPCError({ code: "FORBIDDEN", message: error.message });
-  // Errors relayed from a host service keep their code and message (they are already user-facing).
-  const shape = error as { data?: { code?: string }; message?: string };
+  // Errors relayed from a host service keep their code and message: a host's domain errors (a QEMU
+  // that refused to start, a model the host cannot run) are written for people. Host paths are not.
+  const shape = error as { data?: { code?: string; domainError?: boolean }; message?: string };
   const relayed = shape?.data?.code;
-  if (relayed && relayed !== "INTERNAL_SERVER_ERROR") {
-    return new TRPCError({ code: relayed as TRPCError["code"], message: shape.message ?? "host error" });
+  if (relayed && (relayed !== "INTERNAL_SERVER_ERROR" || shape.data?.domainError)) {
+    return new TRPCError({ code: relayed as TRPCError["code"], message: stripHostPaths(shape.message ?? "the host refused"), cause: error });
   }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on the server", cause: error });
+}
+
+/** `/srv/gh/host/vms/x/qemu.log` → `qemu.log`: where the host keeps its files is not the user's business. */
+export function stripHostPaths(message: string): string {
+  return message.replace(/(^|[\s'"(=:])\/(?:[\w.+-]+\/)+([\w.+-]+)/g, "$1$2");
 }

@@ -17,6 +17,7 @@ export const vmListSelect = {
 export const vmDetailSelect = {
   ...vmListSelect,
   description: true,
+  cpuModel: true,
   bootOrder: true,
   kernelBoot: true,
   undoPolicy: true,

@@ -1,6 +1,7 @@
 // Turns a console VM row into the host's VM spec: the console is the source of truth for intent.
 import type { Db } from "@guesthouse/db";
 import type { VmSpecInput } from "@guesthouse/shared/vm";
+import { CpuModelIdSchema } from "@guesthouse/shared/cpu-models";
 import { KernelBootSchema } from "@guesthouse/shared/vm";
 
 export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpecInput> {
@@ -9,6 +10,7 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
     select: {
       name: true,
       profile: true,
+      cpuModel: true,
       cpus: true,
       memoryMiB: true,
       bootOrder: true,
@@ -21,6 +23,7 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
   return {
     name: vm.name,
     profile: vm.profile,
+    cpuModel: vm.cpuModel ? CpuModelIdSchema.parse(vm.cpuModel) : undefined,
     cpus: vm.cpus,
     memoryMiB: vm.memoryMiB,
     disks: vm.disks.map((d) => ({ disk: d.id, undo: d.undoEnabled })),

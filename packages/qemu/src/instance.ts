@@ -2,6 +2,7 @@
 import { EventEmitter } from "node:events";
 import { open } from "node:fs/promises";
 import { isQemuAlive, LOG_START_MARK, spawnQemu } from "./process.ts";
+import { cleanQemuLine } from "./qemu-messages.ts";
 import { QmpClient, type QmpEvent } from "./qmp.ts";
 import type { RuntimePaths } from "./runtime-paths.ts";
 
@@ -75,7 +76,10 @@ export class QemuInstance extends EventEmitter<{ event: [QmpEvent]; exit: [ExitI
     } catch (err) {
       if (!exitInfo && proc.pid > 0) process.kill(proc.pid, "SIGKILL");
       await proc.exited.catch(() => undefined);
-      throw new LaunchError((err as Error).message.replace(/: $/, ""), await readLogTail(opts.paths.log));
+      // When QEMU itself went away, that is the news; the QMP socket closing is only its echo.
+      const exited = exitInfo as ExitInfo | undefined;
+      const why = exited ? `QEMU exited during start (${exited.signal ?? `code ${exited.code}`})` : (err as Error).message.replace(/: $/, "");
+      throw new LaunchError(why, await readLogTail(opts.paths.log));
     }
     const instance = new QemuInstance(proc.pid, qmp, opts.paths);
     proc.exited.then(
@@ -146,7 +150,7 @@ export async function readLogTail(path: string, bytes = 1500): Promise<string> {
       const mark = text.lastIndexOf(LOG_START_MARK);
       const run = mark < 0 ? text.split("\n") : text.slice(mark).split("\n").slice(1);
       return run
-        .map((l) => l.trim())
+        .map(cleanQemuLine)
         .filter(Boolean)
         .slice(-6)
         .join(" | ");

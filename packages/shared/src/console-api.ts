@@ -1,5 +1,6 @@
 // Inputs of the console API, shared by its forms (same messages in the browser and on the server).
 import { z } from "zod";
+import { CPU_MODEL_IDS } from "./cpu-models.ts";
 import { PERMISSIONS } from "./permissions.ts";
 
 export const EmailSchema = z
@@ -27,6 +28,8 @@ export const VmCreateInput = z
       z.object({ kind: z.literal("blank") }),
     ]),
     profile: z.enum(["modern", "legacy"]).default("modern"),
+    /** "auto": the profile's default on the VM's host (the migratable baseline, or the legacy model). */
+    cpuModel: z.enum(["auto", ...CPU_MODEL_IDS], { error: `Choose auto or one of ${CPU_MODEL_IDS.join(", ")}` }).default("auto"),
     cpus: z.coerce.number().int().min(1, "At least 1 CPU").max(64, "At most 64 CPUs").default(1),
     memoryMiB: z.coerce
       .number()
@@ -84,6 +87,8 @@ export const DisplayTicketInput = z.object({ vmId: z.string().min(1), mode: z.en
 export const VmSettingsInput = z.object({
   description: z.string().max(500).default(""),
   profile: z.enum(["modern", "legacy"]),
+  /** "auto" only for VMs made before CPU models were explicit: the profile's default on the host. */
+  cpuModel: z.enum(["auto", ...CPU_MODEL_IDS], { error: `Choose auto or one of ${CPU_MODEL_IDS.join(", ")}` }),
   cpus: z.coerce.number().int().min(1, "At least 1 CPU").max(64, "At most 64 CPUs"),
   memoryMiB: z.coerce
     .number()

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { VmCreateInput } from "@guesthouse/shared/console-api";
 import { useTRPC } from "@/trpc/react";
+import { CpuModelSelect } from "./CpuModelSelect";
 
 type Kind = "template" | "iso" | "blank";
 
@@ -18,6 +19,7 @@ export function CreateVmForm() {
     templateId: "",
     mediaId: "",
     profile: "modern",
+    cpuModel: "auto",
     cpus: "1",
     memoryMiB: "128",
     diskGiB: "0",
@@ -42,6 +44,7 @@ export function CreateVmForm() {
       name: form.name,
       source,
       profile: form.profile,
+      cpuModel: form.cpuModel,
       cpus: form.cpus,
       memoryMiB: form.memoryMiB,
       diskGiB: form.diskGiB,
@@ -118,6 +121,14 @@ export function CreateVmForm() {
             <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139 — for NT 4-era systems)</option>
           </select>
         </label>
+        <CpuModelSelect
+          id="vm-cpu"
+          allowAuto
+          value={form.cpuModel}
+          profile={form.profile === "legacy" ? "legacy" : "modern"}
+          onChange={(cpuModel) => setForm((f) => ({ ...f, cpuModel }))}
+        />
+        {field("cpuModel")}
         <div className="row">
           <label>
             CPUs

@@ -33,8 +33,11 @@ export function Dashboard() {
               <>
                 <p className="big">{h.info.cores} cores</p>
                 <p className="muted">
-                  {formatBytes(h.info.memFreeBytes)} free of {formatBytes(h.info.memTotalBytes)} RAM ·{" "}
-                  {h.info.kvm ? "KVM acceleration" : "TCG (software emulation)"}
+                  {formatBytes(h.info.memFreeBytes)} free of {formatBytes(h.info.memTotalBytes)} RAM · QEMU {h.info.qemuVersion}
+                </p>
+                <p data-testid="accel-summary">{h.info.cpu.summary}</p>
+                <p className="muted">
+                  CPU models: {h.info.cpu.models.filter((m) => m.usable).map((m) => m.id).join(", ") || "none"}
                 </p>
               </>
             ) : (

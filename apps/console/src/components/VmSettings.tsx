@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { VmSettingsInput } from "@guesthouse/shared/console-api";
 import type { RouterOutputs } from "@guesthouse/api";
 import { useTRPC } from "@/trpc/react";
+import { CpuModelSelect } from "./CpuModelSelect";
 import { MakeTemplate } from "./MakeTemplate";
 import { UndoSettings } from "./VmUndo";
 
@@ -16,6 +17,7 @@ export function VmSettings({ vm }: { vm: Vm }) {
   const [form, setForm] = useState({
     description: vm.description,
     profile: vm.profile,
+    cpuModel: vm.cpuModel ?? "auto",
     cpus: String(vm.cpus),
     memoryMiB: String(vm.memoryMiB),
     bootOrder: vm.bootOrder,
@@ -53,6 +55,14 @@ export function VmSettings({ vm }: { vm: Vm }) {
             <option value="modern">Modern (q35, virtio)</option>
             <option value="legacy">Legacy (i440fx, IDE, cirrus, rtl8139)</option>
           </select>
+          <CpuModelSelect
+            id="set-cpu"
+            allowAuto={vm.cpuModel === null}
+            value={form.cpuModel}
+            profile={form.profile}
+            onChange={(cpuModel) => setForm((f) => ({ ...f, cpuModel }))}
+          />
+          {err("cpuModel")}
           <div className="row">
             <label>
               CPUs

@@ -1,5 +1,7 @@
+import { CPU_MODELS } from "@guesthouse/shared/cpu-models";
 import { protectedProcedure, router } from "../trpc.ts";
 import { visibleVmFilter } from "../authz.ts";
+import { localHostId } from "../hosts.ts";
 
 export const hostRouter = router({
   /** Capacity of each host and the caller's running/stopped counts, for the dashboard. */
@@ -17,5 +19,16 @@ export const hostRouter = router({
     );
     const counts = await ctx.db.vm.groupBy({ by: ["state"], where: visibleVmFilter(ctx.access), _count: true });
     return { hosts: withInfo, counts: Object.fromEntries(counts.map((c) => [c.state, c._count])) as Record<string, number> };
+  }),
+
+  /** The CPU models offered, and which the host runs (from its accelerator probe), for the VM forms. */
+  cpuModels: protectedProcedure.query(async ({ ctx }) => {
+    const info = await (await ctx.hosts.forHost(await localHostId(ctx.db))).host.info.query();
+    return {
+      accel: info.cpu.accel,
+      summary: info.cpu.summary,
+      baseline: info.cpu.baseline,
+      models: info.cpu.models.map((m) => ({ ...m, ...CPU_MODELS[m.id] })),
+    };
   }),
 });

@@ -101,6 +101,7 @@ export const templateRouter = router({
             osLabel: tpl.osLabel,
             kernelBoot: tpl.kernelBoot ?? undefined,
             mediaId: tpl.mediaId,
+            cpuModel: view.spec.cpuModel ?? null,
             templateId: input.mode === "full" ? null : tpl.id,
             state: view.state as PowerState,
             stateReason: view.reason,

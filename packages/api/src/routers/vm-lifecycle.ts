@@ -2,6 +2,7 @@
 import { TRPCError } from "@trpc/server";
 import { createId } from "../ids.ts";
 import { VmCreateInput } from "@guesthouse/shared/console-api";
+import { cpuModelRefusal, defaultCpuModel } from "@guesthouse/shared/cpu-models";
 import type { KernelBoot } from "@guesthouse/shared/vm";
 import { audit } from "../audit.ts";
 import { permissionProcedure, vmProcedure } from "../trpc.ts";
@@ -25,6 +26,10 @@ export const vmLifecycle = {
           message: `${input.memoryMiB} MiB of RAM is more than the host has (${Math.floor(info.memTotalBytes / 1048576)} MiB)`,
         });
       }
+      // Fixed now, on the host it is made for, until the user changes it (a baseline must not drift).
+      const cpuModel = input.cpuModel === "auto" ? defaultCpuModel(input.profile, info.cpu) : input.cpuModel;
+      const refusal = cpuModelRefusal(cpuModel, input.profile, info.cpu);
+      if (refusal) throw new TRPCError({ code: "BAD_REQUEST", message: `cpuModel: ${refusal}` });
       let kernelBoot: KernelBoot | undefined;
       let mediaId: string | undefined;
       let osLabel = "";
@@ -55,6 +60,7 @@ export const vmLifecycle = {
               hostId,
               ownerId: ctx.user.id,
               profile: input.profile,
+              cpuModel,
               cpus: input.cpus,
               memoryMiB: input.memoryMiB,
               osLabel,
@@ -71,7 +77,7 @@ export const vmLifecycle = {
             ...base,
             vmId: id,
             outcome: "success",
-            detail: { source: input.source.kind, cpus: input.cpus, memoryMiB: input.memoryMiB },
+            detail: { source: input.source.kind, cpuModel, cpus: input.cpus, memoryMiB: input.memoryMiB },
           });
         });
         await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });

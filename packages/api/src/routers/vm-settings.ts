@@ -12,10 +12,11 @@ export const vmSettings = {
       if (ctx.vm.state !== "stopped") {
         throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop it to change its hardware` });
       }
-      const { vmId: _vmId, ...data } = input as typeof input & { vmId: string };
+      const { vmId: _vmId, cpuModel, ...rest } = input as typeof input & { vmId: string };
+      const data = { ...rest, cpuModel: cpuModel === "auto" ? null : cpuModel };
       const before = await ctx.db.vm.findUniqueOrThrow({
         where: { id: ctx.vm.id },
-        select: { profile: true, cpus: true, memoryMiB: true, bootOrder: true, mediaId: true },
+        select: { profile: true, cpuModel: true, cpus: true, memoryMiB: true, bootOrder: true, mediaId: true },
       });
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
       await ctx.db.$transaction(async (tx) => {
