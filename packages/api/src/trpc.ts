@@ -24,9 +24,16 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+// tRPC wraps whatever a handler throws in an INTERNAL_SERVER_ERROR whose cause is the original:
+// only those are unwrapped and mapped. An error tRPC has already classified stays as it is: a
+// failed input parse is BAD_REQUEST with the ZodError as cause (which the formatter turns into
+// the message and fieldErrors), and mapping that cause again would make bad input a 500.
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  if (!result.ok) {
+    if (result.error.code !== "INTERNAL_SERVER_ERROR") throw result.error;
+    throw toTRPCError(result.error.cause ?? result.error);
+  }
   return result;
 });
 
