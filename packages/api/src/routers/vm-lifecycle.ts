@@ -16,15 +16,6 @@ export const vmLifecycle = {
       if (await ctx.db.vm.findUnique({ where: { name: input.name }, select: { id: true } })) {
         throw new TRPCError({ code: "CONFLICT", message: `A VM named '${input.name}' already exists` });
       }
-      const hostId = await localHostId(ctx.db);
-      const host = await ctx.hosts.forHost(hostId);
-      const info = await host.host.info.query();
-      if (input.memoryMiB * 1024 * 1024 > info.memTotalBytes) {
-        throw new TRPCError({
-          code: "BAD_REQUEST",
-          message: `${input.memoryMiB} MiB of RAM is more than the host has (${Math.floor(info.memTotalBytes / 1048576)} MiB)`,
-        });
-      }
       let kernelBoot: KernelBoot | undefined;
       let mediaId: string | undefined;
       let osLabel = "";
@@ -32,6 +23,12 @@ export const vmLifecycle = {
       if (input.source.kind === "template") {
         const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
         if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
+        // Its disks and RAM state are on its host: a VM made here would have neither.
+        if (tpl.onHost)
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `Template '${tpl.name}' was captured from a VM: make a VM from it with Clone on the Templates page`,
+          });
         kernelBoot = (tpl.kernelBoot as KernelBoot | null) ?? undefined;
         mediaId = tpl.mediaId ?? undefined;
         osLabel = tpl.osLabel;
@@ -41,6 +38,15 @@ export const vmLifecycle = {
         if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
         mediaId = media.id;
         osLabel = media.name;
+      }
+      const hostId = await localHostId(ctx.db);
+      const host = await ctx.hosts.forHost(hostId);
+      const info = await host.host.info.query();
+      if (input.memoryMiB * 1024 * 1024 > info.memTotalBytes) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: `${input.memoryMiB} MiB of RAM is more than the host has (${Math.floor(info.memTotalBytes / 1048576)} MiB)`,
+        });
       }
       const id = createId();
       const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
