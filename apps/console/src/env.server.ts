@@ -6,6 +6,7 @@ const schema = z.object({
   HOST_TOKEN: z.string().min(32, "HOST_TOKEN must be at least 32 characters"),
   HOST_URL: z.url().default("http://127.0.0.1:3001"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type ConsoleEnv = z.infer<typeof schema>;
