@@ -1,4 +1,4 @@
-// The console's environment, read and checked once (CONVENTIONS: env validated in one place).
+// The console's environment, read and checked once (docs/conventions.md: env validated in one place).
 import { z } from "zod";
 
 const schema = z.object({

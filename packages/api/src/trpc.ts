@@ -1,5 +1,5 @@
 // The console API's single initTRPC and its base procedures. Authorisation happens here, once,
-// at the procedure boundary: a handler never re-checks a permission (CONVENTIONS 3).
+// at the procedure boundary: a handler never re-checks a permission (docs/conventions.md, 3).
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
