@@ -8,6 +8,7 @@ import type { Context } from "./context.ts";
 import { can, loadAccess, type Access } from "./authz.ts";
 import { audit } from "./audit.ts";
 import { toTRPCError } from "./errors.ts";
+import { fromDbError } from "./db-errors.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -32,7 +33,7 @@ const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     if (result.error.code !== "INTERNAL_SERVER_ERROR") throw result.error;
-    throw toTRPCError(result.error.cause ?? result.error);
+    throw toTRPCError(fromDbError(result.error.cause ?? result.error));
   }
   return result;
 });
