@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
 import { TRPCError } from "@trpc/server";
+import { z } from "zod";
 import { logTrpcFailure } from "./log.server.ts";
 
 type Line = {
@@ -22,10 +23,8 @@ test("tRPC failures: one request id per request, path and code on every line, th
   const first = new Request("http://console.test/api/trpc/vm.get,vm.start?batch=1");
   const second = new Request("http://console.test/api/trpc/vm.list");
 
-  logTrpcFailure(
-    { error: new TRPCError({ code: "BAD_REQUEST", message: "vmId: Invalid input" }), path: "vm.get", type: "query", req: first },
-    logger,
-  );
+  const invalid = z.object({ vmId: z.string() }).safeParse({ vmId: 42 }).error!;
+  logTrpcFailure({ error: new TRPCError({ code: "BAD_REQUEST", cause: invalid }), path: "vm.get", type: "query", req: first }, logger);
   const cause = new Error("connection to the database was lost");
   logTrpcFailure(
     {
@@ -47,6 +46,7 @@ test("tRPC failures: one request id per request, path and code on every line, th
     { level: refused.level, path: refused.path, code: refused.code, status: refused.status },
     { level: 30, path: "vm.get", code: "BAD_REQUEST", status: 400 },
   );
+  assert.equal(refused.msg, "vmId: Invalid input: expected string, received number", "the field, not the ZodError's JSON");
   assert.deepEqual(
     { level: failed.level, path: failed.path, code: failed.code, status: failed.status },
     { level: 50, path: "vm.start", code: "INTERNAL_SERVER_ERROR", status: 500 },

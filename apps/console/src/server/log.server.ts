@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { pino, type Logger } from "pino";
 import type { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { ZodError } from "zod";
 import { env } from "../env.server.ts";
 
 const store = globalThis as unknown as { __ghLog?: Logger };
@@ -23,6 +24,12 @@ export function requestLog(req: object, parent: Logger = log()): Logger {
   return child;
 }
 
+/** A failed input parse carries the raw ZodError JSON as its message: one line per field instead. */
+function readable(error: TRPCError): string {
+  if (!(error.cause instanceof ZodError)) return error.message;
+  return error.cause.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
 /** tRPC's onError: a server error with its cause (and stack), a refused call as one info line. */
 export function logTrpcFailure(
   { error, path, type, req }: { error: TRPCError; path: string | undefined; type: string; req: object },
@@ -32,5 +39,5 @@ export function logTrpcFailure(
   const entry = { path: path ?? null, type, code: error.code, status };
   const logger = requestLog(req, parent);
   if (status >= 500) logger.error({ ...entry, err: error.cause ?? error }, error.message);
-  else logger.info(entry, error.message);
+  else logger.info(entry, readable(error));
 }
