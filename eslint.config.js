@@ -1,4 +1,4 @@
-// Lint rules that CONVENTIONS.md asks for: typed TS rules, and process.env only in the env modules.
+// Lint rules that docs/conventions.md asks for: typed TS rules, and process.env only in the env modules.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 

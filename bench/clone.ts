@@ -8,7 +8,7 @@
  *            clone's vnc.sock + FramebufferUpdateRequest → first FramebufferUpdate; then the shell
  *            answers `echo` on serial ("usable").
  *   cold:    t0 = vm.start of the same spec on its own disk → first FramebufferUpdate → shell prompt on serial.
- * Medians; ratios instant ÷ cold. Goal (DESIGN.md): template → running clone at its console ≤ 1.5 s under TCG.
+ * Medians; ratios instant ÷ cold. Goal (docs/design.md): template → running clone at its console ≤ 1.5 s under TCG.
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";

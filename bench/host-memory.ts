@@ -7,7 +7,7 @@
  * folder; this script drives it over HTTP and reads /proc/<pid>/status. Each guest is tiny Linux
  * with -m 96 (its Debian kernel panics below ~80 MiB), booted to its shell prompt (seen through serial.read) before measuring.
  * Anchors: the service's own RSS with no guest, and QEMU's own RSS per guest.
- * Goal (DESIGN.md): < 15 MB of service RSS per running guest on top of QEMU's own.
+ * Goal (docs/design.md): < 15 MB of service RSS per running guest on top of QEMU's own.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";

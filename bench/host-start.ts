@@ -9,7 +9,7 @@
  *   direct:  t0 = spawn of qemu-system-x86_64 with the argv the service builds (minus -S)
  *            → QMP greeting + capabilities → same RFB probe → first FramebufferUpdate
  * Rounds alternate service/direct; medians are reported, with ratios service ÷ direct.
- * Goal (DESIGN.md): first framebuffer update at most QEMU's own start + 0.3 s.
+ * Goal (docs/design.md): first framebuffer update at most QEMU's own start + 0.3 s.
  */
 import { firstFramebufferUpdate } from "./rfb-probe.ts";
 import { spawn } from "node:child_process";

@@ -6,10 +6,10 @@
  * The guest first fills M MiB of its RAM with random bytes (a file in its initramfs), so the RAM state is
  * not just zero pages. Per round, on the same running guest:
  *   ours:    snapshot.take (QMP job snapshot-save) → snapshot.revert (snapshot-load) → snapshot.delete
- *   anchors: HMP savevm / loadvm / delvm through human-monitor-command (QEMU's own path, FACTS.md),
+ *   anchors: HMP savevm / loadvm / delvm through human-monitor-command (QEMU's own path, docs/machine-facts.md),
  *            the bare snapshot-load job on the HMP snapshot (separates the job mechanism from our service),
  *            and a QMP stop+cont round trip (the floor of any pause-the-guest operation)
- * Medians are printed with ratios ours ÷ HMP. Goal (DESIGN.md): revert ≤ 0.5 s for a 256 MB guest.
+ * Medians are printed with ratios ours ÷ HMP. Goal (docs/design.md): revert ≤ 0.5 s for a 256 MB guest.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// The console's environment, read and checked once (CONVENTIONS: env validated in one place).
+// The console's environment, read and checked once (docs/conventions.md: env validated in one place).
 import { z } from "zod";
 
 const schema = z.object({
@@ -12,6 +12,7 @@ const schema = z.object({
   TLS_KEY: z.string().min(1).optional(),
   REQUIRE_HTTPS: z.enum(["0", "1"]).default("0"),
   PUBLIC_URL: z.url("PUBLIC_URL must be a URL such as https://vms.example.org").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type ConsoleEnv = z.infer<typeof schema>;

@@ -17,7 +17,11 @@ export function toTRPCError(error: unknown): TRPCError {
   const shape = error as { data?: { code?: string; domainError?: boolean }; message?: string };
   const relayed = shape?.data?.code;
   if (relayed && (relayed !== "INTERNAL_SERVER_ERROR" || shape.data?.domainError)) {
-    return new TRPCError({ code: relayed as TRPCError["code"], message: stripHostPaths(shape.message ?? "the host refused"), cause: error });
+    return new TRPCError({
+      code: relayed as TRPCError["code"],
+      message: stripHostPaths(shape.message ?? "the host refused"),
+      cause: error,
+    });
   }
   return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on the server", cause: error });
 }

@@ -33,13 +33,14 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "vm.create": { needs: "vm.create", input: () => ({ name: "perm-test", source: { kind: "template", templateId: "missing" } }) },
   "vm.update": {
     needs: "vm.config",
-    input: (f) => ({ vmId: f.vmId, profile: "legacy", cpus: 1, memoryMiB: 64, bootOrder: "disk", mediaId: null }),
+    input: (f) => ({ vmId: f.vmId, profile: "legacy", cpuModel: "auto", cpus: 1, memoryMiB: 64, bootOrder: "disk", mediaId: null }),
   },
   "vm.setUndo": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, enabled: false, policy: "ask" }) },
   "vm.undoStatus": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
   "vm.undo": { needs: "vm.power", input: (f) => ({ vmId: f.vmId, action: "discard" }) },
   "vm.delete": { needs: "vm.delete", input: (f) => ({ vmId: f.vmId }) },
   "host.overview": { needs: "signed-in" },
+  "host.cpuModels": { needs: "signed-in" },
   "display.controlTicket": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
   "display.viewTicket": { needs: "vm.console.view", input: (f) => ({ vmId: f.vmId }) },
   "display.viewers": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
@@ -151,19 +152,17 @@ describe("console API authorisation, procedure by procedure and role by role", (
         fixture.vmId = vm.id;
         const allowed = entry.needs === "public" || entry.needs === "signed-in" || perms.includes(entry.needs);
         const deniedBefore = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
-        const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (
-          i?: unknown,
-        ) => Promise<unknown>;
-        let code = "OK";
-        try {
-          const result = await fn(entry.input?.(fixture));
-          if (result && typeof result === "object" && Symbol.asyncIterator in result) await (result as AsyncGenerator).return?.(undefined);
-        } catch (error) {
-          code = error instanceof TRPCError ? error.code : `THROWN ${String(error)}`;
-        }
+        const fn = procedureAt(caller, path);
+        const { code, message } = await outcome(fn, entry.input?.(fixture));
         // (auth.login answers a wrong password with UNAUTHORIZED: that is its job, not a refusal.)
         const refusedForAccess = code === "FORBIDDEN" || (code === "UNAUTHORIZED" && entry.needs !== "public");
-        if (allowed) assert.ok(!refusedForAccess && !code.startsWith("THROWN"), `${subject} should be allowed ${path}, got ${code}`);
+        // An allowed call may still fail for a reason of its own (a missing row, a stopped VM), but
+        // never as a server error: that is a bug, whoever calls.
+        if (allowed)
+          assert.ok(
+            !refusedForAccess && code !== "INTERNAL_SERVER_ERROR" && !code.startsWith("THROWN"),
+            `${subject} should be allowed ${path}, got ${code}: ${message}`,
+          );
         else {
           assert.equal(code, "FORBIDDEN", `${subject} should be refused ${path}`);
           const deniedAfter = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
@@ -173,11 +172,40 @@ describe("console API authorisation, procedure by procedure and role by role", (
     });
   }
 
-  test("a signed-out caller gets UNAUTHORIZED from everything but login", async () => {
+  test("a signed-out caller gets UNAUTHORIZED from everything but the public procedures", async () => {
     const caller = createCaller(
       createContextInner({ db: t.db, hosts: createHostGateway(t.db, "-"), ip: "test", secureCookies: false, user: null }),
     );
-    await assert.rejects(caller.vm.list({}), (e: TRPCError) => e.code === "UNAUTHORIZED");
-    await assert.rejects(caller.users.list(), (e: TRPCError) => e.code === "UNAUTHORIZED");
+    const vm = await t.db.vm.create({ data: { id: "vsignedout01", name: "signed-out", hostId } });
+    const signedOut = { ...fixture, vmId: vm.id };
+    for (const [path, entry] of Object.entries(TABLE)) {
+      const { code, message } = await outcome(procedureAt(caller, path), entry.input?.(signedOut));
+      if (entry.needs === "public") {
+        assert.notEqual(message, SIGN_IN_FIRST, `${path} is public`);
+        assert.ok(code !== "INTERNAL_SERVER_ERROR" && !code.startsWith("THROWN"), `${path}: ${code} ${message}`);
+      } else {
+        assert.equal(code, "UNAUTHORIZED", `${path} refuses a signed-out caller (${message})`);
+        assert.equal(message, SIGN_IN_FIRST, `${path} is refused by the sign-in check`);
+      }
+    }
   });
 });
+
+const SIGN_IN_FIRST = "Sign in first";
+
+type Procedure = (input?: unknown) => Promise<unknown>;
+
+function procedureAt(caller: unknown, path: string): Procedure {
+  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as Procedure;
+}
+
+/** Calls a procedure (closing a subscription straight away) and says how it ended. */
+async function outcome(fn: Procedure, input: unknown): Promise<{ code: string; message: string }> {
+  try {
+    const result = await fn(input);
+    if (result && typeof result === "object" && Symbol.asyncIterator in result) await (result as AsyncGenerator).return?.(undefined);
+    return { code: "OK", message: "" };
+  } catch (error) {
+    return error instanceof TRPCError ? { code: error.code, message: error.message } : { code: `THROWN ${String(error)}`, message: "" };
+  }
+}

@@ -1,5 +1,5 @@
 // The console API's single initTRPC and its base procedures. Authorisation happens here, once,
-// at the procedure boundary: a handler never re-checks a permission (CONVENTIONS 3).
+// at the procedure boundary: a handler never re-checks a permission (docs/conventions.md, 3).
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
@@ -8,6 +8,7 @@ import type { Context } from "./context.ts";
 import { can, loadAccess, type Access } from "./authz.ts";
 import { audit } from "./audit.ts";
 import { toTRPCError } from "./errors.ts";
+import { fromDbError } from "./db-errors.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -24,9 +25,16 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+// tRPC wraps whatever a handler throws in an INTERNAL_SERVER_ERROR whose cause is the original:
+// only those are unwrapped and mapped. An error tRPC has already classified stays as it is: a
+// failed input parse is BAD_REQUEST with the ZodError as cause (which the formatter turns into
+// the message and fieldErrors), and mapping that cause again would make bad input a 500.
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) throw toTRPCError(result.error.cause ?? result.error);
+  if (!result.ok) {
+    if (result.error.code !== "INTERNAL_SERVER_ERROR") throw result.error;
+    throw toTRPCError(fromDbError(result.error.cause ?? result.error));
+  }
   return result;
 });
 

@@ -1,5 +1,5 @@
 // In-process fan-out of VM changes to browser subscriptions. On globalThis: Next's route bundle and
-// the custom server are separate module instances in one process (FACTS: module state is not shared).
+// the custom server are separate module instances in one process (docs/machine-facts.md: module state is not shared).
 import { EventEmitter, on } from "node:events";
 
 export type VmBusEvent =

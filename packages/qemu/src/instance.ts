@@ -78,7 +78,9 @@ export class QemuInstance extends EventEmitter<{ event: [QmpEvent]; exit: [ExitI
       await proc.exited.catch(() => undefined);
       // When QEMU itself went away, that is the news; the QMP socket closing is only its echo.
       const exited = exitInfo as ExitInfo | undefined;
-      const why = exited ? `QEMU exited during start (${exited.signal ?? `code ${exited.code}`})` : (err as Error).message.replace(/: $/, "");
+      const why = exited
+        ? `QEMU exited during start (${exited.signal ?? `code ${exited.code}`})`
+        : (err as Error).message.replace(/: $/, "");
       throw new LaunchError(why, await readLogTail(opts.paths.log));
     }
     const instance = new QemuInstance(proc.pid, qmp, opts.paths);
@@ -149,11 +151,7 @@ export async function readLogTail(path: string, bytes = 1500): Promise<string> {
       const text = buf.toString("utf8");
       const mark = text.lastIndexOf(LOG_START_MARK);
       const run = mark < 0 ? text.split("\n") : text.slice(mark).split("\n").slice(1);
-      return run
-        .map(cleanQemuLine)
-        .filter(Boolean)
-        .slice(-6)
-        .join(" | ");
+      return run.map(cleanQemuLine).filter(Boolean).slice(-6).join(" | ");
     } finally {
       await fh.close();
     }

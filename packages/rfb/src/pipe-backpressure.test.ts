@@ -2,21 +2,27 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { FakeDisplayServer, type FakeDisplayConnection } from "./fake-display-server.test-support.ts";
 import { DISPLAY_READ_BYTES } from "./display-socket.ts";
-import { ProxyUnderTest, TestViewer, UPSTREAM_KINDS, sleep, waitFor } from "./pipe.test-support.ts";
+import { ProxyUnderTest, TestViewer, UPSTREAM_KINDS, waitFor } from "./pipe.test-support.ts";
 import { clientHandshake, clientMessages as m } from "./test-fixtures.ts";
 
 const HIGH_WATER = 256 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
-/** Waits until `server` has been unable to write for `quietMs`: the path is full. */
-async function waitUntilStalled(server: FakeDisplayConnection, quietMs = 300): Promise<number> {
-  let last = -1;
-  for (;;) {
-    const now = server.floodedBytes;
-    if (now === last) return now;
-    last = now;
-    await sleep(quietMs);
+const STREAMED = 8 * 1024 * 1024;
+
+/**
+ * Waits until the slow path is full: its server wrote nothing while the other viewer received
+ * another STREAMED bytes through the same proxy. The yardstick is the other path's progress,
+ * not a quiet period on the clock, so a busy machine cannot fake a stall.
+ */
+async function waitUntilStalled(slow: FakeDisplayConnection, fast: TestViewer): Promise<number> {
+  for (let round = 0; round < 50; round++) {
+    const flooded = slow.floodedBytes;
+    const received = fast.receivedBytes;
+    await waitFor("the other viewer streaming", () => fast.receivedBytes - received > STREAMED);
+    if (slow.floodedBytes === flooded) return flooded;
   }
+  throw new Error(`the slow path never stalled (${slow.floodedBytes} bytes so far)`);
 }
 
 for (const upstream of UPSTREAM_KINDS)
@@ -50,7 +56,7 @@ for (const upstream of UPSTREAM_KINDS)
       slow.server.flood(CHUNK);
       fast.server.flood(CHUNK);
 
-      const stalledAt = await waitUntilStalled(slow.server);
+      const stalledAt = await waitUntilStalled(slow.server, fast.viewer);
       // What the slow path holds is bounded by kernel socket buffers plus our
       // high-water mark, not by how long the server keeps trying.
       assert.ok(stalledAt < 64 * 1024 * 1024, `slow path absorbed ${stalledAt} bytes`);
@@ -60,8 +66,7 @@ for (const upstream of UPSTREAM_KINDS)
       assert.ok(peak <= HIGH_WATER + oneRead + 16, `queued ${peak} bytes towards the viewer`);
 
       const fastBefore = fast.viewer.receivedBytes;
-      await sleep(300);
-      assert.ok(fast.viewer.receivedBytes - fastBefore > 8 * 1024 * 1024, "the other viewer kept streaming");
+      await waitFor("the other viewer to keep streaming", () => fast.viewer.receivedBytes - fastBefore > STREAMED);
       assert.equal(slow.server.floodedBytes, stalledAt, "the slow path stayed stalled");
 
       slow.viewer.ws.resume();
@@ -76,7 +81,10 @@ for (const upstream of UPSTREAM_KINDS)
       const batch = Buffer.concat(Array.from({ length: 1000 }, () => m.framebufferUpdateRequest(true, 0, 0, 8, 8)));
       const batches = 2000; // 20 MB of requests
       for (let i = 0; i < batches; i++) viewer.ws.send(batch);
-      await sleep(500);
+      // The proxy pauses the viewer's WebSocket when the server's socket refuses more; with the
+      // server not reading, nothing drains it, so it stays paused.
+      const viewerSide = proxy.sockets.at(-1)!;
+      await waitFor("the proxy to pause the viewer's WebSocket", () => viewerSide.isPaused);
       const forwarded = pipe.metrics().bytesToServer;
       assert.ok(forwarded < batches * batch.length, "the proxy stopped taking requests");
       assert.ok(viewer.ws.bufferedAmount > 0, "the backlog stays on the viewer's side");

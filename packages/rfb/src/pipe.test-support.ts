@@ -10,6 +10,8 @@ export const UPSTREAM_KINDS: readonly UpstreamKind[] = ["path", "duplex"];
 
 export class ProxyUnderTest {
   readonly pipes: DisplayPipe[] = [];
+  /** The proxy's side of each viewer connection, in the order they came. */
+  readonly sockets: WebSocket[] = [];
   readonly closed: DisplayPipeMetrics[] = [];
 
   private constructor(
@@ -42,6 +44,7 @@ export class ProxyUnderTest {
         onClose: (metrics) => proxy.closed.push(metrics),
       });
       proxy.pipes.push(pipe);
+      proxy.sockets.push(ws);
     });
     return proxy;
   }
@@ -89,5 +92,3 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

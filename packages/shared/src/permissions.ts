@@ -1,4 +1,4 @@
-// The permission vocabulary and the built-in roles (DESIGN.md "Access"). One table, used by the
+// The permission vocabulary and the built-in roles (docs/design.md, "Permissions and roles"). One table, used by the
 // console's guards, the seed, the UI and the permission tests.
 export const VM_PERMISSIONS = [
   "vm.view",

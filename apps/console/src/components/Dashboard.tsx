@@ -37,7 +37,11 @@ export function Dashboard() {
                 </p>
                 <p data-testid="accel-summary">{h.info.cpu.summary}</p>
                 <p className="muted">
-                  CPU models: {h.info.cpu.models.filter((m) => m.usable).map((m) => m.id).join(", ") || "none"}
+                  CPU models:{" "}
+                  {h.info.cpu.models
+                    .filter((m) => m.usable)
+                    .map((m) => m.id)
+                    .join(", ") || "none"}
                 </p>
               </>
             ) : (

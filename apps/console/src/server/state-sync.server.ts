@@ -1,67 +1,115 @@
 // Keeps the DB's idea of each VM's power state equal to what its host reports: a full reconcile
-// when the console starts (or a host comes back), then the host's event stream.
-import { applyUndoPolicy, reconcileSnapshots, recordVmState, specForVm } from "@guesthouse/api";
+// when the console starts (or a host comes back), then the host's event stream. Nothing here may
+// fail silently: a host that cannot be reached, a state that cannot be recorded and an undo policy
+// that cannot be applied are each logged with the host and VM they concern.
+import type { Logger } from "pino";
+import type { Db } from "@guesthouse/db";
+import { applyUndoPolicy, reconcileSnapshots, recordVmState, specForVm, type HostClient, type HostGateway } from "@guesthouse/api";
 import { db, hosts } from "./db.server.ts";
+import { log } from "./log.server.ts";
 
 type PowerState = Parameters<typeof recordVmState>[2];
 
-async function reconcileHost(hostId: string): Promise<void> {
-  const client = await hosts().forHost(hostId);
+export interface StateSyncDeps {
+  db: Db;
+  hosts: HostGateway;
+  log: Logger;
+  /** How long to wait before reconnecting to a host that went away. */
+  retryMs: number;
+}
+
+async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
-  const rows = await db().vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
+  const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
   for (const row of rows) {
     const vm = live.get(row.id);
     if (vm) {
-      if (vm.state !== row.state) await recordVmState(db(), row.id, vm.state as PowerState, vm.reason);
-      if (row._count.disks > 0) await reconcileSnapshots(db(), client, row.id);
+      if (vm.state !== row.state) await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason);
+      if (row._count.disks > 0) await reconcileSnapshots(deps.db, client, row.id);
     } else {
       // The host lost the definition (new data folder): give it back what the console knows.
-      await client.vm.define.mutate({ id: row.id, spec: await specForVm(db(), row.id) });
-      await recordVmState(db(), row.id, "stopped", "redefined");
+      await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
+      await recordVmState(deps.db, row.id, "stopped", "redefined");
     }
   }
 }
 
-async function followHost(hostId: string, signal: AbortSignal): Promise<void> {
+/** One state event from a host: record it, then (at power-off) apply the VM's undo policy. */
+async function onStateEvent(
+  deps: StateSyncDeps,
+  hostId: string,
+  client: HostClient,
+  event: { vmId: string; state: string; reason: string },
+): Promise<void> {
+  const context = { hostId, vmId: event.vmId, state: event.state };
+  try {
+    await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason);
+  } catch (err) {
+    deps.log.error({ ...context, err }, "could not record a VM's new power state");
+    return;
+  }
+  if (event.state !== "stopped") return;
+  try {
+    await applyUndoPolicy(deps.db, client, event.vmId);
+  } catch (err) {
+    deps.log.error({ ...context, err }, "could not apply the VM's undo-disk policy at power-off");
+  }
+}
+
+async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSignal): Promise<void> {
+  let failing = false;
   while (!signal.aborted) {
     try {
-      await reconcileHost(hostId);
-      const client = await hosts().forHost(hostId);
-      await new Promise<void>((resolve) => {
+      const client = await deps.hosts.forHost(hostId);
+      await reconcileHost(deps, hostId, client);
+      if (failing) deps.log.info({ hostId }, "host reachable again; its VMs' states are reconciled");
+      failing = false;
+      const ended = await new Promise<unknown>((resolve) => {
         const sub = client.vm.events.subscribe(
           {},
           {
             onData: (envelope) => {
               const event = "data" in envelope ? envelope.data : envelope;
-              if (event.type !== "state") return;
-              void recordVmState(db(), event.vmId, event.state as PowerState, event.reason).then(() =>
-                event.state === "stopped" ? applyUndoPolicy(db(), client, event.vmId) : undefined,
-              );
+              if (event.type === "state") void onStateEvent(deps, hostId, client, event);
             },
-            onError: () => resolve(),
-            onComplete: () => resolve(),
+            onError: (err) => resolve(err),
+            onComplete: () => resolve(null),
           },
         );
         signal.addEventListener(
           "abort",
           () => {
             sub.unsubscribe();
-            resolve();
+            resolve(null);
           },
           { once: true },
         );
       });
-    } catch {
-      // Host unreachable: try again shortly; the dashboard shows it as offline meanwhile.
+      if (ended && !signal.aborted) {
+        deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
+        failing = true;
+      }
+    } catch (err) {
+      // The dashboard shows the host as offline meanwhile. One warning per outage, not one per retry.
+      if (!failing) deps.log.warn({ hostId, err, retryMs: deps.retryMs }, "cannot sync VM states with host; retrying");
+      else deps.log.debug({ hostId, err }, "host still unreachable");
+      failing = true;
     }
-    if (!signal.aborted) await new Promise((r) => setTimeout(r, 2000));
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, deps.retryMs));
   }
 }
 
-export function startStateSync(): { stop(): void } {
+export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop(): void } {
+  const deps: StateSyncDeps = {
+    db: overrides.db ?? db(),
+    hosts: overrides.hosts ?? hosts(),
+    log: overrides.log ?? log().child({ part: "state-sync" }),
+    retryMs: overrides.retryMs ?? 2000,
+  };
   const controller = new AbortController();
-  void db()
-    .host.findMany({ select: { id: true } })
-    .then((rows) => rows.forEach((h) => void followHost(h.id, controller.signal)));
+  deps.db.host
+    .findMany({ select: { id: true } })
+    .then((rows) => rows.forEach((h) => void followHost(deps, h.id, controller.signal)))
+    .catch((err: unknown) => deps.log.error({ err }, "cannot list the hosts: VM states will not follow the hosts until a restart"));
   return { stop: () => controller.abort() };
 }

@@ -1,4 +1,4 @@
-// noVNC ships no usable types (FACTS.md); this covers the part of its documented API we use.
+// noVNC ships no usable types (docs/machine-facts.md); this covers the part of its documented API we use.
 declare module "@novnc/novnc" {
   export default class RFB extends EventTarget {
     constructor(

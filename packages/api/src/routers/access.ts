@@ -87,6 +87,8 @@ export const accessRouter = router({
 
   revoke: admin.input(z.object({ grantId: z.string() })).mutation(async ({ ctx, input }) => {
     await ctx.db.$transaction(async (tx) => {
+      if (!(await tx.accessGrant.findUnique({ where: { id: input.grantId }, select: { id: true } })))
+        throw new TRPCError({ code: "NOT_FOUND", message: "That grant no longer exists (it may have been revoked already)" });
       const grant = await tx.accessGrant.delete({ where: { id: input.grantId }, select: grantSelect });
       // Nobody may remove the last way in: at least one global `user.admin` grant to a user stays.
       const adminsLeft = await tx.accessGrant.count({

@@ -17,6 +17,29 @@ export const vmLifecycle = {
       if (await ctx.db.vm.findUnique({ where: { name: input.name }, select: { id: true } })) {
         throw new TRPCError({ code: "CONFLICT", message: `A VM named '${input.name}' already exists` });
       }
+      let kernelBoot: KernelBoot | undefined;
+      let mediaId: string | undefined;
+      let osLabel = "";
+      let templateId: string | undefined;
+      if (input.source.kind === "template") {
+        const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
+        if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
+        // Its disks and RAM state are on its host: a VM made here would have neither.
+        if (tpl.onHost)
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `Template '${tpl.name}' was captured from a VM: make a VM from it with Clone on the Templates page`,
+          });
+        kernelBoot = (tpl.kernelBoot as KernelBoot | null) ?? undefined;
+        mediaId = tpl.mediaId ?? undefined;
+        osLabel = tpl.osLabel;
+        templateId = tpl.id;
+      } else if (input.source.kind === "iso") {
+        const media = await ctx.db.media.findUnique({ where: { id: input.source.mediaId }, select: { id: true, name: true } });
+        if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
+        mediaId = media.id;
+        osLabel = media.name;
+      }
       const hostId = await localHostId(ctx.db);
       const host = await ctx.hosts.forHost(hostId);
       const info = await host.host.info.query();
@@ -30,23 +53,6 @@ export const vmLifecycle = {
       const cpuModel = input.cpuModel === "auto" ? defaultCpuModel(input.profile, info.cpu) : input.cpuModel;
       const refusal = cpuModelRefusal(cpuModel, input.profile, info.cpu);
       if (refusal) throw new TRPCError({ code: "BAD_REQUEST", message: `cpuModel: ${refusal}` });
-      let kernelBoot: KernelBoot | undefined;
-      let mediaId: string | undefined;
-      let osLabel = "";
-      let templateId: string | undefined;
-      if (input.source.kind === "template") {
-        const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
-        if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
-        kernelBoot = (tpl.kernelBoot as KernelBoot | null) ?? undefined;
-        mediaId = tpl.mediaId ?? undefined;
-        osLabel = tpl.osLabel;
-        templateId = tpl.id;
-      } else if (input.source.kind === "iso") {
-        const media = await ctx.db.media.findUnique({ where: { id: input.source.mediaId }, select: { id: true, name: true } });
-        if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
-        mediaId = media.id;
-        osLabel = media.name;
-      }
       const id = createId();
       const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
       if (diskId) await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round((input.diskGiB * 1024 ** 3) / 512) * 512 });

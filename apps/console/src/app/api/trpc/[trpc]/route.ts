@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter, createContextInner } from "@guesthouse/api";
 import { db, hosts } from "@/server/db.server";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
+import { logTrpcFailure } from "@/server/log.server";
 
 export const dynamic = "force-dynamic";
 
@@ -11,6 +12,7 @@ async function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    onError: logTrpcFailure,
     createContext: async ({ resHeaders }) =>
       createContextInner({
         db: db(),
