@@ -14,6 +14,7 @@ import { readStackEnv, repoRoot, StackError } from "./stack/env.ts";
 import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/stack.ts";
 import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
 import { ensureQemu } from "./stack/qemu-tools.ts";
+import { otherAccelerator } from "./stack/other-accel.ts";
 
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
 // Tests keep their data under the checkout, unless a parent folder (say /root) would keep the
@@ -75,7 +76,19 @@ try {
     const extra = process.env.GUESTHOUSE_TEST_EXTRA_DB;
     if (extra) add(await runNodeTests("db (GUESTHOUSE_TEST_EXTRA_DB)", dbTests, { ...stackEnv, DATABASE_URL: extra }));
   }
-  if (wanted.has("integration")) add(await runNodeTests("integration", await findTests((f) => f.endsWith(".int.test.ts")), stackEnv));
+  if (wanted.has("integration")) {
+    add(await runNodeTests("integration", await findTests((f) => f.endsWith(".int.test.ts")), stackEnv));
+    const { other, why } = await otherAccelerator(process.env);
+    if (other) {
+      const hostTests = await findTests((f) => f.endsWith(".int.test.ts"));
+      const onHost = hostTests.filter((f) => f.startsWith("apps/host/") || f.startsWith("packages/qemu/"));
+      add(
+        await runNodeTests(`integration again with GUESTHOUSE_ACCEL=${other} (${why})`, onHost, { ...stackEnv, GUESTHOUSE_ACCEL: other }),
+      );
+    } else {
+      log(`\n=== integration with the other accelerator: not run, this machine has only one usable (${why}) ===`);
+    }
+  }
   if (wanted.has("e2e") && existsSync(path.join(repoRoot, "e2e"))) add(await runPlaywright(stackEnv));
 } catch (error) {
   console.error(error instanceof StackError ? `Tests could not run: ${error.message}` : error);

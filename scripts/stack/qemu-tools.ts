@@ -1,10 +1,12 @@
-// QEMU is a Debian package, not an npm one: install it when we may (root), otherwise say exactly how.
+// QEMU, openssl (which makes the self-signed certificate) and cpio (which the image tests read
+// archives back with) are Debian packages, not npm ones: install them when we may (root), otherwise
+// say exactly how.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const TOOLS = ["qemu-system-x86_64", "qemu-img"] as const;
-const PACKAGES = ["qemu-system-x86", "qemu-utils"];
+const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio"] as const;
+const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio"];
 
 async function missingTools(): Promise<string[]> {
   const missing: string[] = [];
@@ -27,7 +29,7 @@ export async function ensureQemu(log: (line: string) => void): Promise<string | 
   let missing = await missingTools();
   if (missing.length === 0) return null;
   const command = `sudo apt-get install -y ${PACKAGES.join(" ")}`;
-  if (process.getuid?.() !== 0) return `QEMU is missing (${missing.join(", ")}): run '${command}', then 'npm run up' again.`;
+  if (process.getuid?.() !== 0) return `Debian packages are missing (${missing.join(", ")}): run '${command}', then 'npm run up' again.`;
   log(`Installing ${PACKAGES.join(" ")} with apt-get…`);
   if (!(await aptGet(["install", "-y", "-q", ...PACKAGES]))) {
     await aptGet(["update", "-q"]);
@@ -36,5 +38,5 @@ export async function ensureQemu(log: (line: string) => void): Promise<string | 
   missing = await missingTools();
   return missing.length === 0
     ? null
-    : `QEMU could not be installed (${missing.join(", ")} still missing): run '${command}' and read its error.`;
+    : `Debian packages could not be installed (${missing.join(", ")} still missing): run '${command}' and read its error.`;
 }

@@ -30,3 +30,17 @@ export function toTRPCError(error: unknown): TRPCError {
 export function stripHostPaths(message: string): string {
   return message.replace(/(^|[\s'"(=:])\/(?:[\w.+-]+\/)+([\w.+-]+)/g, "$1$2");
 }
+
+/** What a person is told about a failure on one VM: the mapped message, with the VM's name for its id. */
+export function messageFor(error: unknown, vm: { id: string; name: string }): string {
+  return toTRPCError(error).message.replaceAll(`'${vm.id}'`, `'${vm.name}'`);
+}
+
+const MAPPED = Symbol("mapped");
+/** An error already mapped (and reworded) by an inner middleware: the outer mapping leaves it alone. */
+export function mapped(error: TRPCError): TRPCError {
+  return Object.assign(error, { [MAPPED]: true });
+}
+export function isMapped(error: TRPCError): boolean {
+  return MAPPED in error;
+}

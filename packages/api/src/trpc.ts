@@ -7,7 +7,7 @@ import type { Permission } from "@guesthouse/shared/permissions";
 import type { Context } from "./context.ts";
 import { can, loadAccess, type Access } from "./authz.ts";
 import { audit } from "./audit.ts";
-import { toTRPCError } from "./errors.ts";
+import { isMapped, mapped, messageFor, toTRPCError } from "./errors.ts";
 import { fromDbError } from "./db-errors.ts";
 
 const t = initTRPC.context<Context>().create({
@@ -32,7 +32,7 @@ export const createCallerFactory = t.createCallerFactory;
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
-    if (result.error.code !== "INTERNAL_SERVER_ERROR") throw result.error;
+    if (result.error.code !== "INTERNAL_SERVER_ERROR" || isMapped(result.error)) throw result.error;
     throw toTRPCError(fromDbError(result.error.cause ?? result.error));
   }
   return result;
@@ -82,6 +82,15 @@ export function vmProcedure(permission: Permission) {
     if (!vm && can(ctx.access, permission)) throw new TRPCError({ code: "NOT_FOUND", message: `No VM with id '${input.vmId}'` });
     const visible = vm !== null && can(ctx.access, "vm.view", vm.id);
     if (!vm || !can(ctx.access, permission, vm.id)) await deny(ctx, path, permission, input.vmId, visible ? vm?.name : undefined);
-    return next({ ctx: { ...ctx, vm: vm! } });
+    const result = await next({ ctx: { ...ctx, vm: vm! } });
+    // Hosts name VMs by id; the person asking knows the VM by its name.
+    if (!result.ok) {
+      const error =
+        result.error.code === "INTERNAL_SERVER_ERROR" && !isMapped(result.error)
+          ? toTRPCError(fromDbError(result.error.cause ?? result.error))
+          : result.error;
+      throw mapped(new TRPCError({ code: error.code, message: messageFor(error, vm!), cause: error.cause }));
+    }
+    return result;
   });
 }

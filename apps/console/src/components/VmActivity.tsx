@@ -14,6 +14,7 @@ export function VmActivity({ vmId }: { vmId: string }) {
           <th>Who</th>
           <th>Action</th>
           <th>Outcome</th>
+          <th>Detail</th>
         </tr>
       </thead>
       <tbody>
@@ -25,9 +26,15 @@ export function VmActivity({ vmId }: { vmId: string }) {
             <td>
               <span className={`badge outcome-${e.outcome}`}>{e.outcome}</span>
             </td>
+            <td>{errorOf(e.detail)}</td>
           </tr>
         ))}
       </tbody>
     </table>
   );
+}
+
+/** A failure's reason, as the console recorded it (already in words, without host paths). */
+function errorOf(detail: unknown): string {
+  return detail && typeof detail === "object" && "error" in detail && typeof detail.error === "string" ? detail.error : "";
 }

@@ -1,5 +1,6 @@
 // Power operations: each asks the VM's host, records the state it reports, and audits the outcome.
 import { audit } from "../audit.ts";
+import { messageFor } from "../errors.ts";
 import { vmProcedure } from "../trpc.ts";
 import { recordVmState, type PowerState } from "../vm-state.ts";
 import type { HostClient } from "../host-gateway.ts";
@@ -28,7 +29,7 @@ function powerProcedure(name: keyof typeof ops) {
       await audit(ctx.db, { ...base, outcome: "success" });
       return status;
     } catch (error) {
-      await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
+      await audit(ctx.db, { ...base, outcome: "failure", detail: { error: messageFor(error, ctx.vm) } });
       throw error;
     }
   });
