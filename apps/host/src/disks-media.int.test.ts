@@ -107,3 +107,22 @@ test("the legacy profile boots with IDE disks, a CD-ROM, Cirrus VGA and an RTL81
   await host.api.vm.shutdown({ id: "nt4", timeoutMs: 30_000 });
   assert.equal((await host.api.vm.get({ id: "nt4" })).state, "stopped");
 });
+
+test("a damaged disk file is listed as unreadable, can be deleted, and does not block templates of other VMs", async () => {
+  await host.api.disk.create({ id: "sound", sizeBytes: 16 * MiB });
+  await host.api.disk.create({ id: "damaged", sizeBytes: 16 * MiB });
+  await writeFile(join(host.dataDir, "host", "disks", "damaged.qcow2"), "not a disk image\n");
+  const listed = await host.api.disk.list();
+  const damaged = listed.find((d) => d.id === "damaged");
+  assert.equal(damaged?.format, "unreadable");
+  assert.match(damaged?.problem ?? "", /Image is not in qcow2 format/);
+  assert.equal(listed.find((d) => d.id === "sound")?.format, "qcow2");
+  await host.api.vm.define({ id: "tpl-src", spec: tinySpec(images, "tpl-src", { disks: [{ disk: "sound" }] }) });
+  const tpl = await host.api.template.create({ id: "tpl-ok", fromVm: "tpl-src" });
+  assert.deepEqual(tpl.diskIds, ["sound"]);
+  await host.api.disk.delete({ id: "damaged" });
+  assert.equal(
+    (await host.api.disk.list()).some((d) => d.id === "damaged"),
+    false,
+  );
+});

@@ -1,6 +1,6 @@
 /** qcow2 disks under `<dataDir>/host/disks/<id>.qcow2`: create, clone, resize, import, delete. */
 import { access, mkdir, readdir, rename, rm } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
 import { QemuImgError } from "@guesthouse/qemu/qemu-img";
 import type { HostConfig } from "./config.ts";
@@ -20,6 +20,8 @@ export interface DiskInfo {
   backingDisk: string | undefined;
   /** An undo overlay (`<id>.undo.qcow2`) holds changes not yet kept, committed or discarded. */
   undoPending: boolean;
+  /** Set when the file cannot be read as a disk image (damaged, or not an image at all). */
+  problem?: string;
 }
 
 /** Who uses a disk: answered by the VM registry, so the disk store does not depend on it. */
@@ -52,7 +54,21 @@ export class DiskStore {
 
   async list(): Promise<DiskInfo[]> {
     const names = (await readdir(this.paths.disksDir)).filter((n) => n.endsWith(".qcow2") && !n.endsWith(".undo.qcow2"));
-    return Promise.all(names.map((n) => this.info(basename(n, ".qcow2"))));
+    // One damaged file must not hide the others, nor block what depends on the list (deletes, templates).
+    return Promise.all(
+      names.map((n) =>
+        this.info(basename(n, ".qcow2")).catch((err: Error) => ({
+          id: basename(n, ".qcow2"),
+          path: join(this.paths.disksDir, n),
+          format: "unreadable",
+          virtualSizeBytes: 0,
+          actualSizeBytes: undefined,
+          backingDisk: undefined,
+          undoPending: false,
+          problem: err.message,
+        })),
+      ),
+    );
   }
 
   async info(id: string): Promise<DiskInfo> {

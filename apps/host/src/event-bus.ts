@@ -16,8 +16,10 @@ export class EventBus<T> {
     this.#emitter.setMaxListeners(0);
   }
 
-  publish(event: T): string {
-    const item = { id: String(++this.#seq), event };
+  /** Publishes `event` (or what `make` builds from the event's own id, for events that carry it). */
+  publish(event: T | ((id: number) => T)): string {
+    const seq = ++this.#seq;
+    const item = { id: String(seq), event: typeof event === "function" ? (event as (id: number) => T)(seq) : event };
     this.#history.push(item);
     if (this.#history.length > this.historySize) this.#history.shift();
     this.#emitter.emit("event", item);

@@ -23,6 +23,8 @@ export interface VmView {
   state: VmRecord["state"];
   reason: VmRecord["reason"];
   since: number;
+  /** Version of the state event that set `state` (see VmStateEvent.version). */
+  stateVersion: number;
   pid: number | null;
   rssBytes: number | null;
   cpuSeconds: number | null;
@@ -102,6 +104,7 @@ export class HostService {
       state: rec.state,
       reason: rec.reason,
       since: rec.since,
+      stateVersion: rec.version,
       pid,
       rssBytes: stats?.rssBytes ?? null,
       cpuSeconds: stats?.cpuSeconds ?? null,

@@ -4,6 +4,7 @@
  * Every operation runs in the VM's queue, so it never races a power operation.
  */
 import type { QemuInstance } from "@guesthouse/qemu/instance";
+import { assertAllowed } from "./transitions.ts";
 import { QemuImgError } from "@guesthouse/qemu/qemu-img";
 import { imgSnapshot, imgSnapshots, nodeSnapshots, runSnapshotJob, settleSnapshotJobs } from "@guesthouse/qemu/snapshot-ops";
 import type { SnapshotEntry } from "@guesthouse/shared/host-snapshot-api";
@@ -22,8 +23,11 @@ interface Target {
   paths: string[];
 }
 
+const TABLE_OP = { take: "snapshotTake", revert: "snapshotRevert", delete: "snapshotDelete" } as const;
+
 function target(m: VmManager, rec: VmRecord, op: string): Target {
   const vm = `VM '${rec.id}'`;
+  if (op in TABLE_OP) assertAllowed(TABLE_OP[op as keyof typeof TABLE_OP], rec.id, rec.state);
   const undo = rec.spec.disks.find((d) => (d as { undo?: boolean }).undo);
   if (undo) throw new InvalidStateError(`${vm} runs disk '${undo.disk}' as an undo disk; snapshots are not available on undo disks`);
   const writable = rec.spec.disks.flatMap((d, i) => (d.readOnly ? [] : [{ node: `disk${i}`, path: m.paths.diskPath(d.disk) }]));

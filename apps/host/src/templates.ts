@@ -2,6 +2,7 @@
  * Templates: a VM turned read-only, its disks (and, if it was running, its RAM state) kept under
  * `<data>/host/templates/<id>/` with its spec in `template.json`. Clones are made in clones.ts.
  */
+import { assertAllowed } from "./transitions.ts";
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
@@ -67,10 +68,8 @@ export class TemplateStore {
       )
         throw new AlreadyExistsError(`template '${id}' already exists`);
       return vms.serialised(fromVm, "template", async (rec) => {
+        assertAllowed("makeTemplate", fromVm, rec.state);
         const withRam = rec.state === "running" || rec.state === "paused";
-        if (!withRam && rec.state !== "stopped") {
-          throw new InvalidStateError(`VM '${fromVm}' is ${rec.state}; only a stopped, running or paused VM can become a template`);
-        }
         await this.#checkDisks(rec, withRam);
         const folder = this.folder(id);
         await rm(folder, { recursive: true, force: true }); // leftovers of a failed attempt

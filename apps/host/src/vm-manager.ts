@@ -40,13 +40,14 @@ export class VmManager {
     return this.queue.run(id, op, async () => task(this.get(id)));
   }
 
-  newRecord(id: string, spec: VmSpec, state: VmState, reason: VmReason, since = Date.now()): VmRecord {
+  newRecord(id: string, spec: VmSpec, state: VmState, reason: VmReason, since = Date.now(), version = 0): VmRecord {
     const rec: VmRecord = {
       id,
       spec,
       state,
       reason,
       since,
+      version,
       instance: undefined,
       serial: new SerialConsole(this.config.serialBufferBytes),
       expectExit: undefined,
@@ -72,7 +73,10 @@ export class VmManager {
         throw err;
       }
       const rec = this.newRecord(id, spec, "stopped", "defined", since);
-      this.events.publish({ type: "state", vmId: id, state: "stopped", previous: "stopped", reason: "defined", at: since });
+      this.events.publish((version) => {
+        rec.version = version;
+        return { type: "state", vmId: id, state: "stopped", previous: "stopped", reason: "defined", at: since, version };
+      });
       return rec;
     });
   }
@@ -115,15 +119,18 @@ export class VmManager {
     rec.state = state;
     rec.reason = reason;
     rec.since = Date.now();
-    if (this.records.get(rec.id) === rec) {
-      try {
-        this.store.writeState(rec.id, { state, reason, since: rec.since });
-      } catch (err) {
-        this.log.error({ vmId: rec.id, err }, "could not persist VM state");
+    this.events.publish((version) => {
+      rec.version = version;
+      if (this.records.get(rec.id) === rec) {
+        try {
+          this.store.writeState(rec.id, { state, reason, since: rec.since, version });
+        } catch (err) {
+          this.log.error({ vmId: rec.id, err }, "could not persist VM state");
+        }
       }
-    }
-    this.log.info({ vmId: rec.id, state, previous, reason }, "vm state");
-    this.events.publish({ type: "state", vmId: rec.id, state, previous, reason, at: rec.since });
+      this.log.info({ vmId: rec.id, state, previous, reason, version }, "vm state");
+      return { type: "state", vmId: rec.id, state, previous, reason, at: rec.since, version };
+    });
   }
 
   /** Follows a QEMU's events and its exit for as long as it lives. */

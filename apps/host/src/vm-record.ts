@@ -10,6 +10,8 @@ export interface VmRecord {
   reason: VmReason;
   /** ms since epoch of the last state change */
   since: number;
+  /** Version of the last state event (see VmStateEvent.version). */
+  version: number;
   instance: QemuInstance | undefined;
   serial: SerialConsole;
   /** What the next QEMU exit means; set by the operation that causes it. */

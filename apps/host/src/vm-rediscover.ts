@@ -24,7 +24,7 @@ export async function rediscover(m: VmManager): Promise<void> {
 
 async function rediscoverOne(m: VmManager, vm: StoredVm): Promise<void> {
   const persisted = vm.state ?? { state: "stopped", reason: "defined", since: Date.now() };
-  const rec = m.newRecord(vm.id, vm.spec, persisted.state, persisted.reason, persisted.since);
+  const rec = m.newRecord(vm.id, vm.spec, persisted.state, persisted.reason, persisted.since, persisted.version ?? 0);
   const rt = m.paths.runtime(vm.id);
   const pid = await readPidfile(rt.pidfile);
   if (pid !== undefined && (await isQemuAlive(pid, rt.pidfile))) {

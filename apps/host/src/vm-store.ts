@@ -9,8 +9,10 @@ export const PersistedStateSchema = z.object({
   state: VmStateSchema,
   reason: VmReasonSchema,
   since: z.number(),
+  /** Version of the state event that set it (absent in folders written before versions existed). */
+  version: z.number().default(0),
 });
-export type PersistedState = z.infer<typeof PersistedStateSchema>;
+export type PersistedState = z.input<typeof PersistedStateSchema>;
 
 export interface StoredVm {
   id: string;

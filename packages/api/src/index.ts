@@ -8,7 +8,7 @@ export { findSessionUser, readCookie, SESSION_COOKIE, SECURE_SESSION_COOKIE, ses
 export { displayTickets, type Ticket } from "./display/tickets.ts";
 export { displayViewers } from "./display/viewers.ts";
 export { audit } from "./audit.ts";
-export { recordVmState } from "./vm-state.ts";
+export { markHostUnknown, recordVmState } from "./vm-state.ts";
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export { specForVm } from "./vm-spec.ts";

@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Permission } from "@guesthouse/shared/permissions";
+import { refusal, VM_OPERATIONS, type PowerState, type VmOperationName } from "@guesthouse/shared/vm-operations";
 import type { Context } from "./context.ts";
 import { can, loadAccess, type Access } from "./authz.ts";
 import { audit } from "./audit.ts";
@@ -92,5 +93,17 @@ export function vmProcedure(permission: Permission) {
       throw mapped(new TRPCError({ code: error.code, message: messageFor(error, vm!), cause: error.cause }));
     }
     return result;
+  });
+}
+
+/**
+ * A procedure that runs one operation of the VM operations table: its permission and the states
+ * it is allowed in come from the table, so the console refuses exactly what the host would.
+ */
+export function vmOperationProcedure(op: VmOperationName) {
+  return vmProcedure(VM_OPERATIONS[op].permission).use(({ ctx, next }) => {
+    const why = refusal(op, ctx.vm.name, ctx.vm.state as PowerState);
+    if (why) throw new TRPCError({ code: "CONFLICT", message: why });
+    return next();
   });
 }

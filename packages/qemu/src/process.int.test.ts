@@ -61,6 +61,6 @@ test("a QEMU that cannot start reports its own error", async () => {
       argv: ["-machine", "no-such-machine", "-qmp", `unix:${paths.qmp},server=on,wait=off`],
       paths,
     }),
-    /QEMU exited during start \(code 1\): qemu-system-x86_64: unsupported machine type/,
+    /QEMU exited during start \(code 1\): unsupported machine type/,
   );
 });

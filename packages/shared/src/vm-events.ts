@@ -9,6 +9,12 @@ export interface VmStateEvent {
   reason: VmReason;
   /** ms since epoch */
   at: number;
+  /**
+   * The order of this state among all of the VM's states: the host's event id, which grows across
+   * service restarts (it starts from the clock). A consumer never lets a lower version overwrite a
+   * higher one, so a late event cannot undo a newer state.
+   */
+  version: number;
 }
 
 export interface VmRemovedEvent {

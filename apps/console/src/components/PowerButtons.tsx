@@ -1,40 +1,47 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { powerButtons, type PowerState } from "@guesthouse/shared/vm-operations";
 import { useTRPC } from "@/trpc/react";
 
-/** Shown only to users holding vm.power on this VM; each button only in states where it applies. */
-export function PowerButtons({ vmId, state, permissions }: { vmId: string; name: string; state: string; permissions: string[] }) {
+/**
+ * Shown only to users holding vm.power on this VM. Which buttons are enabled, and why the others
+ * are not, comes from the one table of VM operations (packages/shared/src/vm-operations.ts).
+ */
+export function PowerButtons({ vmId, name, state, permissions }: { vmId: string; name: string; state: string; permissions: string[] }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const done = { onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.vm.pathKey() }) };
-  const start = useMutation(trpc.vm.start.mutationOptions(done));
-  const shutdown = useMutation(trpc.vm.shutdown.mutationOptions(done));
-  const stop = useMutation(trpc.vm.stop.mutationOptions(done));
-  const reset = useMutation(trpc.vm.reset.mutationOptions(done));
-  const pause = useMutation(trpc.vm.pause.mutationOptions(done));
-  const resume = useMutation(trpc.vm.resume.mutationOptions(done));
-  const restore = useMutation(trpc.vm.restore.mutationOptions(done));
-  const save = useMutation(trpc.vm.save.mutationOptions(done));
+  const done = { onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.vm.get.queryKey({ vmId }) }) };
+  const mutations = {
+    start: useMutation(trpc.vm.start.mutationOptions(done)),
+    restore: useMutation(trpc.vm.restore.mutationOptions(done)),
+    shutdown: useMutation(trpc.vm.shutdown.mutationOptions(done)),
+    powerOff: useMutation(trpc.vm.stop.mutationOptions(done)),
+    reset: useMutation(trpc.vm.reset.mutationOptions(done)),
+    pause: useMutation(trpc.vm.pause.mutationOptions(done)),
+    resume: useMutation(trpc.vm.resume.mutationOptions(done)),
+    save: useMutation(trpc.vm.save.mutationOptions(done)),
+  };
   if (!permissions.includes("vm.power")) return null;
-  const all = [start, shutdown, stop, reset, pause, resume, restore, save];
-  const busy = all.some((m) => m.isPending);
+  const all = Object.values(mutations);
+  const pending = all.some((m) => m.isPending);
   const error = all.find((m) => m.error)?.error;
-  const button = (label: string, m: (typeof all)[number], when: string[], pending: string) =>
-    when.includes(state) ? (
-      <button type="button" onClick={() => m.mutate({ vmId })} disabled={busy} aria-busy={m.isPending}>
-        {m.isPending ? pending : label}
-      </button>
-    ) : null;
   return (
     <div className="power" role="group" aria-label="Power">
-      {button("Start", start, ["stopped"], "Starting…")}
-      {button("Restore", restore, ["suspended"], "Restoring…")}
-      {button("Shut down", shutdown, ["running"], "Shutting down…")}
-      {button("Power off", stop, ["running", "paused"], "Powering off…")}
-      {button("Reset", reset, ["running"], "Resetting…")}
-      {button("Pause", pause, ["running"], "Pausing…")}
-      {button("Resume", resume, ["paused"], "Resuming…")}
-      {button("Save state", save, ["running", "paused"], "Saving…")}
+      {powerButtons(state as PowerState, name).map(({ op, label, disabledReason }) => {
+        const m = mutations[op as keyof typeof mutations];
+        return (
+          <button
+            key={op}
+            type="button"
+            onClick={() => m.mutate({ vmId })}
+            disabled={pending || disabledReason !== undefined}
+            title={disabledReason}
+            aria-busy={m.isPending}
+          >
+            {m.isPending ? `${label}…` : label}
+          </button>
+        );
+      })}
       {error && (
         <span role="alert" className="error">
           {error.message}

@@ -28,7 +28,12 @@ export async function handleDisplayUpgrade(req: IncomingMessage, socket: Duplex,
   });
   upstream.binaryType = "nodebuffer";
   const opened = await new Promise<boolean>((resolve) => {
-    upstream.once("open", () => resolve(true));
+    // The guest's VNC greets the moment the host connects. Hold its bytes until the browser side is
+    // joined, or the greeting is dropped and the viewer waits forever for "RFB 003.008".
+    upstream.once("open", () => {
+      upstream.pause();
+      resolve(true);
+    });
     upstream.once("error", () => resolve(false));
     upstream.once("unexpected-response", (_req, res) => {
       res.resume();
@@ -66,5 +71,6 @@ export async function handleDisplayUpgrade(req: IncomingMessage, socket: Duplex,
         },
       });
     });
+    upstream.resume();
   });
 }

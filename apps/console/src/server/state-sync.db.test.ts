@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import type { HostClient, HostGateway } from "@guesthouse/api";
+import { vmBus } from "@guesthouse/api/vm-bus";
 import { startStateSync } from "./state-sync.server.ts";
 
 type Line = { level: number; msg: string; hostId?: string; vmId?: string; err?: { message: string } };
@@ -25,13 +26,15 @@ async function until(what: string, condition: () => boolean, timeoutMs = 5000): 
   }
 }
 
-type Event = { type: "state"; vmId: string; state: string; reason: string };
+type Event = { type: "state"; vmId: string; state: string; reason: string; version: number };
 
 /** FAKE HOST: answers only what state sync asks, and fails where each test says. */
 function fakeHost(behaviour: {
-  list: () => Promise<{ id: string; state: string; reason: string }[]>;
+  list: () => Promise<{ id: string; state: string; reason: string; stateVersion: number }[]>;
   events?: Event[];
   undo?: () => Promise<void>;
+  /** Gets the subscriber, to send events later. */
+  subscribed?: (onData: (e: Event) => void) => void;
 }) {
   const client = {
     vm: {
@@ -40,6 +43,7 @@ function fakeHost(behaviour: {
       events: {
         subscribe(_input: unknown, handlers: { onData: (e: Event) => void }) {
           setImmediate(() => behaviour.events?.forEach((e) => handlers.onData(e)));
+          behaviour.subscribed?.(handlers.onData);
           return { unsubscribe() {} };
         },
       },
@@ -96,8 +100,8 @@ describe("state sync failures are logged, never swallowed", () => {
     });
     const { lines, logger } = capturingLogger();
     const hosts = fakeHost({
-      list: () => Promise.resolve([{ id: vm.id, state: "running", reason: "" }]),
-      events: [{ type: "state", vmId: vm.id, state: "stopped", reason: "guest powered off" }],
+      list: () => Promise.resolve([{ id: vm.id, state: "running", reason: "", stateVersion: 1 }]),
+      events: [{ type: "state", vmId: vm.id, state: "stopped", reason: "guest powered off", version: 2 }],
       undo: () => Promise.reject(new Error("undo disk is locked")),
     });
     stop = startStateSync({ db: t.db, hosts, log: logger, retryMs: 5 }).stop;
@@ -110,4 +114,59 @@ describe("state sync failures are logged, never swallowed", () => {
     // The state itself was still recorded.
     assert.equal((await t.db.vm.findUniqueOrThrow({ where: { id: vm.id } })).state, "stopped");
   });
+
+  test("the host's order wins: a late event never puts back an older state", async () => {
+    const vm = await t.db.vm.create({ data: { id: "vsyncorder1", name: "order-sync", hostId } });
+    const { logger } = capturingLogger();
+    let send: ((e: Event) => void) | undefined;
+    const hosts = fakeHost({
+      list: () => Promise.resolve([{ id: vm.id, state: "running", reason: "host-request", stateVersion: 10 }]),
+      subscribed: (onData) => (send = onData),
+    });
+    stop = startStateSync({ db: t.db, hosts, log: logger, retryMs: 5 }).stop;
+    const row = () => t.db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { state: true, stateVersion: true } });
+    await untilAsync("the reconcile", async () => send !== undefined && (await row()).stateVersion === 10n);
+    send!({ type: "state", vmId: vm.id, state: "stopped", reason: "powered-off", version: 12 });
+    await untilAsync("the stop to be recorded", async () => (await row()).stateVersion === 12n);
+    const seen: string[] = [];
+    const ac = new AbortController();
+    void (async () => {
+      for await (const e of vmBus.listen(ac.signal)) if (e.type === "state" && e.vmId === vm.id) seen.push(`${e.state}/${e.reason}`);
+    })().catch(() => undefined);
+    // Delivered late: the pause (11) that the stop overtook, and a stale running (9).
+    send!({ type: "state", vmId: vm.id, state: "paused", reason: "host-request", version: 11 });
+    send!({ type: "state", vmId: vm.id, state: "running", reason: "host-request", version: 9 });
+    const marker = { type: "state" as const, vmId: vm.id, state: "stopped", reason: "marker", version: 13 };
+    send!(marker); // handled after the late ones: once it lands, they have been handled too
+    await untilAsync("the marker", async () => (await row()).stateVersion === 13n);
+    ac.abort();
+    assert.deepEqual(seen, ["stopped/marker"], "browsers were told only of the newer state");
+    const final = await t.db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { state: true, stateReason: true } });
+    assert.deepEqual(final, { state: "stopped", stateReason: "marker" });
+  });
+
+  test("a host that cannot be reached leaves its VMs unknown, never stopped; its return brings their states back", async () => {
+    const vm = await t.db.vm.create({ data: { id: "vsyncunkn01", name: "unknown-sync", hostId, state: "running", stateVersion: 5n } });
+    const { logger } = capturingLogger();
+    let reachable = false;
+    const hosts = fakeHost({
+      list: () =>
+        reachable
+          ? Promise.resolve([{ id: vm.id, state: "running", reason: "reattached", stateVersion: 5 }])
+          : Promise.reject(new Error("ECONNREFUSED")),
+    });
+    stop = startStateSync({ db: t.db, hosts, log: logger, retryMs: 5 }).stop;
+    const state = async () => (await t.db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { state: true } })).state;
+    await untilAsync("the VM to be unknown", async () => (await state()) === "unknown");
+    reachable = true;
+    await untilAsync("the VM to be running again", async () => (await state()) === "running");
+  });
 });
+
+async function untilAsync(what: string, condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -4,7 +4,15 @@
 // that cannot be applied are each logged with the host and VM they concern.
 import type { Logger } from "pino";
 import type { Db } from "@guesthouse/db";
-import { applyUndoPolicy, reconcileSnapshots, recordVmState, specForVm, type HostClient, type HostGateway } from "@guesthouse/api";
+import {
+  applyUndoPolicy,
+  markHostUnknown,
+  reconcileSnapshots,
+  recordVmState,
+  specForVm,
+  type HostClient,
+  type HostGateway,
+} from "@guesthouse/api";
 import { db, hosts } from "./db.server.ts";
 import { log } from "./log.server.ts";
 
@@ -24,12 +32,12 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   for (const row of rows) {
     const vm = live.get(row.id);
     if (vm) {
-      if (vm.state !== row.state) await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason);
+      await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason, vm.stateVersion);
       if (row._count.disks > 0) await reconcileSnapshots(deps.db, client, row.id);
     } else {
       // The host lost the definition (new data folder): give it back what the console knows.
-      await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
-      await recordVmState(deps.db, row.id, "stopped", "redefined");
+      const view = await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
+      await recordVmState(deps.db, row.id, view.state as PowerState, "redefined", view.stateVersion);
     }
   }
 }
@@ -39,11 +47,11 @@ async function onStateEvent(
   deps: StateSyncDeps,
   hostId: string,
   client: HostClient,
-  event: { vmId: string; state: string; reason: string },
+  event: { vmId: string; state: string; reason: string; version: number },
 ): Promise<void> {
   const context = { hostId, vmId: event.vmId, state: event.state };
   try {
-    await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason);
+    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version))) return;
   } catch (err) {
     deps.log.error({ ...context, err }, "could not record a VM's new power state");
     return;
@@ -87,12 +95,16 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
       });
       if (ended && !signal.aborted) {
         deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
+        await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
         failing = true;
       }
     } catch (err) {
-      // The dashboard shows the host as offline meanwhile. One warning per outage, not one per retry.
-      if (!failing) deps.log.warn({ hostId, err, retryMs: deps.retryMs }, "cannot sync VM states with host; retrying");
-      else deps.log.debug({ hostId, err }, "host still unreachable");
+      // The dashboard shows the host as offline meanwhile, and its VMs as unknown (never stopped:
+      // they may well be running). One warning per outage, not one per retry.
+      if (!failing) {
+        deps.log.warn({ hostId, err, retryMs: deps.retryMs }, "cannot sync VM states with host; retrying");
+        await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
+      } else deps.log.debug({ hostId, err }, "host still unreachable");
       failing = true;
     }
     if (!signal.aborted) await new Promise((r) => setTimeout(r, deps.retryMs));

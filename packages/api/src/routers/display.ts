@@ -3,15 +3,15 @@ import { z } from "zod";
 import { audit } from "../audit.ts";
 import { displayTickets, type DisplayMode } from "../display/tickets.ts";
 import { displayViewers } from "../display/viewers.ts";
+import { refusal, type PowerState } from "@guesthouse/shared/vm-operations";
 import { router, vmProcedure } from "../trpc.ts";
 
 function ticketProcedure(mode: DisplayMode) {
   return vmProcedure(mode === "control" ? "vm.console" : "vm.console.view")
     .input(z.object({ takeOver: z.boolean().default(false) }))
     .mutation(({ ctx, input }) => {
-      if (ctx.vm.state !== "running" && ctx.vm.state !== "paused") {
-        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: start it to see its screen` });
-      }
+      const closed = refusal("console", ctx.vm.name, ctx.vm.state as PowerState);
+      if (closed) throw new TRPCError({ code: "CONFLICT", message: closed });
       // One controller at a time: a second one must ask to take control explicitly.
       const holder = mode === "control" ? displayViewers.controller(ctx.vm.id) : undefined;
       if (holder && !input.takeOver) {

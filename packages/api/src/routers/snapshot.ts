@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { SnapshotNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
-import { router, vmProcedure } from "../trpc.ts";
+import { router, vmOperationProcedure, vmProcedure } from "../trpc.ts";
 import { recordVmState, type PowerState } from "../vm-state.ts";
 
 const snapshotSelect = {
@@ -25,7 +25,7 @@ export const snapshotRouter = router({
     ctx.db.snapshot.findMany({ where: { vmId: ctx.vm.id }, select: snapshotSelect, orderBy: { createdAt: "asc" } }),
   ),
 
-  take: vmProcedure("vm.snapshot")
+  take: vmOperationProcedure("snapshotTake")
     .input(z.object({ name: SnapshotNameSchema, description: z.string().max(500).default("") }))
     .mutation(async ({ ctx, input }) => {
       if (await ctx.db.snapshot.findUnique({ where: { vmId_name: { vmId: ctx.vm.id, name: input.name } }, select: { id: true } })) {
@@ -68,7 +68,7 @@ export const snapshotRouter = router({
       );
     }),
 
-  revert: vmProcedure("vm.snapshot")
+  revert: vmOperationProcedure("snapshotRevert")
     .input(z.object({ snapshotId: z.string() }))
     .mutation(async ({ ctx, input }) => {
       const snap = await ctx.db.snapshot.findFirst({
@@ -95,7 +95,6 @@ export const snapshotRouter = router({
         },
         { timeout: 120_000 },
       );
-      await recordVmState(ctx.db, ctx.vm.id, view.state as PowerState, view.reason);
       return { ok: true as const };
     }),
 
@@ -120,7 +119,7 @@ export const snapshotRouter = router({
       return { ok: true as const };
     }),
 
-  delete: vmProcedure("vm.snapshot")
+  delete: vmOperationProcedure("snapshotDelete")
     .input(z.object({ snapshotId: z.string() }))
     .mutation(async ({ ctx, input }) => {
       const snap = await ctx.db.snapshot.findFirst({

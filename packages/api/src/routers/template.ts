@@ -4,9 +4,9 @@ import { z } from "zod";
 import { TemplateCloneInput, VmNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
 import { createId } from "../ids.ts";
-import { permissionProcedure, router, vmProcedure } from "../trpc.ts";
+import { permissionProcedure, router, vmOperationProcedure } from "../trpc.ts";
 import { vmBus } from "../vm-bus.ts";
-import { recordVmState, type PowerState } from "../vm-state.ts";
+import type { PowerState } from "../vm-state.ts";
 
 export const templateRouter = router({
   list: permissionProcedure("vm.create").query(({ ctx }) =>
@@ -27,11 +27,9 @@ export const templateRouter = router({
   ),
 
   /** Turns a VM into a read-only template (with its RAM state when it is running); the VM is consumed. */
-  fromVm: vmProcedure("vm.delete")
+  fromVm: vmOperationProcedure("makeTemplate")
     .input(z.object({ name: VmNameSchema }))
     .mutation(async ({ ctx, input }) => {
-      if (!["stopped", "running"].includes(ctx.vm.state))
-        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop or resume it first` });
       if (await ctx.db.template.findUnique({ where: { name: input.name }, select: { id: true } }))
         throw new TRPCError({ code: "CONFLICT", message: `A template named '${input.name}' already exists` });
       const vm = await ctx.db.vm.findUniqueOrThrow({
@@ -105,6 +103,7 @@ export const templateRouter = router({
             templateId: input.mode === "full" ? null : tpl.id,
             state: view.state as PowerState,
             stateReason: view.reason,
+            stateVersion: BigInt(view.stateVersion),
             disks: { create: view.spec.disks.map((d, slot) => ({ id: d.disk, slot, path: `disk:${d.disk}`, sizeBytes: 0n })) },
           },
         });
@@ -119,7 +118,6 @@ export const templateRouter = router({
           ip: ctx.ip,
         });
       });
-      await recordVmState(ctx.db, id, view.state as PowerState, view.reason);
       vmBus.publish({ type: "created", vmId: id, at: Date.now() });
       return { id, state: view.state };
     }),

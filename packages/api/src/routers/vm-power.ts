@@ -1,8 +1,7 @@
 // Power operations: each asks the VM's host, records the state it reports, and audits the outcome.
 import { audit } from "../audit.ts";
 import { messageFor } from "../errors.ts";
-import { vmProcedure } from "../trpc.ts";
-import { recordVmState, type PowerState } from "../vm-state.ts";
+import { vmOperationProcedure } from "../trpc.ts";
 import type { HostClient } from "../host-gateway.ts";
 
 type HostStatus = { state: string; reason: string };
@@ -20,12 +19,11 @@ const ops = {
 } satisfies Record<string, PowerOp>;
 
 function powerProcedure(name: keyof typeof ops) {
-  return vmProcedure("vm.power").mutation(async ({ ctx, path }) => {
+  return vmOperationProcedure(name).mutation(async ({ ctx, path }) => {
     const host = await ctx.hosts.forHost(ctx.vm.hostId);
     const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: path, vmId: ctx.vm.id, vmName: ctx.vm.name, ip: ctx.ip };
     try {
       const status = await ops[name](host, ctx.vm.id);
-      await recordVmState(ctx.db, ctx.vm.id, status.state as PowerState, status.reason);
       await audit(ctx.db, { ...base, outcome: "success" });
       return status;
     } catch (error) {

@@ -1,17 +1,13 @@
 // Hardware settings change only while the VM is stopped; the host gets the new spec in the same step.
-import { TRPCError } from "@trpc/server";
 import { VmSettingsInput } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
-import { vmProcedure } from "../trpc.ts";
+import { vmOperationProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
 
 export const vmSettings = {
-  update: vmProcedure("vm.config")
+  update: vmOperationProcedure("update")
     .input(VmSettingsInput)
     .mutation(async ({ ctx, input }) => {
-      if (ctx.vm.state !== "stopped") {
-        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop it to change its hardware` });
-      }
       const { vmId: _vmId, cpuModel, ...rest } = input as typeof input & { vmId: string };
       const data = { ...rest, cpuModel: cpuModel === "auto" ? null : cpuModel };
       const before = await ctx.db.vm.findUniqueOrThrow({

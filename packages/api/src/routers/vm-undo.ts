@@ -3,7 +3,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audit } from "../audit.ts";
-import { vmProcedure } from "../trpc.ts";
+import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
 
 export const UNDO_ACTIONS = ["keep", "commit", "discard"] as const;
@@ -21,11 +21,9 @@ export const vmUndo = {
     return { enabled: true, policy: vm.undoPolicy, pending: infos.some((i) => i.undoPending) };
   }),
 
-  setUndo: vmProcedure("vm.config")
+  setUndo: vmOperationProcedure("setUndo")
     .input(z.object({ enabled: z.boolean(), policy: z.enum(["ask", ...UNDO_ACTIONS]) }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.vm.state !== "stopped")
-        throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop it to change its undo disk` });
       const disks = await ctx.db.disk.count({ where: { vmId: ctx.vm.id } });
       if (input.enabled && disks === 0)
         throw new TRPCError({ code: "BAD_REQUEST", message: `VM '${ctx.vm.name}' has no disk to protect with an undo disk` });
@@ -49,7 +47,7 @@ export const vmUndo = {
     }),
 
   /** Keep, commit or discard what the VM wrote to its undo disks since the last choice. */
-  undo: vmProcedure("vm.power")
+  undo: vmOperationProcedure("undo")
     .input(z.object({ action: z.enum(UNDO_ACTIONS) }))
     .mutation(async ({ ctx, input }) => {
       await applyUndo(ctx, input.action);
@@ -60,8 +58,6 @@ export const vmUndo = {
 type Ctx = Parameters<Parameters<ReturnType<typeof vmProcedure>["mutation"]>[0]>[0]["ctx"];
 
 export async function applyUndo(ctx: Ctx, action: (typeof UNDO_ACTIONS)[number]): Promise<void> {
-  if (ctx.vm.state !== "stopped")
-    throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: power it off first` });
   const disks = await ctx.db.disk.findMany({ where: { vmId: ctx.vm.id, undoEnabled: true }, select: { id: true } });
   if (!disks.length) throw new TRPCError({ code: "BAD_REQUEST", message: `VM '${ctx.vm.name}' has no undo disk` });
   const host = await ctx.hosts.forHost(ctx.vm.hostId);

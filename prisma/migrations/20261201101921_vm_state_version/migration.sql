@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Vm" ADD COLUMN     "stateVersion" BIGINT NOT NULL DEFAULT 0;
