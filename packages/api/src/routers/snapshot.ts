@@ -7,7 +7,6 @@ import { z } from "zod";
 import { SnapshotNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
 import { router, vmOperationProcedure, vmProcedure } from "../trpc.ts";
-import { recordVmState, type PowerState } from "../vm-state.ts";
 
 const snapshotSelect = {
   id: true,
@@ -77,7 +76,7 @@ export const snapshotRouter = router({
       });
       if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      const view = await ctx.db.$transaction(
+      await ctx.db.$transaction(
         async (tx) => {
           await tx.snapshot.updateMany({ where: { vmId: ctx.vm.id }, data: { current: false } });
           await tx.snapshot.update({ where: { id: snap.id }, data: { current: true } });
