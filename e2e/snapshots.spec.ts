@@ -28,6 +28,16 @@ test("a snapshot taken in the console brings back RAM and disk contents when rev
   await page.getByRole("button", { name: "Take snapshot" }).click();
   await expect(page.locator('[data-snapshot="before-change"]')).toContainText("you are here");
   await expect(page.locator('[data-snapshot="before-change"]')).toContainText("with RAM");
+  // The Tasks panel at the bottom of the page shows the snapshot's task, its progress and its log.
+  const task = page.getByRole("table", { name: "Recent tasks" }).locator('tr[data-task="snapshot.take"]').first();
+  await expect(task).toHaveAttribute("data-state", "succeeded");
+  await expect(task).toContainText("100%");
+  await task.getByRole("button", { name: "snapshot.take" }).click();
+  const log = page.getByRole("list", { name: "snapshot.take log" });
+  await expect(log).toContainText("taking 'before-change' with RAM");
+  await expect(log).toContainText("recording it in the tree");
+  await expect(log).toContainText("done");
+  await page.screenshot({ path: shot("tasks-panel"), fullPage: true });
 
   await page.getByRole("tab", { name: "Serial" }).click();
   await serialRun(page, "X=ram-two; echo disk-two | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync", "w2");

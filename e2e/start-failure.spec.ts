@@ -25,7 +25,15 @@ test("a VM whose disk QEMU cannot open shows QEMU's reason when started, and its
     await page.screenshot({ path: shot("start-failure") });
     await expect(page.getByTestId("vm-state")).toHaveText("stopped");
     await page.getByRole("tab", { name: "Activity" }).click();
-    const row = page.locator("tr", { hasText: "vm.start" }).first();
+    // The failed task, with its error, in the VM's own task list…
+    const tasks = page.getByRole("table", { name: "This VM's tasks" });
+    const task = tasks.locator('tr[data-task="vm.start"]').first();
+    await expect(task).toHaveAttribute("data-state", "failed");
+    await task.getByRole("button", { name: "vm.start" }).click();
+    await expect(tasks.getByRole("alert")).toContainText("Image is not in qcow2 format");
+    await expect(tasks.getByRole("alert")).not.toContainText("/host/");
+    // …and in its events.
+    const row = page.getByRole("table", { name: "This VM's events" }).locator("tr", { hasText: "vm.start" }).first();
     await expect(row).toContainText("failure");
     await expect(row).toContainText("Image is not in qcow2 format");
     await expect(row).not.toContainText("/host/");

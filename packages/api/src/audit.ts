@@ -10,6 +10,8 @@ export interface AuditEntry {
   outcome: "success" | "failure" | "denied";
   detail?: Prisma.InputJsonValue;
   ip?: string;
+  /** The task this event records a step of. */
+  taskId?: string;
 }
 
 type Writer = Pick<Db, "auditEvent">;
@@ -36,6 +38,7 @@ function write(db: Writer, entry: AuditEntry) {
       outcome: entry.outcome,
       detail: entry.detail,
       ip: entry.ip ?? "",
+      taskId: entry.taskId ?? null,
     },
   });
 }

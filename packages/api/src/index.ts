@@ -15,3 +15,5 @@ export { specForVm } from "./vm-spec.ts";
 export { loadAccessForUpload } from "./authz.ts";
 export { reconcileSnapshots } from "./snapshot-reconcile.ts";
 export { applyUndoPolicy } from "./undo-policy.ts";
+export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
+export { reconcileTasks } from "./task-reconcile.ts";

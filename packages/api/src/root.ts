@@ -8,6 +8,7 @@ import { mediaRouter } from "./routers/media.ts";
 import { serialRouter } from "./routers/serial.ts";
 import { snapshotRouter } from "./routers/snapshot.ts";
 import { templateRouter } from "./routers/template.ts";
+import { taskRouter } from "./routers/task.ts";
 import { usersRouter } from "./routers/users.ts";
 import { vmLifecycle } from "./routers/vm-lifecycle.ts";
 import { vmPower } from "./routers/vm-power.ts";
@@ -29,6 +30,7 @@ export const appRouter = router({
   audit: auditRouter,
   catalog: catalogRouter,
   media: mediaRouter,
+  task: taskRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -17,3 +17,10 @@ test("QMP lines on stdio and blank lines are left out; only the last lines are k
   assert.equal(cleanQemuOutput(text, 3), "c; d; e");
   assert.equal(cleanQemuOutput(text, 5), "a; b; c; d; e");
 });
+
+test("a drive QEMU cannot open is named as the VM's settings number it, not by QEMU's option", () => {
+  const line =
+    'qemu-system-x86_64: -blockdev {"driver":"qcow2","file":"f0","node-name":"disk0","read-only":false}: Image is not in qcow2 format';
+  assert.equal(cleanQemuOutput(line), "disk 1: Image is not in qcow2 format");
+  assert.equal(cleanQemuOutput('-blockdev {"driver":"raw","node-name":"cdrom-media"}: Could not open'), "the CD-ROM: Could not open");
+});

@@ -6,7 +6,20 @@ const SOURCE = /^(?:\.\.\/)*[\w./-]+\.c:\d+:\s+/;
 export function cleanQemuLine(line: string): string {
   let out = line.trim().replace(TIMESTAMP, "").replace(PROGRAM, "");
   out = out.replace(SOURCE, "").replace(/^error:\s+/, "");
-  return out;
+  return out.replace(/^-blockdev (\{.*?\}):\s*/, (_, json: string) => `${blockdevName(json)}: `);
+}
+
+/** `-blockdev {"node-name":"disk1",…}` → "disk 2": the drive as the VM's settings number it. */
+function blockdevName(json: string): string {
+  let node = "";
+  try {
+    node = String((JSON.parse(json) as { "node-name"?: string })["node-name"] ?? "");
+  } catch {
+    return "a drive";
+  }
+  const disk = /^(?:disk|f)(\d+)$/.exec(node);
+  if (disk) return `disk ${Number(disk[1]) + 1}`;
+  return node.startsWith("cdrom") ? "the CD-ROM" : "a drive";
 }
 
 /** The meaningful lines of a QEMU run's stderr, joined for one message. */

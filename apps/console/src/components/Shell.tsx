@@ -4,6 +4,7 @@ import { usePathname } from "next/navigation";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { useTRPC } from "@/trpc/react";
+import { TasksPanel } from "./TasksPanel";
 
 const NAV = [
   { href: "/", label: "Dashboard", needs: null },
@@ -11,6 +12,7 @@ const NAV = [
   { href: "/templates", label: "Templates", needs: "vm.create" },
   { href: "/media", label: "ISO library", needs: "media.upload" },
   { href: "/users", label: "Users & access", needs: "user.admin" },
+  { href: "/tasks", label: "Tasks", needs: null },
   { href: "/audit", label: "Audit log", needs: "audit.view" },
 ] as const;
 
@@ -40,7 +42,10 @@ export function Shell({ user, children }: { user: { email: string; name: string 
           </button>
         </div>
       </nav>
-      <main className="content">{children}</main>
+      <main className="content">
+        {children}
+        <TasksPanel />
+      </main>
     </div>
   );
 }

@@ -39,7 +39,7 @@ function fakeHost(behaviour: {
   const client = {
     vm: {
       list: { query: behaviour.list },
-      define: { mutate: () => Promise.resolve({}) },
+      define: { mutate: () => Promise.resolve({ state: "stopped", reason: "defined", stateVersion: 1 }) },
       events: {
         subscribe(_input: unknown, handlers: { onData: (e: Event) => void }) {
           setImmediate(() => behaviour.events?.forEach((e) => handlers.onData(e)));

@@ -8,6 +8,7 @@ import {
   applyUndoPolicy,
   markHostUnknown,
   reconcileSnapshots,
+  reconcileTasks,
   recordVmState,
   specForVm,
   type HostClient,
@@ -24,21 +25,39 @@ export interface StateSyncDeps {
   log: Logger;
   /** How long to wait before reconnecting to a host that went away. */
   retryMs: number;
+  /** How often unfinished tasks of dead consoles are looked at again. */
+  reconcileEveryMs: number;
 }
 
 async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
+  // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
+  const closed = await reconcileTasks(deps.db, client, hostId);
+  if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
   for (const row of rows) {
-    const vm = live.get(row.id);
-    if (vm) {
-      await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason, vm.stateVersion);
-      if (row._count.disks > 0) await reconcileSnapshots(deps.db, client, row.id);
-    } else {
-      // The host lost the definition (new data folder): give it back what the console knows.
-      const view = await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
-      await recordVmState(deps.db, row.id, view.state as PowerState, "redefined", view.stateVersion);
+    try {
+      await reconcileVm(deps, client, row, live.get(row.id));
+    } catch (err) {
+      // One VM that cannot be reconciled must not keep the others (and the event stream) waiting.
+      deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
+  }
+}
+
+async function reconcileVm(
+  deps: StateSyncDeps,
+  client: HostClient,
+  row: { id: string; _count: { disks: number } },
+  vm: Awaited<ReturnType<HostClient["vm"]["list"]["query"]>>[number] | undefined,
+): Promise<void> {
+  if (vm) {
+    await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason, vm.stateVersion);
+    if (row._count.disks > 0) await reconcileSnapshots(deps.db, client, row.id);
+  } else {
+    // The host lost the definition (new data folder): give it back what the console knows.
+    const view = await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
+    await recordVmState(deps.db, row.id, view.state as PowerState, "redefined", view.stateVersion);
   }
 }
 
@@ -117,11 +136,25 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop()
     hosts: overrides.hosts ?? hosts(),
     log: overrides.log ?? log().child({ part: "state-sync" }),
     retryMs: overrides.retryMs ?? 2000,
+    reconcileEveryMs: overrides.reconcileEveryMs ?? 60_000,
   };
   const controller = new AbortController();
   deps.db.host
     .findMany({ select: { id: true } })
     .then((rows) => rows.forEach((h) => void followHost(deps, h.id, controller.signal)))
     .catch((err: unknown) => deps.log.error({ err }, "cannot list the hosts: VM states will not follow the hosts until a restart"));
-  return { stop: () => controller.abort() };
+  // And periodically: a task whose reconciliation failed (its host was away) is tried again.
+  const periodic = setInterval(() => {
+    void deps.db.host
+      .findMany({ select: { id: true } })
+      .then((rows) => Promise.all(rows.map(async (h) => reconcileTasks(deps.db, await deps.hosts.forHost(h.id), h.id).catch(() => 0))))
+      .catch((err: unknown) => deps.log.warn({ err }, "periodic task reconciliation failed"));
+  }, deps.reconcileEveryMs);
+  periodic.unref();
+  return {
+    stop: () => {
+      clearInterval(periodic);
+      controller.abort();
+    },
+  };
 }

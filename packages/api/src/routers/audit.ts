@@ -12,6 +12,7 @@ const auditSelect = {
   outcome: true,
   detail: true,
   ip: true,
+  taskId: true,
 } as const;
 
 export const auditRouter = router({

@@ -1,23 +1,14 @@
 // Snapshots as a tree. The qcow2 files on the host are the truth for content; Postgres holds the
-// tree. Each change writes its row and calls the host inside one transaction, so a host failure
-// leaves no row behind; `reconcileSnapshots` repairs the other direction after a crash.
+// tree. Taking one is journaled as a task before the host is called (docs/decisions/0018-tasks-journal.md);
+// revert and delete still run the host call inside the DB transaction that writes the row.
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { SnapshotNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
+import { recordSnapshot, snapshotSelect, type PlannedSnapshot } from "../snapshot-record.ts";
+import { runTask } from "../tasks.ts";
 import { router, vmOperationProcedure, vmProcedure } from "../trpc.ts";
-
-const snapshotSelect = {
-  id: true,
-  name: true,
-  description: true,
-  parentId: true,
-  withRam: true,
-  current: true,
-  createdAt: true,
-  createdBy: { select: { email: true } },
-} as const;
 
 export const snapshotRouter = router({
   list: vmProcedure("vm.view").query(({ ctx }) =>
@@ -33,38 +24,16 @@ export const snapshotRouter = router({
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
       const withRam = ctx.vm.state === "running" || ctx.vm.state === "paused";
       const tag = `gh-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-      return ctx.db.$transaction(
-        async (tx) => {
-          const parent = await tx.snapshot.findFirst({ where: { vmId: ctx.vm.id, current: true }, select: { id: true } });
-          await tx.snapshot.updateMany({ where: { vmId: ctx.vm.id }, data: { current: false } });
-          const row = await tx.snapshot.create({
-            data: {
-              vmId: ctx.vm.id,
-              name: input.name,
-              tag,
-              description: input.description,
-              withRam,
-              parentId: parent?.id,
-              current: true,
-              createdById: ctx.user.id,
-            },
-            select: snapshotSelect,
-          });
-          await audit(tx, {
-            actorId: ctx.user.id,
-            actorName: ctx.user.email,
-            action: "snapshot.take",
-            vmId: ctx.vm.id,
-            vmName: ctx.vm.name,
-            outcome: "success",
-            detail: { name: input.name, withRam },
-            ip: ctx.ip,
-          });
-          await host.snapshot.take.mutate({ id: ctx.vm.id, name: tag, withRam });
-          return row;
-        },
-        { timeout: 120_000 },
-      );
+      const parent = await ctx.db.snapshot.findFirst({ where: { vmId: ctx.vm.id, current: true }, select: { id: true } });
+      const planned: PlannedSnapshot = { tag, name: input.name, description: input.description, withRam, parentId: parent?.id ?? null };
+      // Journal first (the task holds what the row will be), then the host, then the row: a console
+      // that dies in between finishes it from the journal (reconcileTasks), tree position included.
+      return runTask(ctx.db, { kind: "snapshot.take", vm: ctx.vm, actor: ctx.user, input: { ...planned } }, async (task) => {
+        await task.progress(10, `taking '${input.name}' ${withRam ? "with RAM" : "of the disks"}`);
+        await host.snapshot.take.mutate({ id: ctx.vm.id, name: tag, withRam });
+        await task.progress(90, "recording it in the tree");
+        return recordSnapshot(ctx.db, ctx.vm, planned, { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip, taskId: task.id });
+      });
     }),
 
   revert: vmOperationProcedure("snapshotRevert")

@@ -3,10 +3,10 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { TemplateCloneInput, VmNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
+import { recordCapture, recordClone } from "../template-record.ts";
+import { runTask } from "../tasks.ts";
 import { createId } from "../ids.ts";
 import { permissionProcedure, router, vmOperationProcedure } from "../trpc.ts";
-import { vmBus } from "../vm-bus.ts";
-import type { PowerState } from "../vm-state.ts";
 
 export const templateRouter = router({
   list: permissionProcedure("vm.create").query(({ ctx }) =>
@@ -32,42 +32,26 @@ export const templateRouter = router({
     .mutation(async ({ ctx, input }) => {
       if (await ctx.db.template.findUnique({ where: { name: input.name }, select: { id: true } }))
         throw new TRPCError({ code: "CONFLICT", message: `A template named '${input.name}' already exists` });
-      const vm = await ctx.db.vm.findUniqueOrThrow({
-        where: { id: ctx.vm.id },
-        select: { profile: true, cpus: true, memoryMiB: true, osLabel: true, kernelBoot: true, mediaId: true },
-      });
       const id = `t${createId().slice(1)}`;
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      const tpl = await host.template.create.mutate({ id, fromVm: ctx.vm.id });
-      await ctx.db.$transaction(async (tx) => {
-        await tx.template.create({
-          data: {
-            id,
+      const actor = { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip };
+      return runTask(
+        ctx.db,
+        { kind: "template.capture", vm: ctx.vm, actor: ctx.user, input: { templateId: id, name: input.name } },
+        async (task) => {
+          await task.progress(10, ctx.vm.state === "stopped" ? "moving the disks into the template" : "saving the RAM state and the disks");
+          const tpl = await host.template.create.mutate({ id, fromVm: ctx.vm.id });
+          await task.progress(90, "recording the template");
+          await recordCapture(ctx.db, {
+            templateId: id,
             name: input.name,
-            hostId: ctx.vm.hostId,
-            onHost: true,
+            vm: ctx.vm,
             withRam: tpl.withRam,
-            profile: vm.profile,
-            cpus: vm.cpus,
-            memoryMiB: vm.memoryMiB,
-            osLabel: vm.osLabel,
-            kernelBoot: vm.kernelBoot ?? undefined,
-            mediaId: vm.mediaId,
-          },
-        });
-        await tx.vm.delete({ where: { id: ctx.vm.id } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "template.create",
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { template: input.name, withRam: tpl.withRam },
-          ip: ctx.ip,
-        });
-      });
-      vmBus.publish({ type: "deleted", vmId: ctx.vm.id, at: Date.now() });
-      return { id, withRam: tpl.withRam };
+            actor: { ...actor, taskId: task.id },
+          });
+          return { id, withRam: tpl.withRam };
+        },
+      );
     }),
 
   clone: permissionProcedure("vm.create")
@@ -85,41 +69,14 @@ export const templateRouter = router({
         throw new TRPCError({ code: "CONFLICT", message: `A VM named '${input.name}' already exists` });
       const id = createId();
       const host = await ctx.hosts.forHost(tpl.hostId);
-      const view = await host.template.clone.mutate({ templateId: tpl.id, id, name: input.name, mode: input.mode });
-      await ctx.db.$transaction(async (tx) => {
-        await tx.vm.create({
-          data: {
-            id,
-            name: input.name,
-            hostId: tpl.hostId,
-            ownerId: ctx.user.id,
-            profile: tpl.profile,
-            cpus: tpl.cpus,
-            memoryMiB: tpl.memoryMiB,
-            osLabel: tpl.osLabel,
-            kernelBoot: tpl.kernelBoot ?? undefined,
-            mediaId: tpl.mediaId,
-            cpuModel: view.spec.cpuModel ?? null,
-            templateId: input.mode === "full" ? null : tpl.id,
-            state: view.state as PowerState,
-            stateReason: view.reason,
-            stateVersion: BigInt(view.stateVersion),
-            disks: { create: view.spec.disks.map((d, slot) => ({ id: d.disk, slot, path: `disk:${d.disk}`, sizeBytes: 0n })) },
-          },
-        });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "template.clone",
-          vmId: id,
-          vmName: input.name,
-          outcome: "success",
-          detail: { template: tpl.name, mode: input.mode },
-          ip: ctx.ip,
-        });
+      const input2 = { vmId: id, templateId: tpl.id, name: input.name, mode: input.mode };
+      return runTask(ctx.db, { kind: "template.clone", hostId: tpl.hostId, actor: ctx.user, input: input2 }, async (task) => {
+        await task.progress(10, `${input.mode} clone of '${tpl.name}'`);
+        const view = await host.template.clone.mutate({ templateId: tpl.id, id, name: input.name, mode: input.mode });
+        await task.progress(90, "recording the new VM");
+        await recordClone(ctx.db, { tpl, view, ...input2, actor: { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip, taskId: task.id } });
+        return { id, state: view.state };
       });
-      vmBus.publish({ type: "created", vmId: id, at: Date.now() });
-      return { id, state: view.state };
     }),
 
   delete: permissionProcedure("vm.create")

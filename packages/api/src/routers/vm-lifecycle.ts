@@ -9,6 +9,7 @@ import { permissionProcedure, vmProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
 import { vmBus } from "../vm-bus.ts";
 import { localHostId } from "../hosts.ts";
+import { runTask } from "../tasks.ts";
 
 export const vmLifecycle = {
   create: permissionProcedure("vm.create")
@@ -55,47 +56,61 @@ export const vmLifecycle = {
       if (refusal) throw new TRPCError({ code: "BAD_REQUEST", message: `cpuModel: ${refusal}` });
       const id = createId();
       const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
-      if (diskId) await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round((input.diskGiB * 1024 ** 3) / 512) * 512 });
-      const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: "vm.create", vmName: input.name, ip: ctx.ip };
-      try {
-        await ctx.db.$transaction(async (tx) => {
-          await tx.vm.create({
-            data: {
-              id,
-              name: input.name,
-              hostId,
-              ownerId: ctx.user.id,
-              profile: input.profile,
-              cpuModel,
-              cpus: input.cpus,
-              memoryMiB: input.memoryMiB,
-              osLabel,
-              mediaId,
-              templateId,
-              kernelBoot,
-              bootOrder: diskId && !mediaId ? "disk" : mediaId ? "cdrom" : "disk",
-              disks: diskId
-                ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(Math.round(input.diskGiB * 1024 ** 3)) } }
-                : undefined,
-            },
+      const spec = { kind: "vm.create", vm: { id, name: input.name, hostId }, actor: ctx.user, input: { vmId: id, diskId } };
+      return runTask(ctx.db, spec, async (task) => {
+        if (diskId) {
+          await task.progress(10, `creating a ${input.diskGiB} GiB disk`);
+          await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round((input.diskGiB * 1024 ** 3) / 512) * 512 });
+        }
+        const base = {
+          actorId: ctx.user.id,
+          actorName: ctx.user.email,
+          action: "vm.create",
+          vmName: input.name,
+          ip: ctx.ip,
+          taskId: task.id,
+        };
+        try {
+          await ctx.db.$transaction(async (tx) => {
+            await tx.vm.create({
+              data: {
+                id,
+                name: input.name,
+                hostId,
+                ownerId: ctx.user.id,
+                profile: input.profile,
+                cpuModel,
+                cpus: input.cpus,
+                memoryMiB: input.memoryMiB,
+                osLabel,
+                mediaId,
+                templateId,
+                kernelBoot,
+                bootOrder: diskId && !mediaId ? "disk" : mediaId ? "cdrom" : "disk",
+                disks: diskId
+                  ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(Math.round(input.diskGiB * 1024 ** 3)) } }
+                  : undefined,
+              },
+            });
+            await audit(tx, {
+              ...base,
+              vmId: id,
+              outcome: "success",
+              detail: { source: input.source.kind, cpuModel, cpus: input.cpus, memoryMiB: input.memoryMiB },
+            });
           });
-          await audit(tx, {
-            ...base,
-            vmId: id,
-            outcome: "success",
-            detail: { source: input.source.kind, cpuModel, cpus: input.cpus, memoryMiB: input.memoryMiB },
-          });
-        });
-        await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });
-      } catch (error) {
-        // Nothing half-made stays behind: undo the row and the disk.
-        await ctx.db.vm.deleteMany({ where: { id } });
-        if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
-        await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
-        throw error;
-      }
-      vmBus.publish({ type: "created", vmId: id, at: Date.now() });
-      return { id };
+          await task.progress(60, "defining it on its host");
+          await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });
+        } catch (error) {
+          // Nothing half-made stays behind: undo the row and the disk.
+          await ctx.db.vm.deleteMany({ where: { id } });
+          if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
+          await audit(ctx.db, { ...base, outcome: "failure", detail: { error: error instanceof Error ? error.message : String(error) } });
+          throw error;
+        }
+        vmBus.publish({ type: "created", vmId: id, at: Date.now() });
+        return { id };
+      });
     }),
 
   delete: vmProcedure("vm.delete").mutation(async ({ ctx }) => {

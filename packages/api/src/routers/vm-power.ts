@@ -1,6 +1,7 @@
 // Power operations: each asks the VM's host, records the state it reports, and audits the outcome.
 import { audit } from "../audit.ts";
 import { messageFor } from "../errors.ts";
+import { runTask } from "../tasks.ts";
 import { vmOperationProcedure } from "../trpc.ts";
 import type { HostClient } from "../host-gateway.ts";
 
@@ -21,15 +22,25 @@ const ops = {
 function powerProcedure(name: keyof typeof ops) {
   return vmOperationProcedure(name).mutation(async ({ ctx, path }) => {
     const host = await ctx.hosts.forHost(ctx.vm.hostId);
-    const base = { actorId: ctx.user.id, actorName: ctx.user.email, action: path, vmId: ctx.vm.id, vmName: ctx.vm.name, ip: ctx.ip };
-    try {
-      const status = await ops[name](host, ctx.vm.id);
-      await audit(ctx.db, { ...base, outcome: "success" });
-      return status;
-    } catch (error) {
-      await audit(ctx.db, { ...base, outcome: "failure", detail: { error: messageFor(error, ctx.vm) } });
-      throw error;
-    }
+    return runTask(ctx.db, { kind: path, vm: ctx.vm, actor: ctx.user }, async (task) => {
+      const base = {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: path,
+        vmId: ctx.vm.id,
+        vmName: ctx.vm.name,
+        ip: ctx.ip,
+        taskId: task.id,
+      };
+      try {
+        const status = await ops[name](host, ctx.vm.id);
+        await audit(ctx.db, { ...base, outcome: "success" });
+        return status;
+      } catch (error) {
+        await audit(ctx.db, { ...base, outcome: "failure", detail: { error: messageFor(error, ctx.vm) } });
+        throw error;
+      }
+    });
   });
 }
 

@@ -1,0 +1,5 @@
+import { TasksPage } from "@/components/TasksPanel";
+
+export default function Tasks() {
+  return <TasksPage />;
+}

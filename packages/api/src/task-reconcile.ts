@@ -1,0 +1,98 @@
+// Finishing or undoing what a dead console left half-done (docs/decisions/0018-tasks-journal.md).
+// A task still `running` under another console's owner id was cut short: for each kind, ask the
+// host what exists, then write the console's half (finish) or remove the host's (undo), and close
+// the task saying which. Kinds with nothing to repair (power operations: the host's event stream
+// already says what happened) are closed as interrupted.
+import type { Db, Task } from "@guesthouse/db";
+import type { HostClient } from "./host-gateway.ts";
+import { recordSnapshot, type PlannedSnapshot } from "./snapshot-record.ts";
+import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
+import { recordCapture, recordClone } from "./template-record.ts";
+import { specForVm } from "./vm-spec.ts";
+
+type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
+type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
+
+const hostHas = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    (err: { data?: { code?: string } }) => {
+      if (err?.data?.code === "NOT_FOUND") return false;
+      throw err;
+    },
+  );
+const actorOf = (t: Task) => ({ id: t.actorId, email: t.actorName, taskId: t.id });
+const interrupted = (what: string): Outcome => ({
+  state: "failed",
+  line: `interrupted: ${what}`,
+  error: `Interrupted by a console restart: ${what}`,
+});
+
+const HANDLERS: Record<string, Handler> = {
+  async "snapshot.take"(db, host, t) {
+    const planned = t.input as unknown as PlannedSnapshot;
+    const vm = t.vmId ? await db.vm.findUnique({ where: { id: t.vmId }, select: { id: true, name: true } }) : null;
+    if (!vm) return interrupted("the VM is gone");
+    const onDisk = await host.snapshot.list.query({ id: vm.id });
+    if (!onDisk.some((s) => s.name === planned.tag)) return interrupted("the host had not taken the snapshot; nothing changed");
+    await recordSnapshot(db, vm, planned, actorOf(t));
+    return { state: "succeeded", line: "finished after a console restart: the host had taken the snapshot, now it is in the tree" };
+  },
+
+  async "template.capture"(db, host, t) {
+    const { templateId, name } = t.input as { templateId: string; name: string };
+    const onHost = (await host.template.list.query()).find((x) => x.id === templateId);
+    if (!onHost) return interrupted("the host had not made the template; the VM is unchanged");
+    if (!(await db.template.findUnique({ where: { id: templateId }, select: { id: true } }))) {
+      const vm = await db.vm.findUnique({ where: { id: t.vmId ?? "" }, select: { id: true, name: true, hostId: true } });
+      if (!vm) return interrupted("the VM's row is gone, so the template cannot be described");
+      await recordCapture(db, { templateId, name, vm, withRam: onHost.withRam, actor: actorOf(t) });
+    }
+    return { state: "succeeded", line: "finished after a console restart: the host had made the template" };
+  },
+
+  async "template.clone"(db, host, t) {
+    const p = t.input as { vmId: string; templateId: string; name: string; mode: "instant" | "linked" | "full" };
+    if (!(await hostHas(host.vm.get.query({ id: p.vmId })))) return interrupted("the host had not made the clone; nothing changed");
+    const tpl = await db.template.findUnique({ where: { id: p.templateId } });
+    if (!tpl) return interrupted("the template is gone");
+    const view = await host.vm.get.query({ id: p.vmId });
+    await recordClone(db, { tpl, view, ...p, actor: actorOf(t) });
+    return { state: "succeeded", line: "finished after a console restart: the host had made the clone, now it is listed" };
+  },
+
+  async "vm.create"(db, host, t) {
+    const { vmId, diskId } = t.input as { vmId: string; diskId: string | null };
+    const row = await db.vm.findUnique({ where: { id: vmId }, select: { id: true } });
+    const defined = await hostHas(host.vm.get.query({ id: vmId }));
+    if (row && defined) return { state: "succeeded", line: "finished: the VM was already made on both sides" };
+    if (row) {
+      await host.vm.define.mutate({ id: vmId, spec: await specForVm(db, vmId) });
+      return { state: "succeeded", line: "finished after a console restart: the VM is now defined on its host" };
+    }
+    if (defined) await host.vm.delete.mutate({ id: vmId, deleteDisks: true });
+    if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
+    return interrupted("the VM had not been recorded, so what the host had made of it was removed");
+  },
+
+  async "vm.delete"(db, host, t) {
+    const vmId = t.vmId ?? "";
+    if (await hostHas(host.vm.get.query({ id: vmId }))) return interrupted("the host still has the VM; it was not deleted");
+    await db.vm.deleteMany({ where: { id: vmId } });
+    return { state: "succeeded", line: "finished after a console restart: the host had deleted the VM, now its row is gone too" };
+  },
+};
+
+/** Closes every task of `hostId` left running by another (dead) console; returns how many. */
+export async function reconcileTasks(db: Db, host: HostClient, hostId: string): Promise<number> {
+  const orphans = await db.task.findMany({
+    where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE } },
+    orderBy: { createdAt: "asc" },
+  });
+  for (const task of orphans) {
+    const handler = HANDLERS[task.kind];
+    const outcome = handler ? await handler(db, host, task) : interrupted("its VM's state is what its host now reports");
+    await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
+  }
+  return orphans.length;
+}

@@ -1,0 +1,89 @@
+// The task journal (docs/decisions/0018-tasks-journal.md). Every operation that changes a VM or a
+// host is a Task row, written before the host is called; its log and progress are updated as it
+// goes, and it ends succeeded or failed with the error a person can read. A console that dies
+// half-way leaves the row `running` under its own owner id: reconcileTasks() finishes or undoes it.
+import { randomUUID } from "node:crypto";
+import type { Db, Prisma } from "@guesthouse/db";
+import { toTRPCError } from "./errors.ts";
+import { taskBus } from "./task-bus.ts";
+
+/** This console process; a running task owned by another one was left by a console that died. */
+const store = globalThis as unknown as { __ghConsoleInstance?: string };
+export const CONSOLE_INSTANCE = (store.__ghConsoleInstance ??= randomUUID());
+
+export interface TaskSpec {
+  kind: string;
+  vm?: { id: string; name: string; hostId: string };
+  hostId?: string;
+  actor?: { id: string; email: string } | null;
+  /** What reconciliation needs to finish or undo the task. */
+  input?: Prisma.InputJsonValue;
+}
+
+export interface TaskHandle {
+  id: string;
+  /** Records how far it got (0–100), with a line for the log. */
+  progress(percent: number, line?: string): Promise<void>;
+  log(line: string): Promise<void>;
+}
+
+export const taskSelect = {
+  id: true,
+  kind: true,
+  vmId: true,
+  vmName: true,
+  actorName: true,
+  state: true,
+  progress: true,
+  log: true,
+  error: true,
+  createdAt: true,
+  finishedAt: true,
+} satisfies Prisma.TaskSelect;
+
+async function appendLog(db: Db, id: string, line: string, data: Prisma.TaskUpdateInput = {}): Promise<void> {
+  const entry = JSON.stringify([{ at: new Date().toISOString(), line }]);
+  // jsonb concatenation in the database: concurrent lines never overwrite one another.
+  await db.$executeRaw`UPDATE "Task" SET "log" = "log" || ${entry}::jsonb, "updatedAt" = now() WHERE "id" = ${id}`;
+  if (Object.keys(data).length) await db.task.update({ where: { id }, data });
+  taskBus.publish({ taskId: id, vmId: null });
+}
+
+/** Journals the task, runs `work`, and records how it ended; the error is rethrown as it was. */
+export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle) => Promise<T>): Promise<T> {
+  const task = await db.task.create({
+    data: {
+      kind: spec.kind,
+      vmId: spec.vm?.id ?? null,
+      vmName: spec.vm?.name ?? "",
+      hostId: spec.vm?.hostId ?? spec.hostId ?? null,
+      actorId: spec.actor?.id ?? null,
+      actorName: spec.actor?.email ?? "system",
+      state: "running",
+      input: spec.input,
+      owner: CONSOLE_INSTANCE,
+      log: [{ at: new Date().toISOString(), line: `started by ${spec.actor?.email ?? "the system"}` }],
+    },
+    select: { id: true },
+  });
+  taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
+  const handle: TaskHandle = {
+    id: task.id,
+    progress: (percent, line) =>
+      appendLog(db, task.id, line ?? `${percent}%`, { progress: Math.max(0, Math.min(100, Math.round(percent))) }),
+    log: (line) => appendLog(db, task.id, line),
+  };
+  try {
+    const result = await work(handle);
+    await finishTask(db, task.id, "succeeded", "done");
+    return result;
+  } catch (error) {
+    const message = toTRPCError(error).message.replaceAll(`'${spec.vm?.id}'`, `'${spec.vm?.name}'`);
+    await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function finishTask(db: Db, id: string, state: "succeeded" | "failed" | "cancelled", line: string, error = ""): Promise<void> {
+  await appendLog(db, id, line, { state, error, finishedAt: new Date(), ...(state === "succeeded" ? { progress: 100 } : {}) });
+}
