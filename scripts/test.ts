@@ -23,6 +23,9 @@ const inRepo = path.join(repoRoot, ".data", "test");
 const dataDir = untraversableParent(inRepo)
   ? path.join(tmpdir(), `guesthouse-test-${createHash("sha1").update(repoRoot).digest("hex").slice(0, 8)}`)
   : inRepo;
+// Ports of the test stack: 3100 (console), 3101 (host), 54339 (PostgreSQL) unless GUESTHOUSE_TEST_PORT_BASE
+// moves them all, so two checkouts can run their suites side by side.
+const portBase = Number(process.env.GUESTHOUSE_TEST_PORT_BASE ?? 3100);
 const total: Counts = { passed: 0, failed: 0 };
 const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.failed));
 const log = (line: string) => console.log(line);
@@ -48,9 +51,9 @@ try {
   const env = readStackEnv({
     ...process.env,
     GUESTHOUSE_DATA: dataDir,
-    PORT: "3100",
-    HOST_PORT: "3101",
-    GUESTHOUSE_PG_PORT: "54339",
+    PORT: String(portBase),
+    HOST_PORT: String(portBase + 1),
+    GUESTHOUSE_PG_PORT: String(portBase + 51239),
     ADMIN_EMAIL: "admin@test.local",
     ADMIN_PASSWORD: "test-admin-password-1",
   });
