@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { ensureImages, imagesDir } from "@guesthouse/images";
-import { createHostClient } from "../apps/host/src/client.ts";
+import { createHostClient } from "@guesthouse/host-client";
 
 const COUNTS = [1, 5, 10];
 const DEADLINE_MS = 300_000;

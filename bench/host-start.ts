@@ -24,7 +24,7 @@ import { QmpClient } from "@guesthouse/qemu/qmp";
 import { runtimePaths } from "@guesthouse/qemu/runtime-paths";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
-import { createHostClient } from "../apps/host/src/client.ts";
+import { createHostClient } from "@guesthouse/host-client";
 import { createHostHttpServer } from "../apps/host/src/http-server.ts";
 import { HostService } from "../apps/host/src/service.ts";
 import { accelLabel, benchHostConfig } from "./host-config.ts";

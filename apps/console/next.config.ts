@@ -2,7 +2,7 @@ import type { NextConfig } from "next";
 
 const config: NextConfig = {
   // Workspace packages ship TypeScript sources; Next compiles them like the app's own.
-  transpilePackages: ["@guesthouse/api", "@guesthouse/db", "@guesthouse/host", "@guesthouse/shared", "@guesthouse/rfb"],
+  transpilePackages: ["@guesthouse/api", "@guesthouse/db", "@guesthouse/host-client", "@guesthouse/shared", "@guesthouse/rfb"],
   // Native or engine-backed packages stay plain Node requires on the server.
   serverExternalPackages: ["@node-rs/argon2", "@prisma/client", "@prisma/adapter-pg", "pg", "eventsource"],
   poweredByHeader: false,

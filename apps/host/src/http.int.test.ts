@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { pino } from "pino";
 import { WebSocket } from "ws";
-import { createHostClient } from "./client.ts";
+import { createHostClient } from "@guesthouse/host-client";
 import { destroyHost, openHost, tempDataDir, type TestHost } from "./harness.test-support.ts";
 import { createHostHttpServer, type HostHttpServer } from "./http-server.ts";
 

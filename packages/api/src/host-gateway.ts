@@ -1,7 +1,7 @@
 // The console's typed line to the host services (docs/design.md: the console talks to them
 // through the host API's typed tRPC client). Wave 1 has one host token for all hosts; the host
 // row gives the URL.
-import { createHostClient, type HostClient } from "@guesthouse/host/client";
+import { createHostClient, type HostClient } from "@guesthouse/host-client";
 import type { Db } from "@guesthouse/db";
 import { NotFound } from "./errors.ts";
 

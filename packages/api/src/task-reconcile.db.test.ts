@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createHostClient, type HostClient } from "@guesthouse/host/client";
+import { createHostClient, type HostClient } from "@guesthouse/host-client";
 import { reconcileTasks } from "./task-reconcile.ts";
 import { CONSOLE_INSTANCE, runTask } from "./tasks.ts";
 

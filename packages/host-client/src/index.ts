@@ -4,7 +4,7 @@
  */
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
-import type { HostRouter } from "./router.ts";
+import type { HostRouter } from "@guesthouse/host/router";
 
 export interface HostClientOptions {
   /** Base URL of the host service, e.g. `http://127.0.0.1:3001`. */
