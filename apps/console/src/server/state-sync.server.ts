@@ -61,6 +61,14 @@ async function reconcileVm(
   }
 }
 
+/** The host's reachability for the dashboard; a host in maintenance stays so (lastSeenAt: when it last answered). */
+async function hostSeen(deps: StateSyncDeps, hostId: string, state: "online" | "offline"): Promise<void> {
+  const data = state === "online" ? { state, lastSeenAt: new Date() } : { state };
+  await deps.db.host
+    .updateMany({ where: { id: hostId, NOT: { state: "maintenance" } }, data })
+    .catch((err: unknown) => deps.log.error({ hostId, err }, "could not record the host's reachability"));
+}
+
 /** One state event from a host: record it, then (at power-off) apply the VM's undo policy. */
 async function onStateEvent(
   deps: StateSyncDeps,
@@ -89,6 +97,7 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
     try {
       const client = await deps.hosts.forHost(hostId);
       await reconcileHost(deps, hostId, client);
+      await hostSeen(deps, hostId, "online");
       if (failing) deps.log.info({ hostId }, "host reachable again; its VMs' states are reconciled");
       failing = false;
       const ended = await new Promise<unknown>((resolve) => {
@@ -115,6 +124,7 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
       if (ended && !signal.aborted) {
         deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
+        await hostSeen(deps, hostId, "offline");
         failing = true;
       }
     } catch (err) {
@@ -123,6 +133,7 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
       if (!failing) {
         deps.log.warn({ hostId, err, retryMs: deps.retryMs }, "cannot sync VM states with host; retrying");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
+        await hostSeen(deps, hostId, "offline");
       } else deps.log.debug({ hostId, err }, "host still unreachable");
       failing = true;
     }
