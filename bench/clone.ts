@@ -18,7 +18,7 @@ import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import { createHostCaller } from "../apps/host/src/router.ts";
 import { HostService } from "../apps/host/src/service.ts";
-import { accelLabel, benchHostConfig } from "./host-config.ts";
+import { accelLabel, benchHostConfig, benchImagesData } from "./host-config.ts";
 import { firstFramebufferUpdate } from "./rfb-probe.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -59,8 +59,7 @@ async function run(service: HostService, id: string, cmd: string, re: RegExp): P
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-clone-"));
-  const imagesData = process.env.GUESTHOUSE_DATA ?? join(process.cwd(), ".data");
-  const images = await ensureImages({ dataDir: imagesData });
+  const images = await ensureImages({ dataDir: benchImagesData });
   const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
   const api = createHostCaller({ service, authenticated: true });

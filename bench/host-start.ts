@@ -27,7 +27,7 @@ import { pino } from "pino";
 import { createHostClient } from "@guesthouse/host-client";
 import { createHostHttpServer } from "../apps/host/src/http-server.ts";
 import { HostService } from "../apps/host/src/service.ts";
-import { accelLabel, benchHostConfig } from "./host-config.ts";
+import { accelLabel, benchHostConfig, benchImagesData } from "./host-config.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PROMPT_TIMEOUT_MS = Number(process.env.BENCH_PROMPT_TIMEOUT_S ?? 60) * 1000;
@@ -40,14 +40,15 @@ const hardStop = setTimeout(() => {
   process.exit(2);
 }, DEADLINE_MS);
 
-/** True once the guest's serial console shows the shell prompt, false after `timeoutMs`. */
-async function serialPrompt(service: HostService, id: string, timeoutMs: number): Promise<boolean> {
+/** True once the guest's serial output since byte `from` shows the shell prompt, false after `timeoutMs`. */
+async function serialPrompt(service: HostService, id: string, from: number, timeoutMs: number): Promise<boolean> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   let text = "";
   try {
-    for await (const chunk of service.serialStream(id, 256 * 1024, ac.signal)) {
-      text += chunk.data.toString("latin1");
+    const ring = service.vms.get(id).serial.ring;
+    for await (const chunk of service.serialStream(id, Math.max(0, ring.total - from), ac.signal)) {
+      text += chunk.data.subarray(Math.max(0, from - chunk.offset)).toString("latin1");
       if (text.includes("tiny# ")) return true;
     }
     return false;
@@ -62,7 +63,7 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-start-"));
-  const images = await ensureImages({ dataDir: join(process.cwd(), ".data") });
+  const images = await ensureImages({ dataDir: benchImagesData });
   const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
   const http = createHostHttpServer({ service, token: TOKEN, log: pino({ level: "silent" }) });
@@ -91,12 +92,13 @@ async function main(): Promise<void> {
   const direct = { qmp: [] as number[], fb: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      const serialFrom = service.vms.get("bench").serial.ring.total;
       let t0 = performance.now();
       await api.vm.start.mutate({ id: "bench" });
       svc.qmp.push(performance.now() - t0);
       await firstFramebufferUpdate(service.vncSocketPath("bench"));
       svc.fb.push(performance.now() - t0);
-      const prompted = await serialPrompt(service, "bench", PROMPT_TIMEOUT_MS);
+      const prompted = await serialPrompt(service, "bench", serialFrom, PROMPT_TIMEOUT_MS);
       svc.prompt.push(prompted ? performance.now() - t0 : undefined);
       await api.vm.powerOff.mutate({ id: "bench" });
 

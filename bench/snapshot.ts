@@ -20,7 +20,7 @@ import { VmSpecSchema } from "@guesthouse/shared/vm";
 import { pino } from "pino";
 import { createHostCaller } from "../apps/host/src/router.ts";
 import { HostService } from "../apps/host/src/service.ts";
-import { accelLabel, benchHostConfig } from "./host-config.ts";
+import { accelLabel, benchHostConfig, benchImagesData } from "./host-config.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FILL_MIB = Number(process.env.BENCH_FILL_MIB ?? 64);
@@ -55,8 +55,7 @@ async function waitSerial(service: HostService, from: number, pattern: RegExp, t
 }
 
 async function main(): Promise<void> {
-  const repoData = join(process.cwd(), ".data");
-  const images = await ensureImages({ dataDir: repoData });
+  const images = await ensureImages({ dataDir: benchImagesData });
   const dataDir = await mkdtemp(join(tmpdir(), "gh-bench-snap-"));
   const config = await benchHostConfig(dataDir);
   const service = await HostService.open(config, pino({ level: "silent" }));
