@@ -252,6 +252,8 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv.find((a) => a.startsWith("--role="))?.slice("--role=".length);
+// A role exits normally when stopped, so `node --cpu-prof` (BENCH_PROFILE) can write its profile.
+if (role) process.on("SIGTERM", () => process.exit(0));
 const roleArg = process.argv.at(-1) ?? "";
 if (role === "fake") runFakeRfbServer(roleArg);
 else if (role === "proxy") runProxy(JSON.parse(roleArg) as Record<string, string>);

@@ -3,7 +3,6 @@
  * Authenticated with the host token; the RFB-aware pipe comes from @guesthouse/rfb.
  */
 import type { IncomingMessage } from "node:http";
-import { createConnection } from "node:net";
 import type { Duplex } from "node:stream";
 import { DISPLAY_WEBSOCKET_OPTIONS, pipeDisplay, type DisplayPipe, type ViewerMode } from "@guesthouse/rfb";
 import { VmIdSchema } from "@guesthouse/shared/vm";
@@ -28,10 +27,14 @@ export function serviceDisplays(service: HostService): DisplayResolver {
   };
 }
 
-/** Joins an accepted WebSocket to the VM's VNC unix socket. */
+/**
+ * Joins an accepted WebSocket to the VM's VNC unix socket. `{ path }` rather than a plain
+ * socket: the pipe then reads QEMU into 256 KiB buffers (display-socket.ts), so an update
+ * crosses as a few large frames, not one per 64 KiB read.
+ */
 export function attachDisplay(ws: WebSocket, unixSocketPath: string, query: URLSearchParams): DisplayPipe {
   const mode: ViewerMode = query.get("mode") === "control" ? "control" : "view";
-  return pipeDisplay({ ws, upstream: createConnection(unixSocketPath), mode });
+  return pipeDisplay({ ws, upstream: { path: unixSocketPath }, mode });
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
