@@ -37,6 +37,9 @@ export function openHostDisplay(url: string, token: string, browser: IncomingHtt
       },
     });
     req.once("upgrade", (response, socket: Socket, head) => {
+      // The timeout is for the handshake: an open display may sit idle for hours.
+      req.removeAllListeners("timeout");
+      socket.setTimeout(0);
       socket.setNoDelay(true);
       resolve({ ok: true, socket, head, response });
     });
