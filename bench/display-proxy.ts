@@ -19,6 +19,11 @@
  *   sector rewrites its 720x400 text screen nonstop. QEMU sends at most one
  *   update per 30 ms refresh tick, so this shows whether a path keeps up with
  *   QEMU, not the path's own ceiling.
+ * Workload C (the whole browser path, bench/display-path/): a ticket, the console's WebSocket,
+ *   the host's /display and the guest's VNC unix socket, each hop alone too, as burst rates of
+ *   full updates against raw TCP, websockify and QEMU's websocket=on.
+ *
+ * BENCH_WORKLOADS=C (any of A, B, C; default all) runs only some of them.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -35,13 +40,16 @@ import { ChildProcesses, cpuSeconds, freePort, startBenchQemu } from "../package
 import { printHeader, reportQemu, reportTransport, type QemuSamples, type TransportSamples } from "../packages/rfb/bench/bench-report.ts";
 import { debug, sleep, withTimeout } from "../packages/rfb/bench/bench-time.ts";
 import { measureQemuRefresh, measureRoundTrips, measureStream } from "../packages/rfb/bench/bench-workloads.ts";
+import { runBrowserPathWorkload } from "./display-path/browser-path.ts";
+import { runConsoleRole, runHostRole } from "./display-path/roles.ts";
 
 const ROUNDS = 3;
 const STREAM_TIMING = { warmupMs: 150, windowMs: 1000 };
 const PROBES = { samples: 1200, warmup: 150 };
 const QEMU_ROUNDS = 2;
 const QEMU_WINDOW_MS = 1000;
-const DEADLINE_MS = 58_000;
+const DEADLINE_MS = 150_000;
+const WORKLOADS = process.env.BENCH_WORKLOADS ?? "ABC";
 
 /** The system under test, in its own process: production options, control mode. */
 function runProxy(targets: Record<string, string>): void {
@@ -147,7 +155,7 @@ async function runQemuWorkload(paths: Path[]): Promise<QemuSamples[]> {
   return rows;
 }
 
-async function runBenchmarks(children: ChildProcesses, dir: string): Promise<void> {
+async function runTransportAndQemuWorkloads(children: ChildProcesses, dir: string): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const fake = await children.startRole(script, "fake", dir);
   const qemu = await startBenchQemu(children, dir);
@@ -193,9 +201,18 @@ async function runBenchmarks(children: ChildProcesses, dir: string): Promise<voi
   ];
   for (const path of [...transportPaths, ...qemuPaths]) await waitUntilReachable(path);
 
+  if (WORKLOADS.includes("A")) reportTransport(await runTransportWorkload(transportPaths));
+  if (WORKLOADS.includes("B")) reportQemu(await runQemuWorkload(qemuPaths));
+}
+
+async function runBenchmarks(children: ChildProcesses, dir: string): Promise<void> {
   printHeader(ROUNDS);
-  reportTransport(await runTransportWorkload(transportPaths));
-  reportQemu(await runQemuWorkload(qemuPaths));
+  if (/[AB]/.test(WORKLOADS)) {
+    await runTransportAndQemuWorkloads(children, dir);
+    // Workload B's guest keeps a vCPU busy: it must not run during C.
+    children.stopAll();
+  }
+  if (WORKLOADS.includes("C")) await runBrowserPathWorkload(children, fileURLToPath(import.meta.url), dir, failures);
 }
 
 /** The anchors are Debian packages; say so instead of failing obscurely. */
@@ -235,9 +252,13 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv.find((a) => a.startsWith("--role="))?.slice("--role=".length);
+// A role exits normally when stopped, so `node --cpu-prof` (BENCH_PROFILE) can write its profile.
+if (role) process.on("SIGTERM", () => process.exit(0));
 const roleArg = process.argv.at(-1) ?? "";
 if (role === "fake") runFakeRfbServer(roleArg);
 else if (role === "proxy") runProxy(JSON.parse(roleArg) as Record<string, string>);
+else if (role === "host") runHostRole(roleArg);
+else if (role === "console") void runConsoleRole(roleArg);
 else {
   main().then(
     () => process.exit(0),

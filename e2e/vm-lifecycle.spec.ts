@@ -1,7 +1,7 @@
 // The main path of the product, with a real tiny Linux guest: create from a template, start, watch
 // it run without reloading, use its console and serial port; then what other roles may and may not do.
 import { test, expect, callApi, shot, typeLikeAPerson } from "./fixtures";
-import { serialLine } from "./serial";
+import { serialLine, serialRun } from "./serial";
 import { randomBytes } from "node:crypto";
 
 test.describe.configure({ mode: "serial" });
@@ -59,6 +59,42 @@ test("the admin types into the guest through noVNC and the guest prints the answ
   // The serial shell's own prompt may sit at the start of that line.
   await serialLine(serial, /^(tiny# )?42$/);
   await expect(consolePage.getByLabel("Display figures")).toContainText("updates/s");
+  await consolePage.close();
+});
+
+test("the Special keys menu sends Ctrl-Alt-F2, which a browser cannot, and the guest switches to its second terminal", async ({
+  page,
+  makeUser,
+  signIn,
+}) => {
+  await signIn(page.context(), await makeUser({ role: "Administrator" }));
+  await page.goto(`/vms/${vmId}`);
+  await page.getByRole("tab", { name: "Serial" }).click();
+  await serialLine(page, /^tiny#/);
+  const consolePage = await page.context().newPage();
+  await consolePage.goto(`/vms/${vmId}`);
+  await consolePage.getByRole("tab", { name: "Console" }).click();
+  await expect(consolePage.getByRole("status").filter({ hasText: "connected" })).toBeVisible();
+  // By keyboard, as the menu must work without a mouse: open, into the submenu, pick F2.
+  await consolePage.getByRole("button", { name: "Special keys" }).focus();
+  await consolePage.keyboard.press("Enter");
+  await expect(consolePage.getByRole("menu")).toBeVisible();
+  await consolePage.getByRole("menuitem", { name: /Ctrl-Alt-F1…F12/ }).click();
+  await consolePage.getByRole("menuitem", { name: "Ctrl-Alt-F2", exact: true }).click();
+  await expect(consolePage.getByRole("menu")).toHaveCount(0);
+  await consolePage.screenshot({ path: shot("vm-console-special-keys") });
+  await page.bringToFront();
+  // The kernel names the foreground virtual terminal; the typed command shows only its text.
+  await serialRun(page, "echo VT=$(cat /sys/class/tty/tty0/active)", "vt");
+  await serialLine(page, /^VT=tty2$/);
+  // And back, by mouse, so the later tests find the shell they expect on the screen.
+  await consolePage.bringToFront();
+  await consolePage.getByRole("button", { name: "Special keys" }).click();
+  await consolePage.getByRole("menuitem", { name: /Ctrl-Alt-F1…F12/ }).click();
+  await consolePage.getByRole("menuitem", { name: "Ctrl-Alt-F1", exact: true }).click();
+  await page.bringToFront();
+  await serialRun(page, "echo VT=$(cat /sys/class/tty/tty0/active)", "back");
+  await serialLine(page, /^VT=tty1$/);
   await consolePage.close();
 });
 

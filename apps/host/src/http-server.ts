@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "pino";
 import { bearerToken, tokenMatches } from "./auth.ts";
-import { createDisplayUpgradeHandler } from "./display.ts";
+import { createDisplayUpgradeHandler, serviceDisplays } from "./display.ts";
 import { handleMediaDelete, handleMediaUpload } from "./media-upload.ts";
 import { hostRouter } from "./router.ts";
 import type { HostService } from "./service.ts";
@@ -64,7 +64,7 @@ export function createHostHttpServer(p: HostHttpOptions): HostHttpServer {
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("Not Found\n");
   });
-  const display = createDisplayUpgradeHandler(p.service, p.token, p.log);
+  const display = createDisplayUpgradeHandler(serviceDisplays(p.service), p.token, p.log);
   server.on("upgrade", display.handler);
   return {
     server,

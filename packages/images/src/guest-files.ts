@@ -28,11 +28,16 @@ exec /sbin/init
 `;
 }
 
-/** busybox init: acpid for the power button, a root shell on the serial port and on the VGA console. */
+/**
+ * busybox init: acpid for the power button, a root shell on the serial port and on the VGA
+ * console's first two virtual terminals (the second so Ctrl-Alt-F2 has somewhere to go: the
+ * kernel only switches to a terminal something has opened).
+ */
 export function inittab(): string {
   return `::respawn:/sbin/acpid -f -c /etc/acpi -l /var/log/acpid.log
 ttyS0::respawn:-/bin/sh
 tty1::respawn:-/bin/sh
+tty2::respawn:-/bin/sh
 ::ctrlaltdel:/sbin/reboot -f
 ::shutdown:/bin/umount -a -r
 `;

@@ -2,7 +2,7 @@
  * The benchmark client's connections: raw TCP or a WebSocket, behind one
  * small interface, plus the client side of an RFB 3.8 None handshake.
  */
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import { RFB_VERSION_3_8 } from "./bench-fake-server.ts";
 
@@ -15,28 +15,44 @@ export interface Link {
    * version in the same read as the upgrade answer, before `open` resolves.
    */
   early: Buffer[];
+  /**
+   * Called on every read from the underlying socket, before any WebSocket
+   * decoding: when bytes reach the client, whatever the framing (burst timing).
+   */
+  onArrival?: () => void;
 }
 
-export function openTcp(port: number): Promise<Link> {
+/** A TCP port on 127.0.0.1, or a unix socket path. */
+export function openTcp(target: number | string): Promise<Link> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.setNoDelay(true);
+    const socket = typeof target === "number" ? connect(target, "127.0.0.1") : connect(target);
+    if (typeof target === "number") socket.setNoDelay(true);
     const link: Link = {
       send: (d) => socket.write(d),
       close: () => socket.destroy(),
       onData: (chunk) => link.early.push(chunk),
       early: [],
     };
-    socket.on("data", (chunk: Buffer) => link.onData(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      link.onArrival?.();
+      link.onData(chunk);
+    });
     socket.once("connect", () => resolve(link));
     socket.once("error", reject);
   });
 }
 
-export function openWebSocket(url: string): Promise<Link> {
+export function openWebSocket(
+  url: string,
+  options: { protocols?: string[]; insecureTls?: boolean; headers?: Record<string, string> } = {},
+): Promise<Link> {
   return new Promise((resolve, reject) => {
     // QEMU and websockify insist on the "binary" subprotocol; ws accepts it as offered.
-    const ws = new WebSocket(url, ["binary"], { perMessageDeflate: false });
+    const ws = new WebSocket(url, options.protocols ?? ["binary"], {
+      perMessageDeflate: false,
+      ...(options.insecureTls ? { rejectUnauthorized: false } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
     ws.binaryType = "nodebuffer";
     const link: Link = {
       send: (d) => ws.send(d),
@@ -45,6 +61,11 @@ export function openWebSocket(url: string): Promise<Link> {
       early: [],
     };
     ws.on("message", (data: Buffer) => link.onData(data));
+    // Listening to the raw socket any earlier would start it flowing before ws takes it over;
+    // prepended, it sees each read before ws decodes it.
+    let raw: Socket | undefined;
+    ws.once("upgrade", (response) => (raw = response.socket));
+    ws.once("open", () => raw?.prependListener("data", () => link.onArrival?.()));
     ws.once("open", () => resolve(link));
     ws.once("error", reject);
   });

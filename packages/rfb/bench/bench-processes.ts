@@ -71,10 +71,14 @@ export function cpuSeconds(pid: number): number {
  * whole 80x25 text screen forever (es=0xb800; loop { di=0; cx=2000; ax++;
  * rep stosw }), so every QEMU refresh has a full screen of changes.
  */
-function screenRewritingBootSector(): Buffer {
+function screenRewritingBootSector(pace: "nonstop" | "per-tick"): Buffer {
   const sector = Buffer.alloc(512);
-  const code = [0xb8, 0x00, 0xb8, 0x8e, 0xc0, 0x31, 0xff, 0xb9, 0xd0, 0x07];
-  Buffer.from([...code, 0x40, 0xf3, 0xab, 0xeb, 0xf6]).copy(sector);
+  const code =
+    pace === "nonstop"
+      ? [0xb8, 0x00, 0xb8, 0x8e, 0xc0, 0x31, 0xff, 0xb9, 0xd0, 0x07, 0x40, 0xf3, 0xab, 0xeb, 0xf6]
+      : // sti; then loop { hlt (until the BIOS timer's 18.2 Hz tick); di=0; cx=2000; ax++; rep stosw }
+        [0xb8, 0x00, 0xb8, 0x8e, 0xc0, 0xfb, 0xf4, 0x31, 0xff, 0xb9, 0xd0, 0x07, 0x40, 0xf3, 0xab, 0xeb, 0xf5];
+  Buffer.from(code).copy(sector);
   sector.writeUInt16LE(0xaa55, 510);
   return sector;
 }
@@ -88,11 +92,15 @@ export interface BenchQemu {
   unixPath: string;
 }
 
-/** One guest whose screen is reachable over a unix socket, TCP and QEMU's websocket at once. */
-export async function startBenchQemu(children: ChildProcesses, dir: string): Promise<BenchQemu> {
-  const image = join(dir, "screen.img");
-  await writeFile(image, screenRewritingBootSector());
-  const unixPath = join(dir, "qemu-vnc.sock");
+/**
+ * One guest whose screen is reachable over a unix socket, TCP and QEMU's websocket at once.
+ * "nonstop" keeps a vCPU busy rewriting the screen; "per-tick" rewrites it 18 times a second
+ * and idles in between, as a guest at a prompt does, leaving the cores to the paths measured.
+ */
+export async function startBenchQemu(children: ChildProcesses, dir: string, pace: "nonstop" | "per-tick" = "nonstop"): Promise<BenchQemu> {
+  const image = join(dir, `screen-${pace}.img`);
+  await writeFile(image, screenRewritingBootSector(pace));
+  const unixPath = join(dir, `qemu-vnc-${pace}.sock`);
   const wsPort = await freePort();
   let display = 60;
   while (display < 99 && !(await isFree(5900 + display))) display++;

@@ -1,30 +1,40 @@
 /**
  * Opens a display server's unix socket (QEMU's `-vnc unix:`) for the pipe.
  *
- * Why not plain `net.connect(path)`: Node reads a socket at most 64 KiB at a
- * time, so a 1.2 MB full-screen update would cross as ~18 WebSocket
- * messages. Reading into our own 256 KiB buffers (Node's `onread`) sends
- * fewer, larger messages: less per-message work for the proxy and for
- * noVNC in the browser. In bench/display-proxy.ts this cut the proxy's CPU
- * per GB by about a fifth.
+ * Why not plain `net.connect(path)`: Node reads a socket into a fresh 64 KiB buffer per read,
+ * so a 1.2 MB full-screen update crosses as ~18 WebSocket messages and ~18 allocations the
+ * garbage collector must reclaim. Reading into our own 256 KiB buffers (Node's `onread`) sends
+ * fewer, larger messages, and each buffer is reused once the consumer says the kernel has its
+ * bytes (`release`), so a steady stream allocates next to nothing for the GC to reclaim.
  */
 import { connect, type Socket } from "node:net";
 
 export const DISPLAY_READ_BYTES = 256 * 1024;
 
 /**
- * Reads smaller than this are copied out and the big buffer is reused, so
- * tiny replies (a cursor move, a 1x1 update) do not each allocate 256 KiB.
+ * Reads smaller than this are copied out and the big buffer is reused at once, so tiny replies
+ * (a cursor move, a 1x1 update) do not each hold a 256 KiB buffer.
  */
 const COPY_READS_BELOW = 16 * 1024;
+/** Free buffers kept per connection; more in flight than this are left to the GC. */
+const KEEP_FREE = 8;
 
 /**
- * Connects to `path`; every read is handed to `onChunk` (the `data` event is
- * not emitted). `pause()`/`resume()` on the socket still start and stop
- * reading, and `end`/`close`/`error` behave as usual.
+ * `chunk` stays valid until `release` is called (at most once); a consumer that never calls
+ * it only costs an allocation.
  */
-export function connectDisplaySocket(path: string, onChunk: (chunk: Buffer) => void): Socket {
-  let buffer = Buffer.allocUnsafe(DISPLAY_READ_BYTES);
+export type DisplayChunkHandler = (chunk: Buffer, release: () => void) => void;
+
+const NO_RELEASE = (): void => {};
+
+/**
+ * Connects to `path`; every read is handed to `onChunk` (the `data` event is not emitted).
+ * `pause()`/`resume()` on the socket still start and stop reading, and `end`/`close`/`error`
+ * behave as usual.
+ */
+export function connectDisplaySocket(path: string, onChunk: DisplayChunkHandler): Socket {
+  const free: Buffer[] = [];
+  let current: Buffer = Buffer.allocUnsafe(DISPLAY_READ_BYTES);
   let handedOff = false;
   return connect({
     path,
@@ -32,20 +42,26 @@ export function connectDisplaySocket(path: string, onChunk: (chunk: Buffer) => v
       // Node calls this after every read for the buffer of the next read.
       buffer: () => {
         if (handedOff) {
-          buffer = Buffer.allocUnsafe(DISPLAY_READ_BYTES);
+          current = free.pop() ?? Buffer.allocUnsafe(DISPLAY_READ_BYTES);
           handedOff = false;
         }
-        return buffer;
+        return current;
       },
       callback: (bytesRead: number, read: Uint8Array): boolean => {
         const view = Buffer.from(read.buffer, read.byteOffset, bytesRead);
         if (bytesRead < COPY_READS_BELOW) {
-          onChunk(Buffer.from(view));
-        } else {
-          // The consumer keeps this view (ws queues it), so it must never be reused.
-          handedOff = true;
-          onChunk(view);
+          onChunk(Buffer.from(view), NO_RELEASE);
+          return true;
         }
+        // The consumer keeps this view (ws queues it), so it is not reused until released.
+        const owner = current;
+        handedOff = true;
+        let released = false;
+        onChunk(view, () => {
+          if (released) return;
+          released = true;
+          if (free.length < KEEP_FREE) free.push(owner);
+        });
         return true;
       },
     },

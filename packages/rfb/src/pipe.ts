@@ -56,10 +56,16 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
     }
   };
 
-  function forwardToViewer(chunk: Buffer): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
+  function forwardToViewer(chunk: Buffer, release?: () => void): void {
+    if (ws.readyState !== WebSocket.OPEN) return release?.();
     metrics.bytesToViewer += chunk.length;
-    ws.send(chunk, { binary: true, compress: false }, onFrameSent);
+    const sent = release
+      ? () => {
+          release();
+          onFrameSent();
+        }
+      : onFrameSent;
+    ws.send(chunk, { binary: true, compress: false }, sent);
     const queued = ws.bufferedAmount;
     if (queued > metrics.peakQueuedToViewer) metrics.peakQueuedToViewer = queued;
     if (queued > highWater && !serverPaused) {
@@ -70,7 +76,7 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
 
   const upstream: Duplex =
     options.upstream instanceof Stream
-      ? options.upstream.on("data", forwardToViewer)
+      ? options.upstream.on("data", (chunk: Buffer) => forwardToViewer(chunk))
       : connectDisplaySocket(options.upstream.path, forwardToViewer);
 
   const resumeViewer = (): void => {

@@ -6,6 +6,7 @@ import { useTRPC } from "@/trpc/react";
 import { VncViewer, type VncHandle, type ViewerStatus } from "./VncViewer";
 import type { VncFigures } from "./vnc-metrics";
 import { typeText } from "./keysyms";
+import { SpecialKeys, type HeldModifiers } from "./SpecialKeys";
 import { formatBytes } from "./format";
 
 export function VmConsole({ vmId, state, canControl }: { vmId: string; state: string; canControl: boolean }) {
@@ -16,6 +17,8 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
   const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
   const [figures, setFigures] = useState<VncFigures | null>(null);
   const [paste, setPaste] = useState("");
+  // Sticky modifiers: QEMU lifts every key when a viewer disconnects, so a reconnect starts clean.
+  const [held, setHeld] = useState<HeldModifiers>({ ctrl: false, alt: false });
   const handle = useRef<VncHandle>({ rfb: null });
   const box = useRef<HTMLDivElement>(null);
   const control = useMutation(trpc.display.controlTicket.mutationOptions());
@@ -46,7 +49,10 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
       throw error;
     }
   }, [mode, vmId, control, view]);
-  const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
+  const onStatus = useCallback((s: ViewerStatus, detail?: string) => {
+    setStatus({ s, detail });
+    if (s !== "connected") setHeld({ ctrl: false, alt: false });
+  }, []);
 
   if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
   const rfb = () => handle.current.rfb;
@@ -89,9 +95,12 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
         )}
         {mode === "control" && (
           <>
-            <button type="button" onClick={() => rfb()?.sendCtrlAltDel()}>
-              Ctrl-Alt-Del
-            </button>
+            <SpecialKeys rfb={rfb} held={held} onHeldChange={setHeld} />
+            {(held.ctrl || held.alt) && (
+              <span className="badge" role="status">
+                holding {[held.ctrl && "Ctrl", held.alt && "Alt"].filter(Boolean).join("+")}
+              </span>
+            )}
             <label>
               Paste as keystrokes <input value={paste} onChange={(e) => setPaste(e.target.value)} placeholder="text to type" />
             </label>

@@ -20,3 +20,29 @@ export function typeText(rfb: RFB, text: string): void {
     rfb.sendKey(keysym, null, false);
   }
 }
+
+/** One key as noVNC sends it: an X11 keysym, and the KeyboardEvent.code noVNC maps to a QEMU scancode. */
+export interface Key {
+  keysym: number;
+  code: string;
+}
+
+export const KEYS = {
+  ctrl: { keysym: 0xffe3, code: "ControlLeft" },
+  alt: { keysym: 0xffe9, code: "AltLeft" },
+  del: { keysym: 0xffff, code: "Delete" },
+  tab: { keysym: 0xff09, code: "Tab" },
+  printScreen: { keysym: 0xff61, code: "PrintScreen" },
+  super: { keysym: 0xffeb, code: "MetaLeft" },
+} satisfies Record<string, Key>;
+
+/** F1…F12: keysyms 0xffbe…0xffc9. */
+export function functionKey(n: number): Key {
+  return { keysym: 0xffbe + n - 1, code: `F${n}` };
+}
+
+/** Presses the keys in order and releases them in reverse, as a person plays a chord. */
+export function sendChord(rfb: RFB, keys: readonly Key[]): void {
+  for (const key of keys) rfb.sendKey(key.keysym, key.code, true);
+  for (const key of [...keys].reverse()) rfb.sendKey(key.keysym, key.code, false);
+}

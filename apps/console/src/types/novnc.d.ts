@@ -14,7 +14,6 @@ declare module "@novnc/novnc" {
     background: string;
     disconnect(): void;
     focus(): void;
-    sendCtrlAltDel(): void;
     sendKey(keysym: number, code: string | null, down?: boolean): void;
   }
 }

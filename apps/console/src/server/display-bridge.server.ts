@@ -1,0 +1,64 @@
+// The display upgrade without its wiring: redeem the ticket, open the VM's host display, join the
+// two. The database, the environment and the audit log come in as functions, so the benchmark
+// (bench/display-path/) runs exactly this code against its own host and guest.
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { displayTickets, type Ticket } from "@guesthouse/api/display/tickets";
+import { displayViewers } from "@guesthouse/api/display/viewers";
+import { spliceDisplay, type RelayMetrics } from "./display-splice.server.ts";
+import { isWebSocketHandshake, openHostDisplay, switchingProtocols } from "./host-display.server.ts";
+
+export interface DisplayBridgeOptions {
+  /** The base URL (http://…) of the host service that runs the ticket's VM, or null if unknown. */
+  hostUrl(hostId: string): Promise<string | null>;
+  hostToken(): string;
+  /** Once per session, after both sides have closed. */
+  onSessionEnd(ticket: Ticket, metrics: RelayMetrics, seconds: number): void;
+}
+
+function refuse(socket: Duplex, status: number, reason: string) {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}`);
+}
+
+export function createDisplayBridge(options: DisplayBridgeOptions) {
+  return async function bridge(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    const vmId = url.pathname.slice("/ws/display/".length);
+    const redeemed = displayTickets.redeem(url.searchParams.get("ticket"), vmId);
+    if (!redeemed.ok) return refuse(socket, 403, redeemed.reason);
+    const { ticket } = redeemed;
+    const hostUrl = await options.hostUrl(ticket.hostId);
+    if (!hostUrl) return refuse(socket, 404, "the VM's host is not registered");
+
+    if (!isWebSocketHandshake(req.headers)) return refuse(socket, 400, "not a WebSocket handshake");
+    const hostSide = await openHostDisplay(
+      `${hostUrl}/display/${encodeURIComponent(vmId)}?mode=${ticket.mode}`,
+      options.hostToken(),
+      req.headers,
+    );
+    if (!hostSide.ok) return refuse(socket, 502, "the VM's display is not available (is it running?)");
+    if (socket.destroyed) return void hostSide.socket.destroy();
+
+    const browser = socket as Socket;
+    browser.setNoDelay?.(true);
+    browser.write(switchingProtocols(hostSide.response));
+    // Bytes that came with either handshake go through the splice like the rest.
+    if (hostSide.head.length > 0) hostSide.socket.unshift(hostSide.head);
+    if (head.length > 0) browser.unshift(head);
+
+    const started = Date.now();
+    // Control is handed over: whoever held it is dropped and comes back as a watcher.
+    if (ticket.mode === "control") displayViewers.controller(vmId)?.disconnect(`control taken over by ${ticket.userEmail}`);
+    const viewer = displayViewers.add({
+      vmId,
+      userId: ticket.userId,
+      userEmail: ticket.userEmail,
+      mode: ticket.mode,
+      disconnect: (reason) => splice.close(reason, 4000),
+    });
+    const splice = spliceDisplay(browser, hostSide.socket, (m) => {
+      displayViewers.remove(viewer.id);
+      options.onSessionEnd(ticket, m, Math.round((Date.now() - started) / 1000));
+    });
+  };
+}

@@ -1,0 +1,93 @@
+// After both WebSocket handshakes, the console passes the browser's frames to the host and the
+// host's to the browser as bytes, without decoding or re-framing them (ADR 0015): the browser
+// masks its frames as the host's ws server requires, the host's are unmasked as the browser
+// requires, and neither side negotiated an extension. The console still reads frame headers
+// (ws-frames.server.ts) to count payload bytes, learn close reasons, and close a viewer between
+// frames. Back-pressure is Node's: a side whose write buffer passes HIGH_WATER stops the other
+// side being read until it emits 'drain'.
+import type { Duplex } from "node:stream";
+import { FrameReader, serverCloseFrame } from "./ws-frames.server.ts";
+
+const HIGH_WATER = 1024 * 1024;
+/** A viewer being closed mid-frame gets this long for the frame to end before the cut. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface RelayMetrics {
+  bytesUp: number;
+  bytesDown: number;
+  reason: string;
+}
+
+export interface DisplaySplice {
+  /** Sends the browser a close frame (between frames) and ends both connections. */
+  close(reason: string, code?: number): void;
+}
+
+export function spliceDisplay(browser: Duplex, host: Duplex, onClose: (m: RelayMetrics) => void): DisplaySplice {
+  const up = new FrameReader();
+  const down = new FrameReader();
+  let closing: Buffer | null = null;
+  let reason = "";
+  let ended = false;
+
+  const finish = (why: string) => {
+    if (ended) return;
+    ended = true;
+    reason ||= why;
+    browser.end();
+    host.destroy();
+    setTimeout(() => browser.destroy(), CLOSE_GRACE_MS).unref();
+    onClose({ bytesUp: up.payloadBytes, bytesDown: down.payloadBytes, reason });
+  };
+
+  const sendClose = () => {
+    if (ended || !closing) return;
+    browser.write(closing);
+    finish(reason);
+  };
+
+  const throttle = (from: Duplex, to: Duplex) => {
+    if (to.writableLength > HIGH_WATER && !from.isPaused()) {
+      from.pause();
+      to.once("drain", () => from.resume());
+    }
+  };
+
+  host.on("data", (chunk: Buffer) => {
+    if (ended) return;
+    if (closing) {
+      const end = down.push(chunk, true);
+      if (end > 0) browser.write(chunk.subarray(0, end));
+      if (down.atBoundary) sendClose();
+      return;
+    }
+    down.push(chunk);
+    browser.write(chunk);
+    throttle(host, browser);
+    if (down.close && !reason) reason = down.close.reason || "display closed";
+  });
+  browser.on("data", (chunk: Buffer) => {
+    if (ended || closing) return;
+    up.push(chunk);
+    host.write(chunk);
+    throttle(browser, host);
+    if (up.close && !reason) reason = `viewer closed (${up.close.code}${up.close.reason ? `: ${up.close.reason}` : ""})`;
+  });
+
+  browser.on("end", () => finish("viewer closed"));
+  host.on("end", () => finish("display closed"));
+  browser.on("close", () => finish("viewer closed"));
+  host.on("close", () => finish("display closed"));
+  browser.on("error", () => finish("viewer connection error"));
+  host.on("error", () => finish("display connection error"));
+
+  return {
+    close(why, code = 1000) {
+      if (ended || closing) return;
+      reason = why;
+      closing = serverCloseFrame(code, why.slice(0, 120));
+      if (down.atBoundary) return sendClose();
+      setTimeout(() => finish(why), CLOSE_GRACE_MS).unref();
+    },
+  };
+}
