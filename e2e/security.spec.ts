@@ -1,0 +1,115 @@
+// Black-box probes of the running console from a security review: each drives the console the way
+// an attacker without (or with little) access would, over HTTP or a raw TCP socket.
+import http from "node:http";
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+import { test, expect, consoleUrl } from "./fixtures";
+import { sha256 } from "@guesthouse/db";
+
+const target = new URL(consoleUrl);
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request from a chosen loopback address (127.0.0.0/8 all reach the console), so tests can be "other machines". */
+function request(opts: { path: string; method?: string; from?: string; body?: unknown; cookie?: string }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const req = http.request(
+      {
+        host: target.hostname === "localhost" ? "127.0.0.1" : target.hostname,
+        port: target.port,
+        path: opts.path,
+        method: opts.method ?? "GET",
+        localAddress: opts.from,
+        headers: {
+          host: target.host,
+          ...(payload ? { "content-type": "application/json", origin: consoleUrl } : {}),
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        },
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+const loginBatch = (n: number, email: string, password: string, from?: string) =>
+  request({
+    method: "POST",
+    path: `/api/trpc/${Array.from({ length: n }, () => "auth.login").join(",")}?batch=1`,
+    from,
+    body: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), { json: { email, password } }])),
+  });
+
+const login = (email: string, password: string, from?: string) =>
+  request({ method: "POST", path: "/api/trpc/auth.login", from, body: { json: { email, password } } });
+
+/** A fresh loopback address per test, so the per-address limits of one test do not reach the next. */
+const address = () => `127.${1 + (randomBytes(1)[0]! % 200)}.${randomBytes(1)[0]! % 250}.${2 + (randomBytes(1)[0]! % 250)}`;
+
+test.describe("sign-in throttling holds however the attempts arrive", () => {
+  test("thirty batched logins check at most five passwords, and the burst is audited once", async ({ makeUser, db }) => {
+    const user = await makeUser({ role: "Observer" });
+    const from = address();
+    const res = await loginBatch(30, user.email, "wrong-password", from);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const failures = await db.auditEvent.count({ where: { actorName: user.email, action: "auth.login", outcome: "failure" } });
+    expect(failures).toBeLessThanOrEqual(5);
+    const denied = await db.auditEvent.count({ where: { actorName: user.email, action: "auth.login", outcome: "denied" } });
+    expect(denied).toBeLessThanOrEqual(1);
+  });
+
+  test("thirty logins sent at once check at most five passwords", async ({ makeUser, db }) => {
+    const user = await makeUser({ role: "Observer" });
+    const from = address();
+    const replies = await Promise.all(Array.from({ length: 30 }, () => login(user.email, "wrong-password", from)));
+    expect(replies.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(25);
+    const failures = await db.auditEvent.count({ where: { actorName: user.email, action: "auth.login", outcome: "failure" } });
+    expect(failures).toBeLessThanOrEqual(5);
+  });
+
+  test("someone guessing at an account from one address does not keep its owner out from another", async ({ makeUser }) => {
+    const user = await makeUser({ role: "Administrator" });
+    const attacker = address();
+    for (let i = 0; i < 4; i++) await loginBatch(10, user.email, "wrong-password", attacker);
+    expect((await login(user.email, user.password, attacker)).status).toBe(429);
+    const owner = await login(user.email, user.password, address());
+    expect(owner.status).toBe(200);
+  });
+
+  test("one address guessing at many accounts is stopped too", async () => {
+    const from = address();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await login(`nobody-${i}-${randomBytes(3).toString("hex")}@test.local`, "x", from)).status);
+    expect(statuses.slice(-5)).toEqual([429, 429, 429, 429, 429]);
+  });
+
+  test("changePassword checks at most five guesses at the current password", async ({ makeUser, db }) => {
+    const user = await makeUser({ role: "Observer" });
+    const token = randomBytes(32).toString("base64url");
+    await db.session.create({ data: { tokenHash: sha256(token), userId: user.id, expiresAt: new Date(Date.now() + 600_000) } });
+    const n = 20;
+    const res = await request({
+      method: "POST",
+      path: `/api/trpc/${Array.from({ length: n }, () => "auth.changePassword").join(",")}?batch=1`,
+      cookie: `gh_session=${token}`,
+      from: address(),
+      body: Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [String(i), { json: { current: `guess-${i}`, next: "a-new-password-123" } }]),
+      ),
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const failures = await db.auditEvent.count({ where: { actorId: user.id, action: "auth.changePassword", outcome: "failure" } });
+    expect(failures).toBeLessThanOrEqual(5);
+  });
+});
