@@ -113,3 +113,26 @@ test.describe("sign-in throttling holds however the attempts arrive", () => {
     expect(failures).toBeLessThanOrEqual(5);
   });
 });
+
+test("a malformed WebSocket upgrade is answered and its socket closed at once", async () => {
+  for (const line of ["GET http://[ HTTP/1.1", "GET /ws/display/%zz?ticket=x HTTP/1.1"]) {
+    const closed = await new Promise<{ data: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      const socket = net.connect({ host: "127.0.0.1", port: Number(target.port) });
+      let data = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (c: string) => (data += c));
+      socket.on("error", reject);
+      socket.on("close", () => resolve({ data, ms: Date.now() - started }));
+      socket.write(
+        `${line}\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\n\r\n`,
+      );
+      setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the console kept the socket of '${line}' open for 5 s`));
+      }, 5000);
+    });
+    expect(closed.data).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(closed.ms).toBeLessThan(5000);
+  }
+});
