@@ -136,3 +136,9 @@ test("a malformed WebSocket upgrade is answered and its socket closed at once", 
     expect(closed.ms).toBeLessThan(5000);
   }
 });
+
+test("the health check tells an anonymous caller only whether the console is up", async () => {
+  const res = await request({ path: "/api/health" });
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body)).toEqual({ status: "ok" });
+});
