@@ -50,4 +50,29 @@ describe("who may grant, and who may delete a template", () => {
     );
     await w.t.db.vm.delete({ where: { id: vm.id } });
   });
+  test("a user admin cannot grant, build or join more than they hold, nor take over a stronger account", async () => {
+    const ua = await w.makeUser("useradmin", [{ role: "User admin" }]);
+    const target = await w.makeUser("target");
+    const root = await w.makeUser("root", [{ role: "Administrator" }]);
+    await refused(ua.api.access.grant({ roleId: w.roles["Administrator"]!, userId: target.id }), "FORBIDDEN");
+    assert.equal(await w.t.db.accessGrant.count({ where: { userId: target.id } }), 0);
+    await refused(ua.api.access.grant({ roleId: w.roles["Administrator"]!, userId: ua.id }), "FORBIDDEN");
+    const custom = await ua.api.access.createRole({ name: `mine-${Date.now()}`, permissions: ["vm.view"] });
+    await refused(ua.api.access.updateRole({ roleId: custom.id, name: "mine", permissions: ["vm.view", "host.admin"] }), "FORBIDDEN");
+    await refused(ua.api.access.createRole({ name: `big-${Date.now()}`, permissions: ["host.admin"] }), "FORBIDDEN");
+    const admins = await w.t.db.group.create({ data: { name: `admins-${Date.now()}` } });
+    await w.t.db.accessGrant.create({ data: { roleId: w.roles["Administrator"]!, groupId: admins.id, scope: "global" } });
+    await refused(ua.api.users.setMembership({ userId: ua.id, groupId: admins.id, member: true }), "FORBIDDEN");
+    await refused(ua.api.users.resetPassword({ userId: root.id, password: "taken-over-password-1" }), "FORBIDDEN");
+    await refused(ua.api.users.setDisabled({ userId: root.id, disabled: true }), "FORBIDDEN");
+    const rootGrant = await w.t.db.accessGrant.findFirstOrThrow({ where: { userId: root.id } });
+    await refused(ua.api.access.revoke({ grantId: rootGrant.id }), "FORBIDDEN");
+    // Within their own permissions they still can.
+    // Observer includes vm.console.view, which this user admin does not hold.
+    await refused(ua.api.access.grant({ roleId: w.roles["Observer"]!, userId: target.id }), "FORBIDDEN");
+    await ua.api.access.grant({ roleId: custom.id, userId: target.id });
+    await ua.api.users.resetPassword({ userId: target.id, password: "a-fine-password-1" });
+    // An Administrator may do all of it.
+    await root.api.access.grant({ roleId: w.roles["Administrator"]!, userId: target.id });
+  });
 });
