@@ -142,3 +142,16 @@ test("the health check tells an anonymous caller only whether the console is up"
   expect(res.status).toBe(200);
   expect(JSON.parse(res.body)).toEqual({ status: "ok" });
 });
+
+test("every page carries a Content-Security-Policy and the usual hardening headers", async () => {
+  const res = await request({ path: "/login" });
+  expect(res.status).toBe(200);
+  const csp = String(res.headers["content-security-policy"] ?? "");
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("object-src 'none'");
+  expect(csp).toMatch(/script-src [^;]*'nonce-[A-Za-z0-9+/=]+'/);
+  expect(csp).not.toMatch(/script-src [^;]*'unsafe-inline'/);
+  expect(res.headers["x-content-type-options"]).toBe("nosniff");
+  expect(res.headers["referrer-policy"]).toBe("same-origin");
+});
