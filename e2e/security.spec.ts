@@ -155,3 +155,13 @@ test("every page carries a Content-Security-Policy and the usual hardening heade
   expect(res.headers["x-content-type-options"]).toBe("nosniff");
   expect(res.headers["referrer-policy"]).toBe("same-origin");
 });
+
+test("the running stack's data folder is not readable by other local users; uploads are private", async () => {
+  const { stat } = await import("node:fs/promises");
+  const data = process.env.GUESTHOUSE_DATA!;
+  const mode = async (p: string) => (await stat(p)).mode & 0o777;
+  // Others may pass through (the embedded PostgreSQL runs as its own user and is up), not list or write.
+  expect((await mode(data)) & 0o066).toBe(0);
+  expect(await mode(`${data}/media`)).toBe(0o700);
+  expect((await mode(`${data}/images`)) & 0o066).toBe(0);
+});
