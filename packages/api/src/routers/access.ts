@@ -72,7 +72,7 @@ export const accessRouter = router({
 
   grant: admin.input(GrantInput).mutation(async ({ ctx, input }) => {
     const role = await ctx.db.role.findUnique({ where: { id: input.roleId }, select: { name: true, permissions: true } });
-    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: `No role with id '${input.roleId}'` });
+    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "No such role: it may have been deleted" });
     await refuseBeyondGranter(ctx, "access.grant", beyondGranter(ctx.access, role.permissions, input.vmId), `Granting '${role.name}'`);
     return ctx.db.$transaction(async (tx) => {
       const grant = await tx.accessGrant.create({
