@@ -64,13 +64,14 @@ try {
 // display upgrade that fails anywhere, is answered and the socket closed (else it leaks a file
 // descriptor to anyone who can connect, signed in or not).
 function refuseUpgrade(socket: Duplex, status: string) {
-  if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-  setTimeout(() => socket.destroy(), 1000).unref();
+  if (!socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
 }
 
 server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
   socket.on("error", () => socket.destroy());
+  // Whoever ends this socket (a refusal here or in the display upgrade, or ws closing it), it is
+  // gone a second later, even if the peer never closes its side.
+  socket.once("finish", () => setTimeout(() => socket.destroy(), 1000).unref());
   let url: URL;
   try {
     url = new URL(req.url ?? "/", "http://localhost");
