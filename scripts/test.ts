@@ -74,7 +74,9 @@ try {
       }
     : {};
   if (wanted.has("db")) {
-    const dbTests = await findTests((f) => f.endsWith(".db.test.ts"));
+    // GH_DB_FILES="security access" runs only the DB test files whose names contain one of those words.
+    const only = (process.env.GH_DB_FILES ?? "").split(/\s+/).filter(Boolean);
+    const dbTests = (await findTests((f) => f.endsWith(".db.test.ts"))).filter((f) => !only.length || only.some((w) => f.includes(w)));
     add(await runNodeTests("db (embedded PostgreSQL)", dbTests, stackEnv));
     const extra = process.env.GUESTHOUSE_TEST_EXTRA_DB;
     if (extra) add(await runNodeTests("db (GUESTHOUSE_TEST_EXTRA_DB)", dbTests, { ...stackEnv, DATABASE_URL: extra }));

@@ -7,6 +7,7 @@ import next from "next";
 import { env } from "./src/env.server.ts";
 import { handleDisplayUpgrade } from "./src/server/display-upgrade.server.ts";
 import { createDualProtocolServer } from "./src/server/dual-protocol.server.ts";
+import { log } from "./src/server/log.server.ts";
 import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
@@ -59,12 +60,32 @@ try {
   process.exit(1);
 }
 
+// Nothing a client sends may leave its socket open: a request line `new URL` cannot parse, or a
+// display upgrade that fails anywhere, is answered and the socket closed (else it leaks a file
+// descriptor to anyone who can connect, signed in or not).
+function refuseUpgrade(socket: Duplex, status: string) {
+  if (!socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+}
+
 server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-  const url = new URL(req.url ?? "/", "http://localhost");
+  socket.on("error", () => socket.destroy());
+  // Whoever ends this socket (a refusal here or in the display upgrade, or ws closing it), it is
+  // gone a second later, even if the peer never closes its side.
+  socket.once("finish", () => setTimeout(() => socket.destroy(), 1000).unref());
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://localhost");
+  } catch {
+    return refuseUpgrade(socket, "400 Bad Request");
+  }
   if (httpsRedirect(facts(req))) return void socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nuse https");
-  if (url.pathname.startsWith("/ws/display/")) return void handleDisplayUpgrade(req, socket, head, url);
+  if (url.pathname.startsWith("/ws/display/"))
+    return void handleDisplayUpgrade(req, socket, head, url).catch((error: unknown) => {
+      log().error({ err: String(error) }, "display upgrade failed");
+      refuseUpgrade(socket, "500 Internal Server Error");
+    });
   if (dev && url.pathname.startsWith("/_next/")) return; // Next's own HMR listener takes it.
-  socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+  refuseUpgrade(socket, "404 Not Found");
 });
 
 server.once("error", (error: NodeJS.ErrnoException) => {

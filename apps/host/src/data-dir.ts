@@ -1,5 +1,5 @@
 /** Making sure the data folder exists and takes writes, before anything else relies on it. */
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**
@@ -27,4 +27,29 @@ export async function ensureWritableDir(path: string): Promise<void> {
   const probe = join(path, `.write-test-${process.pid}`);
   await writeFile(probe, "");
   await rm(probe, { force: true });
+}
+
+/**
+ * The data folder's subfolders that hold guests' media (see path-guard.ts). Uploads are private to
+ * the service's user; the built demo images (from public Debian packages) may be passed through,
+ * not listed, because apt's sandbox user `_apt` must reach the download folder inside while they
+ * are built (packages/images/src/atomic.ts).
+ */
+const MEDIA_FOLDERS = { media: 0o700, images: 0o711 } as const;
+
+/**
+ * Other local users may not read the data folder: its group and other read/write bits go, its
+ * execute bits stay, because the embedded PostgreSQL runs as its own user (when started as root)
+ * and must pass through to `postgres/` (docs/machine-facts.md). `media/` (uploaded ISOs and disk
+ * images) is 0700; secrets.json, tls/ and host/ are made private where they are made.
+ */
+export async function makeDataDirPrivate(dataDir: string): Promise<void> {
+  await chmod(dataDir, (await stat(dataDir)).mode & 0o7711);
+  for (const [name, mode] of Object.entries(MEDIA_FOLDERS)) {
+    const dir = join(dataDir, name);
+    await mkdir(dir, { mode }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+    await chmod(dir, mode);
+  }
 }

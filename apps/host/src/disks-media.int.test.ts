@@ -1,6 +1,6 @@
 /** qcow2 disks (thin, linked clones, resize offline and live, import) and CD-ROM media changes at runtime. */
 import assert from "node:assert/strict";
-import { truncate, writeFile } from "node:fs/promises";
+import { mkdir, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { ImageManifest } from "@guesthouse/images";
@@ -37,7 +37,8 @@ test("create is thin, clone links to its base, resize grows, import copies", asy
   await assert.rejects(host.api.disk.resize({ id: "clone", sizeBytes: 128 * MiB }), /shrinking it would destroy data/);
   await assert.rejects(host.api.disk.delete({ id: "base" }), /base of linked clone 'clone'/);
 
-  const raw = join(host.dataDir, "uploaded.raw");
+  await mkdir(join(host.dataDir, "media"), { recursive: true });
+  const raw = join(host.dataDir, "media", "uploaded.raw");
   await writeFile(raw, "");
   await truncate(raw, 8 * MiB);
   const imported = await host.api.disk.import({ id: "imported", source: raw, format: "raw" });

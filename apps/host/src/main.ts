@@ -1,7 +1,7 @@
 /** Host service entry point: `tsx apps/host/src/main.ts` (env: see env.ts). */
 import { AccelError, probeAccelerator } from "@guesthouse/qemu/accel";
 import { qemuVersion } from "@guesthouse/qemu/process";
-import { ensureWritableDir } from "./data-dir.ts";
+import { ensureWritableDir, makeDataDirPrivate } from "./data-dir.ts";
 import { EnvError, readEnv } from "./env.ts";
 import { createHostHttpServer } from "./http-server.ts";
 import { createLogger } from "./logger.ts";
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const { dataDir } = env.config;
   try {
     await ensureWritableDir(dataDir);
+    await makeDataDirPrivate(dataDir);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     die(`data folder ${dataDir} is not writable (${why}); set GUESTHOUSE_DATA to a writable folder`);

@@ -1,12 +1,12 @@
 /**
  * `PUT /media/upload?name=FILE` (host token): streams an ISO or disk image into `<dataDir>/media/`.
  * The body goes to a hidden partial file while its sha256 is computed; only a complete upload is
- * renamed into place, so an interrupted one is never listed. Size is capped and free space checked
+ * linked into place (never replacing a file of that name), so an interrupted one is never listed. Size is capped and free space checked
  * before the first byte is written.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { link, mkdir, rm, stat, statfs } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -33,7 +33,7 @@ export async function handleMediaUpload(req: IncomingMessage, res: ServerRespons
   if (!Number.isSafeInteger(length) || length <= 0) return answer(res, 411, { error: "The upload needs a Content-Length" });
   if (length > opts.maxBytes) return answer(res, 413, { error: `The file is ${length} bytes; the limit is ${opts.maxBytes}` });
   const dir = join(opts.dataDir, "media");
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = join(dir, name);
   if (
     await stat(target).then(
@@ -60,12 +60,17 @@ export async function handleMediaUpload(req: IncomingMessage, res: ServerRespons
   try {
     await pipeline(req, meter, createWriteStream(partial, { flags: "wx" }));
     if (received !== length) throw new Error(`upload ended after ${received} of ${length} bytes`);
-    await rename(partial, target);
+    // link() never replaces: of two uploads of one name the second to finish gets EEXIST, where
+    // rename() would swap the file under the first one's library row (and its sha256).
+    await link(partial, target);
   } catch (error) {
     await rm(partial, { force: true });
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      return answer(res, 409, { error: `A file named '${name}' is already in the library` });
     if (!res.headersSent) answer(res, 400, { error: `Upload failed: ${(error as Error).message}` });
     return;
   }
+  await rm(partial, { force: true });
   answer(res, 201, { path: target, sizeBytes: length, sha256: hash.digest("hex") });
 }
 

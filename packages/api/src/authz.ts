@@ -13,8 +13,14 @@ export async function loadAccess(db: Db, userId: string): Promise<Access> {
   const groupIds = (await db.membership.findMany({ where: { userId }, select: { groupId: true } })).map((m) => m.groupId);
   const grants = await db.accessGrant.findMany({
     where: groupIds.length ? { OR: [{ userId }, { groupId: { in: groupIds } }] } : { userId },
-    select: { scope: true, vmId: true, role: { select: { permissions: true } } },
+    select: grantFacts,
   });
+  return foldGrants(grants);
+}
+
+const grantFacts = { scope: true, vmId: true, role: { select: { permissions: true } } } as const;
+
+function foldGrants(grants: { scope: string; vmId: string | null; role: { permissions: string[] } }[]): Access {
   const access: Access = { global: new Set(), perVm: new Map() };
   for (const g of grants) {
     const perms = g.role.permissions as Permission[];
@@ -47,4 +53,25 @@ export function permissionsOn(access: Access, vmId: string): Permission[] {
 /** For the upload route, which streams outside tRPC but must apply the same rule. */
 export async function loadAccessForUpload(db: Db, userId: string): Promise<boolean> {
   return can(await loadAccess(db, userId), "media.upload");
+}
+
+/**
+ * The permissions in `perms` that `granter` does not hold on the scope (globally, or on `vmId`).
+ * A grant, a role change or a group membership may never give more than the granter holds there
+ * (Proxmox's Permissions.Modify rule): user.admin alone does not make an Administrator.
+ */
+export function beyondGranter(granter: Access, perms: readonly string[], vmId?: string | null): Permission[] {
+  return (perms as Permission[]).filter((p) => !can(granter, p, vmId ?? undefined));
+}
+
+/** The permissions `target` holds (anywhere) that `granter` does not hold on the same scope. */
+export function accessBeyond(granter: Access, target: Access): Permission[] {
+  const missing = new Set(beyondGranter(granter, [...target.global]));
+  for (const [vmId, perms] of target.perVm) beyondGranter(granter, [...perms], vmId).forEach((p) => missing.add(p));
+  return [...missing];
+}
+
+/** What a group's grants give its members. */
+export async function loadGroupAccess(db: Db, groupId: string): Promise<Access> {
+  return foldGrants(await db.accessGrant.findMany({ where: { groupId }, select: grantFacts }));
 }

@@ -12,7 +12,7 @@ export { markHostUnknown, recordVmState } from "./vm-state.ts";
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export { specForVm } from "./vm-spec.ts";
-export { loadAccessForUpload } from "./authz.ts";
+export { can, loadAccess, loadAccessForUpload } from "./authz.ts";
 export { reconcileSnapshots } from "./snapshot-reconcile.ts";
 export { applyUndoPolicy } from "./undo-policy.ts";
 export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";

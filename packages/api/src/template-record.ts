@@ -31,6 +31,7 @@ export async function recordCapture(
         osLabel: vm.osLabel,
         kernelBoot: vm.kernelBoot ?? undefined,
         mediaId: vm.mediaId,
+        createdById: p.actor.id,
       },
     });
     await tx.vm.delete({ where: { id: p.vm.id } });

@@ -47,6 +47,20 @@ describe("database set-up on a real PostgreSQL server", () => {
     assert.equal(await t.db.user.count(), 1);
   });
 
+  test("a first administrator's password shorter than 12 characters is refused, and no user is made", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await seedBuiltInRoles(fresh.db);
+      await assert.rejects(
+        ensureFirstAdmin(fresh.db, { password: "short-pw" }),
+        /ADMIN_PASSWORD is not acceptable: Use at least 12 characters/,
+      );
+      assert.equal(await fresh.db.user.count(), 0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   test("VM names are unique across the installation", async () => {
     const host = await t.db.host.create({ data: { name: "h1", url: "http://127.0.0.1:1", tokenHash: "x" } });
     await t.db.vm.create({ data: { name: "web1", hostId: host.id } });

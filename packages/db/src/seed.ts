@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { BUILT_IN_ROLES } from "@guesthouse/shared/permissions";
 import type { Db } from "./client.ts";
+import { PasswordSchema } from "@guesthouse/shared/console-api";
 import { generatePassword, hashPassword } from "./password.ts";
 
 export async function seedBuiltInRoles(db: Db): Promise<void> {
@@ -33,6 +34,9 @@ export type FirstAdmin = { email: string; password: string; generated: boolean }
 /** Creates the first Administrator when there is no user at all; returns the credentials once. */
 export async function ensureFirstAdmin(db: Db, opts: { email?: string; password?: string }): Promise<FirstAdmin> {
   if ((await db.user.count()) > 0) return null;
+  // The same rule as every other password (PasswordSchema): the container path must not skip it.
+  const problem = opts.password === undefined ? undefined : PasswordSchema.safeParse(opts.password).error?.issues[0]?.message;
+  if (problem) throw new Error(`ADMIN_PASSWORD is not acceptable: ${problem}`);
   const email = (opts.email ?? "admin@guesthouse.local").toLowerCase();
   const password = opts.password ?? generatePassword();
   const role = await db.role.findUniqueOrThrow({ where: { name: "Administrator" } });

@@ -111,3 +111,6 @@ export const TemplateCloneInput = z.object({
   name: VmNameSchema,
   mode: z.enum(["instant", "linked", "full"]),
 });
+
+/** The most calls one tRPC batch may carry: the server refuses larger ones, the client splits at it. */
+export const TRPC_MAX_BATCH = 16;

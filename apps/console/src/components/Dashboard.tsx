@@ -33,7 +33,8 @@ export function Dashboard() {
               <>
                 <p className="big">{h.info.cores} cores</p>
                 <p className="muted">
-                  {formatBytes(h.info.memFreeBytes)} free of {formatBytes(h.info.memTotalBytes)} RAM · QEMU {h.info.qemuVersion}
+                  {formatBytes(h.info.memFreeBytes)} free of {formatBytes(h.info.memTotalBytes)} RAM
+                  {h.info.qemuVersion && ` · QEMU ${h.info.qemuVersion}`}
                 </p>
                 <p data-testid="accel-summary">{h.info.cpu.summary}</p>
                 <p className="muted">

@@ -74,7 +74,13 @@ export function MediaLibrary() {
               <td className="detail" title={m.sha256}>
                 {m.sha256.slice(0, 16)}…
               </td>
-              <td>{[...m.vms.map((v) => v.name), ...m.templates.map((t) => `template ${t.name}`)].join(", ") || "—"}</td>
+              <td>
+                {[
+                  ...m.vms.map((v) => v.name),
+                  ...(m.otherVms ? [`${m.otherVms} other VM${m.otherVms > 1 ? "s" : ""}`] : []),
+                  ...m.templates.map((t) => `template ${t.name}`),
+                ].join(", ") || "—"}
+              </td>
               <td>
                 {formatTime(m.createdAt)}
                 {m.uploadedBy ? ` by ${m.uploadedBy.email}` : ""}

@@ -2,6 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { GrantInput, RoleInput } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
+import { beyondGranter } from "../authz.ts";
+import { refuseBeyondGranter } from "../grant-guard.ts";
 import { permissionProcedure, router } from "../trpc.ts";
 
 const admin = permissionProcedure("user.admin");
@@ -24,8 +26,9 @@ export const accessRouter = router({
     }),
   ),
 
-  createRole: admin.input(RoleInput).mutation(async ({ ctx, input }) =>
-    ctx.db.$transaction(async (tx) => {
+  createRole: admin.input(RoleInput).mutation(async ({ ctx, input }) => {
+    await refuseBeyondGranter(ctx, "role.create", beyondGranter(ctx.access, input.permissions), `Role '${input.name}'`);
+    return ctx.db.$transaction(async (tx) => {
       const role = await tx.role.create({ data: input, select: { id: true } });
       await audit(tx, {
         actorId: ctx.user.id,
@@ -36,8 +39,8 @@ export const accessRouter = router({
         ip: ctx.ip,
       });
       return role;
-    }),
-  ),
+    });
+  }),
 
   updateRole: admin.input(RoleInput.extend({ roleId: z.string() })).mutation(async ({ ctx, input }) => {
     const { roleId, ...data } = input;
@@ -45,6 +48,8 @@ export const accessRouter = router({
     if (!role) throw new TRPCError({ code: "NOT_FOUND", message: `No role with id '${roleId}'` });
     if (role.builtIn)
       throw new TRPCError({ code: "BAD_REQUEST", message: `'${role.name}' is built in and cannot be changed: make a custom role instead` });
+    // A custom role may already be granted (to the caller too): it may hold only what the caller holds everywhere.
+    await refuseBeyondGranter(ctx, "role.update", beyondGranter(ctx.access, data.permissions), `Role '${role.name}'`);
     await ctx.db.$transaction(async (tx) => {
       await tx.role.update({ where: { id: roleId }, data });
       await audit(tx, {
@@ -65,8 +70,11 @@ export const accessRouter = router({
       ctx.db.accessGrant.findMany({ where: input.vmId ? { vmId: input.vmId } : {}, select: grantSelect, orderBy: { createdAt: "asc" } }),
     ),
 
-  grant: admin.input(GrantInput).mutation(async ({ ctx, input }) =>
-    ctx.db.$transaction(async (tx) => {
+  grant: admin.input(GrantInput).mutation(async ({ ctx, input }) => {
+    const role = await ctx.db.role.findUnique({ where: { id: input.roleId }, select: { name: true, permissions: true } });
+    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "No such role: it may have been deleted" });
+    await refuseBeyondGranter(ctx, "access.grant", beyondGranter(ctx.access, role.permissions, input.vmId), `Granting '${role.name}'`);
+    return ctx.db.$transaction(async (tx) => {
       const grant = await tx.accessGrant.create({
         data: { roleId: input.roleId, userId: input.userId, groupId: input.groupId, vmId: input.vmId, scope: input.vmId ? "vm" : "global" },
         select: grantSelect,
@@ -82,10 +90,22 @@ export const accessRouter = router({
         detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
       });
       return grant;
-    }),
-  ),
+    });
+  }),
 
   revoke: admin.input(z.object({ grantId: z.string() })).mutation(async ({ ctx, input }) => {
+    // Taking away is bounded like giving: a lesser administrator cannot strip a greater one.
+    const existing = await ctx.db.accessGrant.findUnique({
+      where: { id: input.grantId },
+      select: { vmId: true, role: { select: { name: true, permissions: true } } },
+    });
+    if (existing)
+      await refuseBeyondGranter(
+        ctx,
+        "access.revoke",
+        beyondGranter(ctx.access, existing.role.permissions, existing.vmId),
+        `Revoking '${existing.role.name}'`,
+      );
     await ctx.db.$transaction(async (tx) => {
       if (!(await tx.accessGrant.findUnique({ where: { id: input.grantId }, select: { id: true } })))
         throw new TRPCError({ code: "NOT_FOUND", message: "That grant no longer exists (it may have been revoked already)" });

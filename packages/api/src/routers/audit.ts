@@ -1,4 +1,5 @@
 import { AuditListInput } from "@guesthouse/shared/console-api";
+import { can } from "../authz.ts";
 import { permissionProcedure, router, vmProcedure } from "../trpc.ts";
 import { z } from "zod";
 
@@ -37,10 +38,29 @@ export const auditRouter = router({
       return { items, nextCursor: more ? items[items.length - 1]?.id : undefined };
     }),
 
-  /** A VM's own activity, for whoever may see that VM. */
+  /**
+   * A VM's own activity, for whoever may see that VM. Addresses and details are the audit log's
+   * (audit.view); others see what happened and when, and who did it only where it was themselves.
+   */
   forVm: vmProcedure("vm.view")
     .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }))
-    .query(({ ctx, input }) =>
-      ctx.db.auditEvent.findMany({ where: { vmId: ctx.vm.id }, select: auditSelect, orderBy: { at: "desc" }, take: input.limit }),
-    ),
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db.auditEvent.findMany({
+        where: { vmId: ctx.vm.id },
+        select: { ...auditSelect, actorId: true },
+        orderBy: { at: "desc" },
+        take: input.limit,
+      });
+      const auditor = can(ctx.access, "audit.view");
+      return rows.map(({ actorId, ...row }) =>
+        auditor
+          ? row
+          : {
+              ...row,
+              actorName: actorId === ctx.user.id || !row.actorName ? row.actorName : "another user",
+              ip: null,
+              detail: null,
+            },
+      );
+    }),
 });

@@ -3,16 +3,18 @@ import { dummyHash, hashPassword, verifyPassword } from "@guesthouse/db";
 import { ChangePasswordInput, LoginInput } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
 import { permissionsOn } from "../authz.ts";
-import { loginLimiters } from "../rate-limit.ts";
+import { passwordLimiters, reserveSignIn } from "../rate-limit.ts";
 import { clearedSessionCookie, createSession, sessionCookie } from "../session.ts";
 import { protectedProcedure, publicProcedure, router } from "../trpc.ts";
 
 export const authRouter = router({
   login: publicProcedure.input(LoginInput).mutation(async ({ ctx, input }) => {
-    const accountKey = `acct:${input.email}`;
-    const addressKey = `addr:${ctx.ip}`;
-    for (const verdict of [loginLimiters.account.check(accountKey), loginLimiters.address.check(addressKey)]) {
-      if (!verdict.allowed) {
+    // Reserved before anything is awaited: attempts that arrive together count against each other.
+    const attempt = reserveSignIn(passwordLimiters, input.email, ctx.ip);
+    if (!attempt.allowed) {
+      // One audit row per refused burst and key, not per attempt: refusals cost no password check
+      // and must not let anyone flood the log without signing in.
+      if (passwordLimiters.audited.first(`login|${attempt.refusedBy}`))
         await audit(ctx.db, {
           actorName: input.email,
           action: "auth.login",
@@ -20,21 +22,18 @@ export const authRouter = router({
           detail: { reason: "rate-limited" },
           ip: ctx.ip,
         });
-        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts, try again in ${verdict.retryAfterS} s` });
-      }
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts, try again in ${attempt.retryAfterS} s` });
     }
     const user = await ctx.db.user.findUnique({ where: { email: input.email }, select: { id: true, passwordHash: true, disabled: true } });
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
     if (!user || !ok || user.disabled) {
-      loginLimiters.account.fail(accountKey);
-      loginLimiters.address.fail(addressKey);
       await audit(ctx.db, { actorId: user?.id, actorName: input.email, action: "auth.login", outcome: "failure", ip: ctx.ip });
       throw new TRPCError({
         code: "UNAUTHORIZED",
         message: user?.disabled && ok ? "This account is disabled" : "Wrong e-mail or password",
       });
     }
-    loginLimiters.account.reset(accountKey);
+    attempt.succeeded();
     const { token, expiresAt } = await createSession(ctx.db, user.id, { ip: ctx.ip, userAgent: "" });
     ctx.resHeaders?.append("set-cookie", sessionCookie(token, expiresAt, ctx.secureCookies));
     await audit(ctx.db, { actorId: user.id, actorName: input.email, action: "auth.login", outcome: "success", ip: ctx.ip });
@@ -57,6 +56,20 @@ export const authRouter = router({
   })),
 
   changePassword: protectedProcedure.input(ChangePasswordInput).mutation(async ({ ctx, input }) => {
+    // The session may be stolen: guesses at the current password are limited like sign-ins.
+    const attempt = passwordLimiters.changePassword.reserve(`user:${ctx.user.id}`);
+    if (!attempt.allowed) {
+      if (passwordLimiters.audited.first(`changePassword|${ctx.user.id}`))
+        await audit(ctx.db, {
+          actorId: ctx.user.id,
+          actorName: ctx.user.email,
+          action: "auth.changePassword",
+          outcome: "denied",
+          detail: { reason: "rate-limited" },
+          ip: ctx.ip,
+        });
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many attempts, try again in ${attempt.retryAfterS} s` });
+    }
     const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.user.id }, select: { passwordHash: true } });
     if (!(await verifyPassword(user.passwordHash, input.current))) {
       await audit(ctx.db, {
@@ -68,6 +81,7 @@ export const authRouter = router({
       });
       throw new TRPCError({ code: "BAD_REQUEST", message: "Your current password is not right" });
     }
+    attempt.release();
     const passwordHash = await hashPassword(input.next);
     await ctx.db.$transaction(async (tx) => {
       await tx.user.update({ where: { id: ctx.user.id }, data: { passwordHash } });

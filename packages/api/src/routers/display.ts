@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audit } from "../audit.ts";
+import { can } from "../authz.ts";
 import { displayTickets, type DisplayMode } from "../display/tickets.ts";
 import { displayViewers } from "../display/viewers.ts";
 import { refusal, type PowerState } from "@guesthouse/shared/vm-operations";
@@ -34,7 +35,16 @@ function ticketProcedure(mode: DisplayMode) {
 export const displayRouter = router({
   controlTicket: ticketProcedure("control"),
   viewTicket: ticketProcedure("view"),
-  viewers: vmProcedure("vm.view").query(({ ctx }) => displayViewers.forVm(ctx.vm.id)),
+  /**
+   * Who is watching. Those who may take the console (vm.console) or disconnect viewers (user.admin)
+   * see who each viewer is; a watcher with view rights only sees that others are there.
+   */
+  viewers: vmProcedure("vm.view").query(({ ctx }) => {
+    const named = can(ctx.access, "vm.console", ctx.vm.id) || can(ctx.access, "user.admin", ctx.vm.id);
+    return displayViewers
+      .forVm(ctx.vm.id)
+      .map((v) => (named || v.userId === ctx.user.id ? v : { ...v, userId: "", userEmail: "another user" }));
+  }),
   disconnect: vmProcedure("user.admin")
     .input(z.object({ viewerId: z.string() }))
     .mutation(async ({ ctx, input }) => {

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { audit } from "../audit.ts";
+import { can } from "../authz.ts";
 import { permissionProcedure, router } from "../trpc.ts";
 
 export const mediaRouter = router({
@@ -14,12 +15,16 @@ export const mediaRouter = router({
         sha256: true,
         createdAt: true,
         uploadedBy: { select: { email: true } },
-        vms: { select: { name: true } },
+        vms: { select: { id: true, name: true } },
         templates: { select: { name: true } },
       },
       orderBy: { name: "asc" },
     });
-    return rows.map((m) => ({ ...m, sizeBytes: Number(m.sizeBytes) }));
+    // Which VMs use a file is shown by name only for the VMs the caller may see; the rest are a count.
+    return rows.map(({ vms, ...m }) => {
+      const visible = vms.filter((v) => can(ctx.access, "vm.view", v.id));
+      return { ...m, sizeBytes: Number(m.sizeBytes), vms: visible.map((v) => ({ name: v.name })), otherVms: vms.length - visible.length };
+    });
   }),
 
   delete: permissionProcedure("media.upload")
@@ -27,10 +32,20 @@ export const mediaRouter = router({
     .mutation(async ({ ctx, input }) => {
       const media = await ctx.db.media.findUnique({
         where: { id: input.mediaId },
-        select: { name: true, host: { select: { url: true } }, vms: { select: { name: true } }, templates: { select: { name: true } } },
+        select: {
+          name: true,
+          host: { select: { url: true } },
+          vms: { select: { id: true, name: true } },
+          templates: { select: { name: true } },
+        },
       });
       if (!media) throw new TRPCError({ code: "NOT_FOUND", message: "That file is no longer in the library" });
-      const users = [...media.vms.map((v) => `VM '${v.name}'`), ...media.templates.map((t) => `template '${t.name}'`)];
+      const hidden = media.vms.filter((v) => !can(ctx.access, "vm.view", v.id)).length;
+      const users = [
+        ...media.vms.filter((v) => can(ctx.access, "vm.view", v.id)).map((v) => `VM '${v.name}'`),
+        ...(hidden ? [`${hidden} VM${hidden > 1 ? "s" : ""} you cannot see`] : []),
+        ...media.templates.map((t) => `template '${t.name}'`),
+      ];
       if (users.length)
         throw new TRPCError({ code: "CONFLICT", message: `'${media.name}' is attached to ${users.join(", ")}: eject it first` });
       await ctx.db.$transaction(async (tx) => {

@@ -3,14 +3,23 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { TemplateCloneInput, VmNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
+import { can, type Access } from "../authz.ts";
 import { recordCapture, recordClone } from "../template-record.ts";
 import { runTask } from "../tasks.ts";
 import { createId } from "../ids.ts";
 import { permissionProcedure, router, vmOperationProcedure } from "../trpc.ts";
 
+/**
+ * Who may delete a template: whoever made it, or a holder of vm.delete everywhere. A template made
+ * with fromVm consumed its source VM, so deleting one is deleting a VM's disks and RAM state.
+ */
+function mayDeleteTemplate(ctx: { access: Access; user: { id: string } }, createdById: string | null): boolean {
+  return can(ctx.access, "vm.delete") || (createdById !== null && createdById === ctx.user.id);
+}
+
 export const templateRouter = router({
-  list: permissionProcedure("vm.create").query(({ ctx }) =>
-    ctx.db.template.findMany({
+  list: permissionProcedure("vm.create").query(async ({ ctx }) => {
+    const rows = await ctx.db.template.findMany({
       select: {
         id: true,
         name: true,
@@ -20,11 +29,17 @@ export const templateRouter = router({
         withRam: true,
         memoryMiB: true,
         createdAt: true,
+        createdById: true,
         clones: { select: { id: true, name: true } },
       },
       orderBy: { name: "asc" },
-    }),
-  ),
+    });
+    // Clones are named only where the caller may see them; the rest are a count.
+    return rows.map(({ clones, createdById, ...t }) => {
+      const visible = clones.filter((c) => can(ctx.access, "vm.view", c.id));
+      return { ...t, clones: visible, otherClones: clones.length - visible.length, deletable: mayDeleteTemplate(ctx, createdById) };
+    });
+  }),
 
   /** Turns a VM into a read-only template (with its RAM state when it is running); the VM is consumed. */
   fromVm: vmOperationProcedure("makeTemplate")
@@ -84,14 +99,29 @@ export const templateRouter = router({
     .mutation(async ({ ctx, input }) => {
       const tpl = await ctx.db.template.findUnique({
         where: { id: input.templateId },
-        select: { name: true, onHost: true, hostId: true, clones: { select: { name: true } } },
+        select: { name: true, onHost: true, hostId: true, createdById: true, clones: { select: { id: true, name: true } } },
       });
       if (!tpl) throw new TRPCError({ code: "NOT_FOUND", message: "That template no longer exists" });
-      if (tpl.clones.length)
-        throw new TRPCError({
-          code: "CONFLICT",
-          message: `Template '${tpl.name}' is used by ${tpl.clones.map((c) => `'${c.name}'`).join(", ")}: delete those VMs first`,
+      if (!mayDeleteTemplate(ctx, tpl.createdById)) {
+        await audit(ctx.db, {
+          actorId: ctx.user.id,
+          actorName: ctx.user.email,
+          action: "template.delete",
+          outcome: "denied",
+          detail: { name: tpl.name, missing: "vm.delete" },
+          ip: ctx.ip,
         });
+        throw new TRPCError({
+          code: "FORBIDDEN",
+          message: `Only the template's creator or a holder of 'vm.delete' on every VM may delete template '${tpl.name}'`,
+        });
+      }
+      if (tpl.clones.length) {
+        const named = tpl.clones.filter((c) => can(ctx.access, "vm.view", c.id)).map((c) => `'${c.name}'`);
+        const hidden = tpl.clones.length - named.length;
+        if (hidden) named.push(`${hidden} VM${hidden > 1 ? "s" : ""} you cannot see`);
+        throw new TRPCError({ code: "CONFLICT", message: `Template '${tpl.name}' is used by ${named.join(", ")}: delete those VMs first` });
+      }
       if (tpl.onHost) await (await ctx.hosts.forHost(tpl.hostId)).template.delete.mutate({ id: input.templateId });
       await ctx.db.$transaction(async (tx) => {
         await tx.template.delete({ where: { id: input.templateId } });

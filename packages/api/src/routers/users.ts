@@ -3,9 +3,16 @@ import { z } from "zod";
 import { hashPassword } from "@guesthouse/db";
 import { PasswordSchema, UserCreateInput } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
+import { accessBeyond, loadAccess, loadGroupAccess } from "../authz.ts";
+import { refuseBeyondGranter } from "../grant-guard.ts";
 import { permissionProcedure, router } from "../trpc.ts";
 
 const admin = permissionProcedure("user.admin");
+
+/** Whoever may sign in as (or lock out) a user holds that user's power: only an admin holding at least as much may. */
+async function refuseStrongerUser(ctx: Parameters<typeof refuseBeyondGranter>[0], action: string, userId: string): Promise<void> {
+  await refuseBeyondGranter(ctx, action, accessBeyond(ctx.access, await loadAccess(ctx.db, userId)), "Changing this user");
+}
 const userSelect = {
   id: true,
   email: true,
@@ -40,6 +47,7 @@ export const usersRouter = router({
   setDisabled: admin.input(z.object({ userId: z.string(), disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
     if (input.userId === ctx.user.id && input.disabled)
       throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot disable your own account" });
+    await refuseStrongerUser(ctx, input.disabled ? "user.disable" : "user.enable", input.userId);
     await ctx.db.$transaction(async (tx) => {
       const user = await tx.user.update({ where: { id: input.userId }, data: { disabled: input.disabled }, select: { email: true } });
       if (input.disabled) await tx.session.deleteMany({ where: { userId: input.userId } });
@@ -56,6 +64,7 @@ export const usersRouter = router({
   }),
 
   resetPassword: admin.input(z.object({ userId: z.string(), password: PasswordSchema })).mutation(async ({ ctx, input }) => {
+    await refuseStrongerUser(ctx, "user.resetPassword", input.userId);
     const passwordHash = await hashPassword(input.password);
     await ctx.db.$transaction(async (tx) => {
       const user = await tx.user.update({ where: { id: input.userId }, data: { passwordHash }, select: { email: true } });
@@ -99,6 +108,14 @@ export const usersRouter = router({
   setMembership: admin
     .input(z.object({ userId: z.string(), groupId: z.string(), member: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
+      // Joining a group gives its grants; leaving one takes them away: either way, only within the caller's own.
+      const group = await loadGroupAccess(ctx.db, input.groupId);
+      await refuseBeyondGranter(
+        ctx,
+        input.member ? "group.addMember" : "group.removeMember",
+        accessBeyond(ctx.access, group),
+        "This group",
+      );
       await ctx.db.$transaction(async (tx) => {
         const key = { userId: input.userId, groupId: input.groupId };
         if (input.member) await tx.membership.upsert({ where: { userId_groupId: key }, create: key, update: {} });

@@ -55,10 +55,22 @@ export const vmQueries = {
   }),
 };
 
-/** Live figures straight from the host (state, QEMU pid, RSS, CPU time). */
+/**
+ * Live figures straight from the host (state, RSS, CPU time), and the QEMU pid for those who may
+ * configure the VM. The host's spec (host paths of disks, ISOs, kernels) never leaves the console.
+ */
 export const vmLive = {
   live: vmProcedure("vm.view").query(async ({ ctx }) => {
     const host = await ctx.hosts.forHost(ctx.vm.hostId);
-    return host.vm.get.query({ id: ctx.vm.id });
+    const view = await host.vm.get.query({ id: ctx.vm.id });
+    return {
+      id: view.id,
+      state: view.state,
+      reason: view.reason,
+      since: view.since,
+      rssBytes: view.rssBytes,
+      cpuSeconds: view.cpuSeconds,
+      pid: can(ctx.access, "vm.config", ctx.vm.id) ? view.pid : null,
+    };
   }),
 };

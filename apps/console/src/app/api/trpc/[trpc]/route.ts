@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter, createContextInner } from "@guesthouse/api";
+import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
 import { db, hosts } from "@/server/db.server";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
 import { logTrpcFailure } from "@/server/log.server";
@@ -12,6 +13,7 @@ async function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    maxBatchSize: TRPC_MAX_BATCH,
     onError: logTrpcFailure,
     createContext: async ({ resHeaders }) =>
       createContextInner({
