@@ -11,6 +11,7 @@ import { templateRouter } from "./routers/template.ts";
 import { usersRouter } from "./routers/users.ts";
 import { vmLifecycle } from "./routers/vm-lifecycle.ts";
 import { vmPower } from "./routers/vm-power.ts";
+import { vmSavedState } from "./routers/vm-saved-state.ts";
 import { vmSettings } from "./routers/vm-settings.ts";
 import { vmUndo } from "./routers/vm-undo.ts";
 import { vmLive, vmQueries } from "./routers/vm-queries.ts";
@@ -18,7 +19,7 @@ import { router, createCallerFactory } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
-  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo }),
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmSavedState, ...vmLifecycle, ...vmSettings, ...vmUndo }),
   host: hostRouter,
   display: displayRouter,
   serial: serialRouter,
