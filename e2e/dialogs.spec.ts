@@ -95,6 +95,7 @@ test("snapshot revert, rename and delete go through dialogs: cancel keeps the sn
     await page.getByLabel("Snapshot name").fill(snap);
     await page.getByRole("button", { name: "Take snapshot" }).click();
     await expect(page.locator(`[data-snapshot="${snap}"]`)).toContainText("you are here");
+    await expect(page.getByLabel("Snapshot name")).toHaveValue(""); // the form clears itself once the list has refreshed
   }
   const first = page.locator('[data-snapshot="first"]').first();
 

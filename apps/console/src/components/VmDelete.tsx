@@ -63,8 +63,8 @@ export function VmDelete({ vm }: { vm: Vm }) {
         }}
       >
         <p>
-          {vm.disks.length ? `Its disks ${disks}` : "Its configuration"}, its snapshots and any saved state are deleted. This cannot be
-          undone.
+          {vm.disks.length ? `Its ${vm.disks.length === 1 ? "disk" : "disks"} ${disks}` : "Its configuration"}, its snapshots and any saved
+          state are deleted. This cannot be undone.
         </p>
         {running && (
           <p>
