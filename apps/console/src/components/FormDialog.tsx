@@ -53,7 +53,7 @@ export function FormDialog({ trigger, title, description, children, submitLabel,
           <Dialog.Description asChild>
             <div className="dialog-body">{description}</div>
           </Dialog.Description>
-          <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-label={title}>
+          <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
             {children}
             {error && (
               <p role="alert" className="error">
