@@ -41,10 +41,10 @@ export function ResetPassword({ userId, email, onDone }: { userId: string; email
           onChange={(e) => setPassword(e.target.value)}
           aria-describedby="reset-password-rule"
         />
-        <span id="reset-password-rule" className="hint">
-          At least {PasswordSchema.minLength} characters.
-        </span>
       </label>
+      <span id="reset-password-rule" className="hint">
+        At least {PasswordSchema.minLength} characters.
+      </span>
       <label>
         New password again
         <input type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
