@@ -53,7 +53,7 @@ export function FormDialog({ trigger, title, description, children, submitLabel,
           <Dialog.Description asChild>
             <div className="dialog-body">{description}</div>
           </Dialog.Description>
-          <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
+          <form className="stack" onSubmit={(e) => void submit(e)} onChange={() => setError(null)} noValidate>
             {children}
             {error && (
               <p role="alert" className="error">
