@@ -76,7 +76,9 @@ test("an ISO uploaded from the browser shows progress, lands in the library with
   // While attached, the file cannot be deleted.
   await page.goto("/media");
   await page.locator(`tr[data-media="${name}"]`).getByRole("button", { name: "Delete" }).click();
-  await expect(page.getByRole("alert").filter({ hasText: "is attached to VM" })).toBeVisible();
+  const confirm = page.getByRole("alertdialog", { name: `Delete '${name}'?` });
+  await confirm.getByRole("button", { name: "Delete file" }).click();
+  await expect(confirm.getByRole("alert").filter({ hasText: "is attached to VM" })).toBeVisible();
 });
 
 test("a name with path traversal is refused and nothing is written", async ({ page, makeUser, signIn }) => {

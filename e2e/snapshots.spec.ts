@@ -43,6 +43,7 @@ test("a snapshot taken in the console brings back RAM and disk contents when rev
   await serialRun(page, "X=ram-two; echo disk-two | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync", "w2");
   await page.getByRole("tab", { name: "Snapshots" }).click();
   await page.locator('[data-snapshot="before-change"]').getByRole("button", { name: "Revert" }).click();
+  await page.getByRole("alertdialog", { name: "Revert to snapshot 'before-change'?" }).getByRole("button", { name: "Revert" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Reverting" })).toHaveCount(0, { timeout: 60_000 });
   await page.screenshot({ path: shot("vm-snapshots") });
 

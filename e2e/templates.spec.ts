@@ -29,7 +29,6 @@ test("a running VM becomes a RAM template; its instant clone runs at once and an
   db,
 }) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));
-  page.on("dialog", (d) => void d.accept());
   await createTinyVm(page, `base-${suffix}`);
   await page.getByRole("button", { name: "Start", exact: true }).click();
   await page.getByRole("tab", { name: "Serial" }).click();
@@ -37,6 +36,7 @@ test("a running VM becomes a RAM template; its instant clone runs at once and an
   await page.getByRole("tab", { name: "Settings" }).click();
   await page.getByLabel("Template name").fill(`tpl-${suffix}`);
   await page.getByRole("button", { name: "Make template (with RAM)" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Make template (with RAM)" }).click();
   await expect(page).toHaveURL(/\/templates$/);
   const row = page.locator(`tr[data-template="tpl-${suffix}"]`);
   await expect(row).toContainText("disk + RAM state");
@@ -57,7 +57,9 @@ test("a running VM becomes a RAM template; its instant clone runs at once and an
   // The template cannot go while the clone depends on it.
   await page.goto("/templates");
   await page.locator(`tr[data-template="tpl-${suffix}"]`).getByRole("button", { name: "Delete" }).click();
-  await expect(page.getByRole("alert").filter({ hasText: `is used by 'clone-${suffix}'` })).toBeVisible();
+  const confirm = page.getByRole("alertdialog", { name: `Delete template 'tpl-${suffix}'?` });
+  await confirm.getByRole("button", { name: "Delete template" }).click();
+  await expect(confirm.getByRole("alert").filter({ hasText: `is used by 'clone-${suffix}'` })).toBeVisible();
 });
 
 test("an undo disk's changes are dropped when the user chooses Discard after power-off", async ({ page, makeUser, signIn }) => {
@@ -77,6 +79,11 @@ test("an undo disk's changes are dropped when the user chooses Discard after pow
   await expect(choice).toContainText("This VM ran on an undo disk");
   await page.screenshot({ path: shot("undo-choice") });
   await choice.getByRole("button", { name: /^Discard/ }).click();
+  const discard = page.getByRole("alertdialog", { name: "Discard the changes on the undo disk?" });
+  await discard.getByRole("button", { name: "Cancel" }).click();
+  await expect(choice).toContainText("This VM ran on an undo disk"); // still asking
+  await choice.getByRole("button", { name: /^Discard/ }).click();
+  await discard.getByRole("button", { name: "Discard changes" }).click();
   await expect(choice).toHaveCount(0);
 
   await page.getByRole("button", { name: "Start", exact: true }).click();

@@ -30,6 +30,7 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "vm.resume": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
   "vm.save": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
   "vm.restore": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
+  "vm.discardSaved": { needs: "vm.power", input: (f) => ({ vmId: f.vmId }) },
   "vm.create": { needs: "vm.create", input: () => ({ name: "perm-test", source: { kind: "template", templateId: "missing" } }) },
   "vm.update": {
     needs: "vm.config",

@@ -41,6 +41,9 @@ export const VmCreateInput = z
   })
   .strict();
 
+/** Deleting a VM: `force` powers it off and disconnects its viewers first, instead of refusing. */
+export const VmDeleteOptions = z.object({ force: z.boolean().default(false) });
+
 export const VmListInput = z.object({
   search: z.string().max(100).default(""),
   state: z.enum(["any", "running", "stopped", "paused", "suspended"]).default("any"),

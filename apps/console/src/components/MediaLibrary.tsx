@@ -4,6 +4,7 @@ import { useState, type ChangeEvent } from "react";
 import { useTRPC } from "@/trpc/react";
 import { formatBytes, formatTime } from "./format";
 import { uploadFile } from "./upload";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 export function MediaLibrary() {
   const trpc = useTRPC();
@@ -46,11 +47,6 @@ export function MediaLibrary() {
           {result.message}
         </p>
       )}
-      {remove.error && (
-        <p role="alert" className="error">
-          {remove.error.message}
-        </p>
-      )}
       <table className="grid">
         <thead>
           <tr>
@@ -86,9 +82,17 @@ export function MediaLibrary() {
                 {m.uploadedBy ? ` by ${m.uploadedBy.email}` : ""}
               </td>
               <td>
-                <button type="button" onClick={() => remove.mutate({ mediaId: m.id })}>
-                  Delete
-                </button>
+                <ConfirmDialog
+                  trigger={<button type="button">Delete</button>}
+                  title={`Delete '${m.name}'?`}
+                  confirmLabel="Delete file"
+                  pendingLabel="Deleting…"
+                  onConfirm={() => remove.mutateAsync({ mediaId: m.id })}
+                >
+                  <p>
+                    The file ({formatBytes(m.sizeBytes)}) is deleted from the library and from the host; to use it again, upload it again.
+                  </p>
+                </ConfirmDialog>
               </td>
             </tr>
           ))}

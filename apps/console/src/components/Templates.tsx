@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "@/trpc/react";
 import { formatTime } from "./format";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 export function Templates() {
   const trpc = useTRPC();
@@ -15,7 +16,7 @@ export function Templates() {
     trpc.template.delete.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.template.list.queryKey() }) }),
   );
   const [names, setNames] = useState<Record<string, string>>({});
-  const error = clone.error ?? remove.error;
+  const error = clone.error;
   return (
     <>
       <h1>Templates</h1>
@@ -89,9 +90,20 @@ export function Templates() {
                 )}
               </td>
               <td>
-                <button type="button" onClick={() => remove.mutate({ templateId: t.id })}>
-                  Delete
-                </button>
+                <ConfirmDialog
+                  trigger={<button type="button">Delete</button>}
+                  title={`Delete template '${t.name}'?`}
+                  confirmLabel="Delete template"
+                  pendingLabel="Deleting…"
+                  onConfirm={() => remove.mutateAsync({ templateId: t.id })}
+                >
+                  <p>
+                    {t.onHost
+                      ? `Its saved disks${t.withRam ? " and RAM state" : ""} are deleted from the host; no more VMs can be made from it.`
+                      : "The boot recipe leaves the New VM wizard."}{" "}
+                    This cannot be undone.
+                  </p>
+                </ConfirmDialog>
               </td>
             </tr>
           ))}

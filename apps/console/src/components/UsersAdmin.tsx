@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTRPC } from "@/trpc/react";
+import { ResetPassword } from "./ResetPassword";
 
 export function UsersAdmin() {
   const trpc = useTRPC();
@@ -17,7 +18,7 @@ export function UsersAdmin() {
   const grants = useQuery(trpc.access.grants.queryOptions({}));
   const create = useMutation(trpc.users.create.mutationOptions(refresh));
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions(refresh));
-  const reset = useMutation(trpc.users.resetPassword.mutationOptions());
+  const [resetDone, setResetDone] = useState<string | null>(null);
   const grant = useMutation(trpc.access.grant.mutationOptions(refresh));
   const revoke = useMutation(trpc.access.revoke.mutationOptions(refresh));
   const [form, setForm] = useState({ email: "", name: "", password: "" });
@@ -25,12 +26,8 @@ export function UsersAdmin() {
     e.preventDefault();
     create.mutate(form, { onSuccess: () => setForm({ email: "", name: "", password: "" }) });
   };
-  const resetPassword = (userId: string, email: string) => {
-    const password = window.prompt(`New password for ${email} (at least 12 characters)`);
-    if (password) reset.mutate({ userId, password });
-  };
   const globalGrants = (userId: string) => grants.data?.filter((g) => g.user?.id === userId && g.scope === "global") ?? [];
-  const error = create.error ?? setDisabled.error ?? reset.error ?? grant.error ?? revoke.error;
+  const error = create.error ?? setDisabled.error ?? grant.error ?? revoke.error;
   return (
     <section aria-labelledby="users-h">
       <h2 id="users-h">Users</h2>
@@ -39,7 +36,7 @@ export function UsersAdmin() {
           {error.message}
         </p>
       )}
-      {reset.isSuccess && <p role="status">Password reset; the user's sessions were ended.</p>}
+      {resetDone && <p role="status">Password of {resetDone} reset; their sessions were ended.</p>}
       <table className="grid">
         <thead>
           <tr>
@@ -90,9 +87,7 @@ export function UsersAdmin() {
                 <button type="button" onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabled })}>
                   {u.disabled ? "Enable" : "Disable"}
                 </button>{" "}
-                <button type="button" onClick={() => resetPassword(u.id, u.email)}>
-                  Reset password
-                </button>
+                <ResetPassword userId={u.id} email={u.email} onDone={() => setResetDone(u.email)} />
               </td>
             </tr>
           ))}

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/trpc/react";
 import { PowerButtons } from "./PowerButtons";
+import { DiscardSaved } from "./DiscardSaved";
 import { StateBadge } from "./StateBadge";
 import { VmOverview } from "./VmOverview";
 import { VmConsole } from "./VmConsole";
@@ -48,6 +49,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
         <h1>{vm.data.name}</h1>
         <StateBadge state={vm.data.state} reason={vm.data.stateReason} />
         <PowerButtons vmId={vmId} name={vm.data.name} state={vm.data.state} permissions={vm.data.permissions} />
+        <DiscardSaved vmId={vmId} name={vm.data.name} state={vm.data.state} canPower={perms.has("vm.power")} />
       </div>
       <UndoChoice vmId={vmId} state={vm.data.state} canPower={perms.has("vm.power")} />
       <div role="tablist" aria-label="VM sections" className="tabs">

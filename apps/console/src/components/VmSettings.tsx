@@ -7,6 +7,7 @@ import { useTRPC } from "@/trpc/react";
 import { CpuModelSelect } from "./CpuModelSelect";
 import { MakeTemplate } from "./MakeTemplate";
 import { UndoSettings } from "./VmUndo";
+import { VmDelete } from "./VmDelete";
 
 type Vm = RouterOutputs["vm"]["get"];
 
@@ -109,6 +110,7 @@ export function VmSettings({ vm }: { vm: Vm }) {
           <MakeTemplate vmId={vm.id} state={vm.state} />
         </section>
       )}
+      {vm.permissions.includes("vm.delete") && <VmDelete vm={vm} />}
     </>
   );
 }

@@ -1,10 +1,12 @@
 "use client";
-// The snapshot tree: parent/children, "you are here", take / revert / rename / delete.
+// The snapshot tree: parent/children, "you are here", take / revert / rename / delete. Revert and
+// delete ask first, saying what is lost; rename is a form dialog.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { RouterOutputs } from "@guesthouse/api";
 import { useTRPC } from "@/trpc/react";
 import { formatTime } from "./format";
+import { SnapshotActions } from "./SnapshotActions";
 
 type Snap = RouterOutputs["snapshot"]["list"][number];
 
@@ -20,17 +22,10 @@ export function VmSnapshots({ vmId, canSnapshot }: { vmId: string; canSnapshot: 
   };
   const take = useMutation(trpc.snapshot.take.mutationOptions(done));
   const revert = useMutation(trpc.snapshot.revert.mutationOptions(done));
-  const remove = useMutation(trpc.snapshot.delete.mutationOptions(done));
-  const rename = useMutation(trpc.snapshot.update.mutationOptions(done));
-  const describe = (s: Snap) => {
-    const name = window.prompt("Snapshot name", s.name);
-    if (name === null) return;
-    const description = window.prompt("Description", s.description) ?? s.description;
-    rename.mutate({ vmId, snapshotId: s.id, name, description });
-  };
   const [name, setName] = useState("");
-  const busy = take.isPending || revert.isPending || remove.isPending;
-  const error = take.error ?? revert.error ?? remove.error ?? rename.error;
+  const busy = take.isPending || revert.isPending;
+  const error = take.error;
+  const current = list.data?.find((s) => s.current) ?? null;
   const children = (parentId: string | null) => (list.data ?? []).filter((s) => s.parentId === parentId);
 
   const node = (s: Snap) => (
@@ -41,18 +36,14 @@ export function VmSnapshots({ vmId, canSnapshot }: { vmId: string; canSnapshot: 
         {s.description && <span className="muted"> — {s.description}</span>}
       </span>
       {canSnapshot && (
-        <>
-          {" "}
-          <button type="button" disabled={busy} onClick={() => revert.mutate({ vmId, snapshotId: s.id })}>
-            Revert
-          </button>{" "}
-          <button type="button" disabled={busy} onClick={() => describe(s)}>
-            Rename
-          </button>{" "}
-          <button type="button" disabled={busy} onClick={() => remove.mutate({ vmId, snapshotId: s.id })}>
-            Delete
-          </button>
-        </>
+        <SnapshotActions
+          vmId={vmId}
+          snapshot={s}
+          current={current}
+          disabled={busy}
+          onRevert={() => revert.mutateAsync({ vmId, snapshotId: s.id })}
+          onChanged={done.onSuccess}
+        />
       )}
       {children(s.id).length > 0 && <ul>{children(s.id).map(node)}</ul>}
     </li>

@@ -2,6 +2,7 @@
 // Undo disk settings, and the keep / commit / discard choice after a power-off.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/trpc/react";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 const CHOICES = {
   keep: "Keep (stay on the undo disk)",
@@ -23,13 +24,26 @@ export function UndoChoice({ vmId, state, canPower }: { vmId: string; state: str
         <strong>This VM ran on an undo disk.</strong> What should happen to the changes it made?
       </p>
       <div className="toolbar">
-        {(Object.keys(CHOICES) as (keyof typeof CHOICES)[]).map((action) => (
+        {(["keep", "commit"] as const).map((action) => (
           <button key={action} type="button" disabled={undo.isPending} onClick={() => undo.mutate({ vmId, action })}>
             {CHOICES[action]}
           </button>
         ))}
+        <ConfirmDialog
+          trigger={
+            <button type="button" disabled={undo.isPending}>
+              {CHOICES.discard}
+            </button>
+          }
+          title="Discard the changes on the undo disk?"
+          confirmLabel="Discard changes"
+          pendingLabel="Discarding…"
+          onConfirm={() => undo.mutateAsync({ vmId, action: "discard" })}
+        >
+          <p>Everything the VM wrote to its disks while it ran on the undo disk is lost; its disks go back to how they were before.</p>
+        </ConfirmDialog>
       </div>
-      {undo.error && (
+      {undo.error && undo.variables?.action !== "discard" && (
         <p role="alert" className="error">
           {undo.error.message}
         </p>

@@ -1,7 +1,7 @@
 // Creating and deleting VMs: the DB row and the host's definition change together, or neither does.
 import { TRPCError } from "@trpc/server";
 import { createId } from "../ids.ts";
-import { VmCreateInput } from "@guesthouse/shared/console-api";
+import { VmCreateInput, VmDeleteOptions } from "@guesthouse/shared/console-api";
 import { cpuModelRefusal, defaultCpuModel } from "@guesthouse/shared/cpu-models";
 import type { KernelBoot } from "@guesthouse/shared/vm";
 import { audit } from "../audit.ts";
@@ -10,6 +10,19 @@ import { specForVm } from "../vm-spec.ts";
 import { vmBus } from "../vm-bus.ts";
 import { localHostId } from "../hosts.ts";
 import { runTask } from "../tasks.ts";
+import { displayViewers } from "../display/viewers.ts";
+
+/** States with no QEMU process: the host deletes a VM only in these. */
+const AT_REST = ["stopped", "suspended"];
+
+function watching(viewers: { userEmail: string }[]): string {
+  const who = [...new Set(viewers.map((v) => v.userEmail))].join(", ");
+  return `${viewers.length} ${viewers.length === 1 ? "person is" : "people are"} watching its console (${who})`;
+}
+
+function disconnectViewers(vmId: string, reason: string) {
+  for (const { id } of displayViewers.forVm(vmId)) displayViewers.get(id)?.disconnect(reason);
+}
 
 export const vmLifecycle = {
   create: permissionProcedure("vm.create")
@@ -113,24 +126,44 @@ export const vmLifecycle = {
       });
     }),
 
-  delete: vmProcedure("vm.delete").mutation(async ({ ctx }) => {
-    if (ctx.vm.state !== "stopped") {
-      throw new TRPCError({ code: "CONFLICT", message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: stop it before deleting it` });
-    }
-    const host = await ctx.hosts.forHost(ctx.vm.hostId);
-    await host.vm.delete.mutate({ id: ctx.vm.id, deleteDisks: true });
-    await ctx.db.$transaction(async (tx) => {
-      await tx.vm.delete({ where: { id: ctx.vm.id } });
-      await audit(tx, {
-        actorId: ctx.user.id,
-        actorName: ctx.user.email,
-        action: "vm.delete",
-        vmName: ctx.vm.name,
-        outcome: "success",
-        ip: ctx.ip,
+  delete: vmProcedure("vm.delete")
+    .input(VmDeleteOptions)
+    .mutation(async ({ ctx, input }) => {
+      const running = !AT_REST.includes(ctx.vm.state);
+      const viewers = displayViewers.forVm(ctx.vm.id);
+      // Deleting a guest someone is using is refused with the reason, unless the caller insists.
+      if (!input.force && running)
+        throw new TRPCError({
+          code: "CONFLICT",
+          message: `VM '${ctx.vm.name}' is ${ctx.vm.state}: power it off first, or delete it with force`,
+        });
+      if (!input.force && viewers.length)
+        throw new TRPCError({ code: "CONFLICT", message: `${watching(viewers)}: ask them to close it, or delete the VM with force` });
+      const host = await ctx.hosts.forHost(ctx.vm.hostId);
+      return runTask(ctx.db, { kind: "vm.delete", vm: ctx.vm, actor: ctx.user, input: { force: input.force } }, async (task) => {
+        // Viewers first, so they read why their screen went, rather than a bare "disconnected".
+        disconnectViewers(ctx.vm.id, `the VM was deleted by ${ctx.user.email}`);
+        if (running) {
+          await task.progress(10, "powering it off");
+          await host.vm.powerOff.mutate({ id: ctx.vm.id });
+        }
+        await task.progress(40, "deleting it and its disks on its host");
+        const { deletedDisks } = await host.vm.delete.mutate({ id: ctx.vm.id, deleteDisks: true });
+        await ctx.db.$transaction(async (tx) => {
+          await tx.vm.delete({ where: { id: ctx.vm.id } });
+          await audit(tx, {
+            actorId: ctx.user.id,
+            actorName: ctx.user.email,
+            action: "vm.delete",
+            vmName: ctx.vm.name,
+            outcome: "success",
+            detail: { force: input.force, poweredOff: running, viewersDisconnected: viewers.length, deletedDisks },
+            ip: ctx.ip,
+            taskId: task.id,
+          });
+        });
+        vmBus.publish({ type: "deleted", vmId: ctx.vm.id, at: Date.now() });
+        return { ok: true as const };
       });
-    });
-    vmBus.publish({ type: "deleted", vmId: ctx.vm.id, at: Date.now() });
-    return { ok: true as const };
-  }),
+    }),
 };

@@ -17,6 +17,8 @@ const ops = {
   resume: async (host, id) => host.vm.resume.mutate({ id }),
   save: async (host, id) => host.vm.save.mutate({ id }),
   restore: async (host, id) => host.vm.restore.mutate({ id }),
+  // Dropping a suspended VM's saved RAM state, so it boots afresh next time.
+  discardSaved: async (host, id) => host.vm.discardSaved.mutate({ id }),
 } satisfies Record<string, PowerOp>;
 
 function powerProcedure(name: keyof typeof ops) {
@@ -53,4 +55,5 @@ export const vmPower = {
   resume: powerProcedure("resume"),
   save: powerProcedure("save"),
   restore: powerProcedure("restore"),
+  discardSaved: powerProcedure("discardSaved"),
 };
