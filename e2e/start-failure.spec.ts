@@ -16,7 +16,7 @@ test("a VM whose disk QEMU cannot open shows QEMU's reason when started, and its
     await writeFile(path.join(process.env.GUESTHOUSE_DATA!, "host", "disks", `${vmId}-d0.qcow2`), "not a disk image\n");
     await signIn(page.context(), await makeUser({ role: "Administrator" }));
     await page.goto(`/vms/${vmId}`);
-    await page.getByRole("button", { name: "Start" }).click();
+    await page.getByRole("button", { name: "Start", exact: true }).click();
     const alert = page.getByRole("group", { name: "Power" }).getByRole("alert");
     await expect(alert).toContainText(`VM '${name}' failed to start: QEMU exited during start`);
     await expect(alert).toContainText("Image is not in qcow2 format");

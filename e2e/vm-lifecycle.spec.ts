@@ -31,7 +31,7 @@ test("an admin creates a tiny Linux VM from its template, starts it, and sees it
   const row = list.locator(`tr[data-vm="${vmName}"]`);
   await expect(row.getByTestId("vm-state")).toHaveText("stopped");
   await expect(list.getByText("● live")).toBeVisible();
-  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByRole("button", { name: "Start", exact: true }).click();
   await expect(row.getByTestId("vm-state")).toHaveText("running");
   await list.screenshot({ path: shot("vm-list") });
   await list.close();
