@@ -3,6 +3,7 @@
 //   CONSOLE_URL=http://localhost:3000 DATABASE_URL=… node --import tsx bench/console-load.ts
 import { randomBytes } from "node:crypto";
 import { chromium } from "@playwright/test";
+import { chromium as debianChromium } from "../e2e/chromium.ts";
 import { createDb, sha256 } from "@guesthouse/db";
 
 const base = process.env.CONSOLE_URL ?? "http://localhost:3000";
@@ -15,17 +16,7 @@ await db.accessGrant.create({ data: { roleId: role.id, userId: user.id, scope: "
 const token = randomBytes(32).toString("base64url");
 await db.session.create({ data: { tokenHash: sha256(token), userId: user.id, expiresAt: new Date(Date.now() + 600_000) } });
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-  ],
-});
+const browser = await chromium.launch(debianChromium);
 async function time(path: string, ready: string, signedIn: boolean): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < 12; i++) {

@@ -5,6 +5,7 @@
 // (the values `npm run up` prints or uses; BENCH_TRANSITIONS=N to change 100). Goal: p95 ≤ 250 ms.
 import { randomBytes } from "node:crypto";
 import { chromium } from "@playwright/test";
+import { chromium as debianChromium } from "../e2e/chromium.ts";
 import { createDb, sha256 } from "@guesthouse/db";
 import { createHostClient } from "@guesthouse/host-client";
 
@@ -39,17 +40,7 @@ async function api(path: string, input: unknown): Promise<{ result: { data: { js
 const tpl = await db.template.findFirstOrThrow({ where: { name: { contains: "Tiny Linux" }, onHost: false } });
 const name = `latency-${randomBytes(3).toString("hex")}`;
 const vmId = String((await api("vm.create", { name, source: { kind: "template", templateId: tpl.id } })).result.data.json.id);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-  ],
-});
+const browser = await chromium.launch(debianChromium);
 const latencies: number[] = [];
 try {
   await api("vm.start", { vmId });

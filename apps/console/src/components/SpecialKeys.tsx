@@ -2,7 +2,7 @@
 // Keys a browser cannot send to the guest, because the browser or the desktop around it keeps
 // them (Ctrl-Alt-Del, Ctrl-Alt-F1…F12, Alt-Tab, Print Screen, the Windows key), plus sticky Ctrl
 // and Alt for chords typed on the screen. A Radix dropdown menu: keyboard navigation, focus
-// return and ARIA roles come from the primitive (ADR 0016).
+// return and ARIA roles come from the primitive (ADR 0020).
 import * as Menu from "@radix-ui/react-dropdown-menu";
 import type RFB from "@novnc/novnc";
 import { KEYS, functionKey, sendChord, type Key } from "./keysyms";

@@ -1,5 +1,5 @@
 // After both WebSocket handshakes, the console passes the browser's frames to the host and the
-// host's to the browser as bytes, without decoding or re-framing them (ADR 0015): the browser
+// host's to the browser as bytes, without decoding or re-framing them (ADR 0019): the browser
 // masks its frames as the host's ws server requires, the host's are unmasked as the browser
 // requires, and neither side negotiated an extension. The console still reads frame headers
 // (ws-frames.server.ts) to count payload bytes, learn close reasons, and close a viewer between

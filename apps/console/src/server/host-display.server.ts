@@ -1,7 +1,7 @@
 // Opens the host's /display/:vm WebSocket on behalf of a browser, passing the browser's own
 // handshake (its key, version and subprotocols) with the host token added: the host's answer,
 // Sec-WebSocket-Accept included, is then the right answer for the browser, and the two
-// connections carry one WebSocket end to end (ADR 0015). No extension is offered, so frames
+// connections carry one WebSocket end to end (ADR 0019). No extension is offered, so frames
 // stay as the browser and the host wrote them.
 import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
