@@ -42,6 +42,7 @@ export default tseslint.config(
       "packages/images/src/apt.ts",
       "packages/rfb/bench/**",
       "packages/images/src/testing/**",
+      "packages/shared/src/crash-point.ts",
     ],
     rules: { "no-restricted-properties": "off" },
   },
