@@ -6,6 +6,7 @@ import { openSync } from "node:fs";
 import { access, rm } from "node:fs/promises";
 import { relative } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import type { CloneMode } from "@guesthouse/shared/host-template-api";
 import { DiskIdSchema, type VmSpec } from "@guesthouse/shared/vm";
 import { AlreadyExistsError, BadInputError, EngineError } from "./errors.ts";
@@ -51,6 +52,7 @@ export async function cloneTemplate(
         // Relative backing name, like disk.clone: keeps working if the data folder moves.
         else await qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary });
       }
+      crashPoint("template.clone:disks-made");
       const spec: VmSpec = { ...tpl.spec, name: p.name, disks: tpl.spec.disks.map((d, i) => ({ ...d, disk: diskIds[i] as string })) };
       await vms.define(p.id, spec);
     } catch (err) {

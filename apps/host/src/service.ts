@@ -1,5 +1,6 @@
 /** The host service: VMs, disks and host figures behind one object that the tRPC router calls. */
 import { mkdir } from "node:fs/promises";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import { qemuVersion } from "@guesthouse/qemu/process";
 import { procStats } from "@guesthouse/qemu/process";
 import type { VmSpec } from "@guesthouse/shared/vm";
@@ -9,6 +10,7 @@ import { DiskStore } from "./disks.ts";
 import { hostInfo, type HostInfo } from "./host-info.ts";
 import { hostPaths, type HostPaths } from "./paths.ts";
 import { acquireLock } from "./service-lock.ts";
+import { templatesOf } from "./templates.ts";
 import { mediaAttach, mediaEject, screendump, serialStream, serialWrite } from "./vm-io.ts";
 import { VmManager } from "./vm-manager.ts";
 import { pauseVm, powerOffVm, resetVm, resumeVm, shutdownVm, startVm } from "./vm-power.ts";
@@ -65,6 +67,7 @@ export class HostService {
     try {
       await service.vms.store.init();
       await service.disks.init();
+      await templatesOf(service).recover();
       await rediscover(service.vms);
     } catch (err) {
       await service.close();
@@ -147,6 +150,7 @@ export class HostService {
 
   async delete(id: string, deleteDisks: boolean): Promise<{ id: string; deletedDisks: string[] }> {
     const spec = await this.vms.delete(id);
+    crashPoint("vm.delete:record-removed");
     const deletedDisks: string[] = [];
     if (deleteDisks) {
       for (const { disk } of spec.disks) {

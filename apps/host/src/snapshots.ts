@@ -6,6 +6,7 @@
 import type { QemuInstance } from "@guesthouse/qemu/instance";
 import { assertAllowed } from "./transitions.ts";
 import { QemuImgError } from "@guesthouse/qemu/qemu-img";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import { imgSnapshot, imgSnapshots, nodeSnapshots, runSnapshotJob, settleSnapshotJobs } from "@guesthouse/qemu/snapshot-ops";
 import type { SnapshotEntry } from "@guesthouse/shared/host-snapshot-api";
 import { AlreadyExistsError, BadInputError, DomainError, EngineError, InvalidStateError, NotFoundError } from "./errors.ts";
@@ -97,6 +98,7 @@ export function takeSnapshot(s: HostService, id: string, name: string, withRam?:
       } else {
         await createOffline(m, t.paths, name);
       }
+      crashPoint("snapshot.take:taken");
       const entry = (await perDisk(m, t))[0]?.find((e) => e.name === name);
       if (!entry) throw new EngineError(`${what}: QEMU reported success but the disk holds no such snapshot`);
       return entry;

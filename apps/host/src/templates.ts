@@ -1,9 +1,15 @@
 /**
  * Templates: a VM turned read-only, its disks (and, if it was running, its RAM state) kept under
  * `<data>/host/templates/<id>/` with its spec in `template.json`. Clones are made in clones.ts.
+ *
+ * A capture is built in `.partial-<id>/` and renamed into place only when whole, so a template
+ * folder is either complete or absent. A host service that dies half-way finds the partial folder
+ * when it starts again (recover()): with its template.json written, the capture is finished;
+ * without, the VM's disks go back where they were and the partial folder is removed.
  */
 import { assertAllowed } from "./transitions.ts";
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import { join, resolve } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
 import { VmSpecSchema } from "@guesthouse/shared/vm";
@@ -17,6 +23,18 @@ import { hardStop, requireInstance } from "./vm-launch.ts";
 import type { VmRecord } from "./vm-record.ts";
 
 const MIGRATION_TIMEOUT_MS = 120_000;
+const PARTIAL = ".partial-";
+const CAPTURE_FILE = "capture.json";
+/** What a partial folder is the capture of: enough to put the disks back. */
+interface Capture {
+  fromVm: string;
+  diskIds: string[];
+}
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 export const TemplateSchema = z.object({
   id: z.string(),
@@ -37,6 +55,8 @@ export class TemplateStore {
   }
 
   folder = (id: string) => join(this.dir, id);
+  /** Where a capture is built before it is renamed into place. */
+  partialFolder = (id: string) => join(this.dir, `${PARTIAL}${id}`);
   diskPath = (id: string, diskId: string) => join(this.folder(id), `${diskId}.qcow2`);
   ramFile = (id: string) => join(this.folder(id), "ram.state");
 
@@ -51,7 +71,7 @@ export class TemplateStore {
   }
 
   async list(): Promise<Template[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => !n.startsWith(PARTIAL));
     const all = await Promise.all(names.sort().map((n) => this.get(n).catch(() => undefined)));
     return all.filter((t): t is Template => t !== undefined);
   }
@@ -71,26 +91,83 @@ export class TemplateStore {
         assertAllowed("makeTemplate", fromVm, rec.state);
         const withRam = rec.state === "running" || rec.state === "paused";
         await this.#checkDisks(rec, withRam);
-        const folder = this.folder(id);
-        await rm(folder, { recursive: true, force: true }); // leftovers of a failed attempt
-        await mkdir(folder, { recursive: true, mode: 0o700 });
+        const partial = this.partialFolder(id);
+        await rm(partial, { recursive: true, force: true }); // leftovers of a failed attempt
+        await mkdir(partial, { recursive: true, mode: 0o700 });
+        const capture: Capture = { fromVm, diskIds: rec.spec.disks.map((d) => d.disk) };
+        await writeFile(join(partial, CAPTURE_FILE), JSON.stringify(capture) + "\n", { mode: 0o600 });
+        const ram = join(partial, "ram.state");
         try {
-          if (withRam) await this.#saveRam(rec, this.ramFile(id));
+          if (withRam) await this.#saveRam(rec, ram);
         } catch (err) {
-          await rm(folder, { recursive: true, force: true });
+          await rm(partial, { recursive: true, force: true });
           throw err;
         }
+        crashPoint("template.capture:ram-saved");
         // From here on the VM is stopped: move its disks, then hand its definition over to the template.
-        for (const { disk } of rec.spec.disks) await this.#moveDisk(disk, this.diskPath(id, disk));
-        if (withRam) await chmod(this.ramFile(id), 0o444);
-        const template: Template = { id, withRam, spec: rec.spec, diskIds: rec.spec.disks.map((d) => d.disk), createdAt: Date.now() };
-        await writeFile(join(folder, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
-        await vms.store.remove(fromVm);
-        vms.records.delete(fromVm);
-        vms.events.publish({ type: "removed", vmId: fromVm, at: Date.now() });
+        for (const disk of capture.diskIds) {
+          await this.#moveDisk(disk, join(partial, `${disk}.qcow2`));
+          crashPoint("template.capture:disk-moved");
+        }
+        if (withRam) await chmod(ram, 0o444);
+        const template: Template = { id, withRam, spec: rec.spec, diskIds: capture.diskIds, createdAt: Date.now() };
+        await writeFile(join(partial, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
+        crashPoint("template.capture:described");
+        await this.#complete(id, fromVm);
         return template;
       });
     });
+  }
+
+  /** The last steps of a capture whose template.json is written: the VM goes, the folder goes into place. */
+  async #complete(id: string, fromVm: string): Promise<void> {
+    const { vms } = this.service;
+    if (fromVm) await vms.store.remove(fromVm);
+    if (vms.records.delete(fromVm)) vms.events.publish({ type: "removed", vmId: fromVm, at: Date.now() });
+    crashPoint("template.capture:vm-removed");
+    await rm(join(this.partialFolder(id), CAPTURE_FILE), { force: true });
+    await rename(this.partialFolder(id), this.folder(id));
+  }
+
+  /**
+   * Finishes or undoes the captures a dead host service left in `.partial-*` folders; runs when the
+   * service opens, after the VM folders are read and before their guests are looked for.
+   */
+  async recover(): Promise<string[]> {
+    const { paths, log } = this.service;
+    const done: string[] = [];
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!name.startsWith(PARTIAL)) continue;
+      const id = name.slice(PARTIAL.length);
+      const partial = this.partialFolder(id);
+      const capture = await readFile(join(partial, CAPTURE_FILE), "utf8").then(
+        (t) => JSON.parse(t) as Capture,
+        () => undefined,
+      );
+      if (await exists(join(partial, "template.json"))) {
+        await this.#complete(id, capture?.fromVm ?? "");
+        log.warn({ templateId: id, fromVm: capture?.fromVm }, "finished a template capture that a host restart cut short");
+        done.push(`${id}: finished`);
+        continue;
+      }
+      // Not described yet: every disk goes back to the VM (a copy made while flattening is dropped).
+      for (const disk of capture?.diskIds ?? []) {
+        const moved = join(partial, `${disk}.qcow2`);
+        if (!(await exists(moved))) continue;
+        if (await exists(paths.diskPath(disk))) await rm(moved, { force: true });
+        else {
+          await chmod(moved, 0o600);
+          await rename(moved, paths.diskPath(disk));
+        }
+      }
+      await rm(partial, { recursive: true, force: true });
+      log.warn(
+        { templateId: id, fromVm: capture?.fromVm },
+        "undid a template capture that a host restart cut short; the VM keeps its disks",
+      );
+      done.push(`${id}: undone`);
+    }
+    return done;
   }
 
   /** Refused while a disk in this host has a backing file in the template's folder. */
