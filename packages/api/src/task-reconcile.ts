@@ -25,7 +25,7 @@ const actorOf = (t: Task) => ({ id: t.actorId, email: t.actorName, taskId: t.id 
 const interrupted = (what: string): Outcome => ({
   state: "failed",
   line: `interrupted: ${what}`,
-  error: `Interrupted by a console restart: ${what}`,
+  error: `Interrupted (the console or the host stopped half-way): ${what}`,
 });
 
 const HANDLERS: Record<string, Handler> = {
@@ -36,7 +36,7 @@ const HANDLERS: Record<string, Handler> = {
     const onDisk = await host.snapshot.list.query({ id: vm.id });
     if (!onDisk.some((s) => s.name === planned.tag)) return interrupted("the host had not taken the snapshot; nothing changed");
     await recordSnapshot(db, vm, planned, actorOf(t));
-    return { state: "succeeded", line: "finished after a console restart: the host had taken the snapshot, now it is in the tree" };
+    return { state: "succeeded", line: "finished after an interruption: the host had taken the snapshot, now it is in the tree" };
   },
 
   async "template.capture"(db, host, t) {
@@ -48,17 +48,24 @@ const HANDLERS: Record<string, Handler> = {
       if (!vm) return interrupted("the VM's row is gone, so the template cannot be described");
       await recordCapture(db, { templateId, name, vm, withRam: onHost.withRam, actor: actorOf(t) });
     }
-    return { state: "succeeded", line: "finished after a console restart: the host had made the template" };
+    return { state: "succeeded", line: "finished after an interruption: the host had made the template" };
   },
 
   async "template.clone"(db, host, t) {
     const p = t.input as { vmId: string; templateId: string; name: string; mode: "instant" | "linked" | "full" };
-    if (!(await hostHas(host.vm.get.query({ id: p.vmId })))) return interrupted("the host had not made the clone; nothing changed");
+    if (!(await hostHas(host.vm.get.query({ id: p.vmId })))) {
+      // Disks the host made for it before it died (clones.ts names them `<clone id>-disk<i>`) go too.
+      const leftovers = (await host.disk.list.query()).filter((d) => d.id.startsWith(`${p.vmId}-disk`));
+      for (const d of leftovers) await host.disk.delete.mutate({ id: d.id });
+      return interrupted(
+        `the host had not made the clone${leftovers.length ? "; the disks it had begun were removed" : ""}; nothing changed`,
+      );
+    }
     const tpl = await db.template.findUnique({ where: { id: p.templateId } });
     if (!tpl) return interrupted("the template is gone");
     const view = await host.vm.get.query({ id: p.vmId });
     await recordClone(db, { tpl, view, ...p, actor: actorOf(t) });
-    return { state: "succeeded", line: "finished after a console restart: the host had made the clone, now it is listed" };
+    return { state: "succeeded", line: "finished after an interruption: the host had made the clone, now it is listed" };
   },
 
   async "vm.create"(db, host, t) {
@@ -68,7 +75,7 @@ const HANDLERS: Record<string, Handler> = {
     if (row && defined) return { state: "succeeded", line: "finished: the VM was already made on both sides" };
     if (row) {
       await host.vm.define.mutate({ id: vmId, spec: await specForVm(db, vmId) });
-      return { state: "succeeded", line: "finished after a console restart: the VM is now defined on its host" };
+      return { state: "succeeded", line: "finished after an interruption: the VM is now defined on its host" };
     }
     if (defined) await host.vm.delete.mutate({ id: vmId, deleteDisks: true });
     if (diskId) await host.disk.delete.mutate({ id: diskId }).catch(() => undefined);
@@ -78,14 +85,19 @@ const HANDLERS: Record<string, Handler> = {
   async "vm.delete"(db, host, t) {
     const vmId = t.vmId ?? "";
     if (await hostHas(host.vm.get.query({ id: vmId }))) return interrupted("the host still has the VM; it was not deleted");
+    // The host forgets the VM before it deletes its disks: any it had not reached yet go now.
+    const { diskIds = [] } = (t.input ?? {}) as { diskIds?: string[] };
+    const onHost = new Set((await host.disk.list.query()).map((d) => d.id));
+    for (const id of diskIds.filter((d) => onHost.has(d))) await host.disk.delete.mutate({ id });
     await db.vm.deleteMany({ where: { id: vmId } });
-    return { state: "succeeded", line: "finished after a console restart: the host had deleted the VM, now its row is gone too" };
+    return { state: "succeeded", line: "finished after an interruption: the host had deleted the VM, now its row is gone too" };
   },
 };
 
 /** Closes every task of `hostId` left running by another (dead) console; returns how many. */
 export async function reconcileTasks(db: Db, host: HostClient, hostId: string): Promise<number> {
   const orphans = await db.task.findMany({
+    // Another console's (it died), or no console's: "" when the host went away mid-call (tasks.ts).
     where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE } },
     orderBy: { createdAt: "asc" },
   });

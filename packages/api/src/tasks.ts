@@ -3,7 +3,10 @@
 // goes, and it ends succeeded or failed with the error a person can read. A console that dies
 // half-way leaves the row `running` under its own owner id: reconcileTasks() finishes or undoes it.
 import { randomUUID } from "node:crypto";
+import { TRPCError } from "@trpc/server";
 import type { Db, Prisma } from "@guesthouse/db";
+import { hostWentAway } from "@guesthouse/host-client";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import { toTRPCError } from "./errors.ts";
 import { taskBus } from "./task-bus.ts";
 
@@ -67,10 +70,13 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
     select: { id: true },
   });
   taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
+  crashPoint(`${spec.kind}@0`);
   const handle: TaskHandle = {
     id: task.id,
-    progress: (percent, line) =>
-      appendLog(db, task.id, line ?? `${percent}%`, { progress: Math.max(0, Math.min(100, Math.round(percent))) }),
+    progress: async (percent, line) => {
+      await appendLog(db, task.id, line ?? `${percent}%`, { progress: Math.max(0, Math.min(100, Math.round(percent))) });
+      crashPoint(`${spec.kind}@${percent}`);
+    },
     log: (line) => appendLog(db, task.id, line),
   };
   try {
@@ -78,6 +84,16 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
     await finishTask(db, task.id, "succeeded", "done");
     return result;
   } catch (error) {
+    if (hostWentAway(error)) {
+      // Done, half-done or never started: only the host can say. The task stays open, owned by no
+      // console, and reconciliation finishes or undoes it when the host answers again.
+      await appendLog(db, task.id, "the host stopped answering; this is finished or undone when it answers again", { owner: "" });
+      throw new TRPCError({
+        code: "SERVICE_UNAVAILABLE",
+        message: `The host stopped answering during ${spec.kind}; the task is finished or undone when the host is back`,
+        cause: error,
+      });
+    }
     const message = toTRPCError(error).message.replaceAll(`'${spec.vm?.id}'`, `'${spec.vm?.name}'`);
     await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);
     throw error;

@@ -33,3 +33,14 @@ export function createHostClient(opts: HostClientOptions) {
 }
 
 export type HostClient = ReturnType<typeof createHostClient>;
+
+/**
+ * The host never answered: it was down, or it went away half-way through the call (its process
+ * died, the connection dropped). Whether the operation happened is then unknown until the host
+ * answers again; an answer of any kind, even an error, is not this.
+ */
+export function hostWentAway(error: unknown): boolean {
+  const e = error as { name?: string; data?: unknown; cause?: { name?: string; message?: string } };
+  if (e?.name !== "TRPCClientError" || e.data !== undefined) return false;
+  return e.cause?.name === "TypeError" || /fetch failed|terminated|other side closed|ECONNRE/i.test(e.cause?.message ?? "");
+}

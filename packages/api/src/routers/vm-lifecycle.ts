@@ -140,7 +140,8 @@ export const vmLifecycle = {
       if (!input.force && viewers.length)
         throw new TRPCError({ code: "CONFLICT", message: `${watching(viewers)}: ask them to close it, or delete the VM with force` });
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      return runTask(ctx.db, { kind: "vm.delete", vm: ctx.vm, actor: ctx.user, input: { force: input.force } }, async (task) => {
+      const diskIds = (await ctx.db.disk.findMany({ where: { vmId: ctx.vm.id }, select: { id: true } })).map((d) => d.id);
+      return runTask(ctx.db, { kind: "vm.delete", vm: ctx.vm, actor: ctx.user, input: { force: input.force, diskIds } }, async (task) => {
         // Viewers first, so they read why their screen went, rather than a bare "disconnected".
         disconnectViewers(ctx.vm.id, `the VM was deleted by ${ctx.user.email}`);
         if (running) {
@@ -149,6 +150,7 @@ export const vmLifecycle = {
         }
         await task.progress(40, "deleting it and its disks on its host");
         const { deletedDisks } = await host.vm.delete.mutate({ id: ctx.vm.id, deleteDisks: true });
+        await task.progress(90, "removing it from the inventory");
         await ctx.db.$transaction(async (tx) => {
           await tx.vm.delete({ where: { id: ctx.vm.id } });
           await audit(tx, {
