@@ -100,8 +100,9 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
       await hostSeen(deps, hostId, "online");
       if (failing) deps.log.info({ hostId }, "host reachable again; its VMs' states are reconciled");
       failing = false;
+      let sub: { unsubscribe(): void } | undefined;
       const ended = await new Promise<unknown>((resolve) => {
-        const sub = client.vm.events.subscribe(
+        sub = client.vm.events.subscribe(
           {},
           {
             onData: (envelope) => {
@@ -110,17 +111,23 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
             },
             onError: (err) => resolve(err),
             onComplete: () => resolve(null),
+            // The link reconnects a dropped stream by itself, but a host that went away may have
+            // restarted (and finished or undone work): treat it as lost, and reconcile in full.
+            onConnectionStateChange: (s) => {
+              if (s.state === "connecting" && s.error) resolve(s.error);
+            },
           },
         );
         signal.addEventListener(
           "abort",
           () => {
-            sub.unsubscribe();
+            sub?.unsubscribe();
             resolve(null);
           },
           { once: true },
         );
       });
+      sub?.unsubscribe();
       if (ended && !signal.aborted) {
         deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
