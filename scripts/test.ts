@@ -82,7 +82,10 @@ try {
     if (extra) add(await runNodeTests("db (GUESTHOUSE_TEST_EXTRA_DB)", dbTests, { ...stackEnv, DATABASE_URL: extra }));
   }
   if (wanted.has("integration")) {
-    add(await runNodeTests("integration", await findTests((f) => f.endsWith(".int.test.ts")), stackEnv));
+    // GH_INT_FILES="crash-points" likewise for the integration files.
+    const only = (process.env.GH_INT_FILES ?? "").split(/\s+/).filter(Boolean);
+    const intTests = (await findTests((f) => f.endsWith(".int.test.ts"))).filter((f) => !only.length || only.some((w) => f.includes(w)));
+    add(await runNodeTests("integration", intTests, stackEnv));
     const { other, why } = await otherAccelerator(process.env);
     if (other) {
       const hostTests = await findTests((f) => f.endsWith(".int.test.ts"));

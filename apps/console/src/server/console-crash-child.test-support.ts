@@ -1,0 +1,34 @@
+/**
+ * Run as its own process by crash-points.int.test.ts: a console that makes one API call as the
+ * given user, against the real database and host service, and is killed on the way by
+ * GUESTHOUSE_CRASH_AT (packages/shared/src/crash-point.ts). If it reaches the end it prints
+ * `FINISHED` (or `FAILED <message>`), which the test counts as the crash point never being reached.
+ *
+ * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input }
+ */
+import { createDb } from "@guesthouse/db";
+import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+
+interface Job {
+  databaseUrl: string;
+  hostToken: string;
+  user: { id: string; email: string; name: string; sessionId: string };
+  call: string;
+  input: unknown;
+}
+
+const job = JSON.parse(process.argv[2] ?? "{}") as Job;
+const db = createDb(job.databaseUrl);
+const caller = createCaller(
+  createContextInner({ db, hosts: createHostGateway(db, job.hostToken), ip: "crash-test", secureCookies: false, user: job.user }),
+);
+const [group, name] = job.call.split(".") as [string, string];
+const procedure = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[group]?.[name];
+if (!procedure) throw new Error(`no procedure ${job.call}`);
+try {
+  await procedure(job.input);
+  process.stdout.write("FINISHED\n");
+} catch (err) {
+  process.stdout.write(`FAILED ${(err as Error).message}\n`);
+}
+await db.$disconnect();
