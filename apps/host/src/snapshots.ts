@@ -67,7 +67,9 @@ async function engine<T>(what: string, f: () => Promise<T>): Promise<T> {
 export function listSnapshots(s: HostService, id: string): Promise<SnapshotEntry[]> {
   return s.vms.serialised(id, "snapshot-list", async (rec) => {
     const t = target(s.vms, rec, "list");
-    return engine(`listing snapshots of VM '${id}'`, async () => (await perDisk(s.vms, t))[0] ?? []);
+    const entries = await engine(`listing snapshots of VM '${id}'`, async () => (await perDisk(s.vms, t))[0] ?? []);
+    const current = await s.vms.store.readCurrentSnapshot(id);
+    return entries.map((e) => ({ ...e, current: e.name === current }));
   });
 }
 
@@ -98,9 +100,10 @@ export function takeSnapshot(s: HostService, id: string, name: string, withRam?:
       } else {
         await createOffline(m, t.paths, name);
       }
-      crashPoint("snapshot.take:taken");
       const entry = (await perDisk(m, t))[0]?.find((e) => e.name === name);
       if (!entry) throw new EngineError(`${what}: QEMU reported success but the disk holds no such snapshot`);
+      m.store.writeCurrentSnapshot(id, name);
+      crashPoint("snapshot.take:taken");
       return entry;
     });
   });
@@ -143,15 +146,13 @@ export function revertSnapshot(s: HostService, id: string, name: string): Promis
         const status = await t.live!.qmp.execute<{ running: boolean }>("query-status");
         if (wasRunning && !status.running) await t.live!.qmp.execute("cont");
       });
-      return;
-    }
-    if (!entry.withRam) {
+    } else if (!entry.withRam) {
       await engine(what, async () => {
         for (const p of t.paths) await imgSnapshot("apply", p, name, m.config.qemuImgBinary);
       });
-      return;
-    }
-    await startFromSnapshot(m, rec, what, load);
+    } else await startFromSnapshot(m, rec, what, load);
+    m.store.writeCurrentSnapshot(id, name);
+    crashPoint("snapshot.revert:reverted");
   });
   return done.then(() => s.view(id));
 }
@@ -193,6 +194,8 @@ export function deleteSnapshot(s: HostService, id: string, name: string): Promis
         }
       }
     });
+    if ((await m.store.readCurrentSnapshot(id)) === name) m.store.writeCurrentSnapshot(id, null);
+    crashPoint("snapshot.delete:deleted");
     return { id, name };
   });
 }

@@ -1,6 +1,7 @@
 /** Each VM's folder: spec.json (what it is) and state.json (what it last was), written atomically. */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { VmIdSchema, VmReasonSchema, VmSpecSchema, VmStateSchema, type VmSpec } from "@guesthouse/shared/vm";
 import { z } from "zod";
 import type { HostPaths } from "./paths.ts";
@@ -47,6 +48,19 @@ export class VmStore {
   writeState(id: string, state: PersistedState): void {
     writeAtomic(this.paths.stateFile(id), state);
   }
+
+  /** The snapshot the VM was last taken at or reverted to (the console's "you are here"). */
+  writeCurrentSnapshot(id: string, tag: string | null): void {
+    writeAtomic(this.#snapshotFile(id), { current: tag });
+  }
+
+  async readCurrentSnapshot(id: string): Promise<string | null> {
+    const text = await readFile(this.#snapshotFile(id), "utf8").catch(() => "{}");
+    const parsed = z.object({ current: z.string().nullable().default(null) }).safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.current : null;
+  }
+
+  #snapshotFile = (id: string) => join(this.paths.vmDir(id), "snapshot.json");
 
   async remove(id: string): Promise<void> {
     await rm(this.paths.vmDir(id), { recursive: true, force: true });

@@ -60,3 +60,52 @@ export async function recordSnapshot(
     return row;
   });
 }
+
+type Actor = { id: string | null; email: string; ip?: string; taskId?: string };
+/** The snapshot a revert or delete is about, as its task journals it. */
+export interface SnapshotRef {
+  id: string;
+  tag: string;
+  name: string;
+}
+
+/** "You are here" moves to the snapshot the host reverted to. */
+export async function recordRevert(db: Db, vm: { id: string; name: string }, snap: SnapshotRef, actor: Actor): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await tx.snapshot.updateMany({ where: { vmId: vm.id }, data: { current: false } });
+    await tx.snapshot.updateMany({ where: { id: snap.id, vmId: vm.id }, data: { current: true } });
+    await audit(tx, {
+      actorId: actor.id,
+      actorName: actor.email,
+      action: "snapshot.revert",
+      vmId: vm.id,
+      vmName: vm.name,
+      outcome: "success",
+      detail: { name: snap.name },
+      ip: actor.ip,
+      taskId: actor.taskId,
+    });
+  });
+}
+
+/** The snapshot the host deleted leaves the tree: its children move up to its parent, and so does "you are here". */
+export async function recordSnapshotDelete(db: Db, vm: { id: string; name: string }, snap: SnapshotRef, actor: Actor): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const row = await tx.snapshot.findFirst({ where: { id: snap.id, vmId: vm.id }, select: { parentId: true, current: true } });
+    if (!row) return;
+    await tx.snapshot.updateMany({ where: { parentId: snap.id }, data: { parentId: row.parentId } });
+    if (row.current && row.parentId) await tx.snapshot.update({ where: { id: row.parentId }, data: { current: true } });
+    await tx.snapshot.delete({ where: { id: snap.id } });
+    await audit(tx, {
+      actorId: actor.id,
+      actorName: actor.email,
+      action: "snapshot.delete",
+      vmId: vm.id,
+      vmName: vm.name,
+      outcome: "success",
+      detail: { name: snap.name },
+      ip: actor.ip,
+      taskId: actor.taskId,
+    });
+  });
+}

@@ -5,7 +5,7 @@
 // already says what happened) are closed as interrupted.
 import type { Db, Task } from "@guesthouse/db";
 import type { HostClient } from "./host-gateway.ts";
-import { recordSnapshot, type PlannedSnapshot } from "./snapshot-record.ts";
+import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapshot, type SnapshotRef } from "./snapshot-record.ts";
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
@@ -37,6 +37,26 @@ const HANDLERS: Record<string, Handler> = {
     if (!onDisk.some((s) => s.name === planned.tag)) return interrupted("the host had not taken the snapshot; nothing changed");
     await recordSnapshot(db, vm, planned, actorOf(t));
     return { state: "succeeded", line: "finished after an interruption: the host had taken the snapshot, now it is in the tree" };
+  },
+
+  async "snapshot.revert"(db, host, t) {
+    const snap = t.input as unknown as SnapshotRef;
+    const vm = t.vmId ? await db.vm.findUnique({ where: { id: t.vmId }, select: { id: true, name: true } }) : null;
+    if (!vm) return interrupted("the VM is gone");
+    const onHost = (await host.snapshot.list.query({ id: vm.id })).find((s) => s.name === snap.tag);
+    if (!onHost?.current) return interrupted("the host had not reverted the VM; nothing changed");
+    await recordRevert(db, vm, snap, actorOf(t));
+    return { state: "succeeded", line: `finished after an interruption: the host had reverted to '${snap.name}'` };
+  },
+
+  async "snapshot.delete"(db, host, t) {
+    const snap = t.input as unknown as SnapshotRef;
+    const vm = t.vmId ? await db.vm.findUnique({ where: { id: t.vmId }, select: { id: true, name: true } }) : null;
+    if (!vm) return interrupted("the VM is gone");
+    if ((await host.snapshot.list.query({ id: vm.id })).some((s) => s.name === snap.tag))
+      return interrupted("the host still has the snapshot; it was not deleted");
+    await recordSnapshotDelete(db, vm, snap, actorOf(t));
+    return { state: "succeeded", line: `finished after an interruption: the host had deleted '${snap.name}', now the tree has too` };
   },
 
   async "template.capture"(db, host, t) {

@@ -28,4 +28,6 @@ export interface SnapshotEntry {
   createdAt: number;
   /** Size of the saved RAM/device state in the qcow2 (0 for disk-only). */
   vmStateBytes: number;
+  /** The one the VM was last taken at or reverted to, as the host recorded it (listings only). */
+  current?: boolean;
 }

@@ -376,4 +376,28 @@ describe("crash points: the DB and the host agree after a console or a host serv
     assert.equal((await t.db.template.findUniqueOrThrow({ where: { name: "disk-only" }, select: { withRam: true } })).withRam, false);
     await agree();
   });
+
+  test(
+    "reverting and deleting snapshots cut short by a dead console or host: the tree follows what the host did",
+    { timeout: 240_000 },
+    async () => {
+      const vmId = await newVm("crash-rev", false);
+      const a = await caller.snapshot.take({ vmId, name: "a" });
+      const b = await caller.snapshot.take({ vmId, name: "b" });
+      const current = async () => (await t.db.snapshot.findFirst({ where: { vmId, current: true }, select: { name: true } }))?.name;
+      await consoleDiesAt("snapshot.revert@10", "snapshot.revert", { vmId, snapshotId: a.id });
+      assert.match((await lastTask()).error, /the host had not reverted the VM; nothing changed/);
+      assert.equal(await current(), "b", "not reverted: 'you are here' stays");
+      await consoleDiesAt("snapshot.revert@90", "snapshot.revert", { vmId, snapshotId: a.id });
+      assert.equal((await lastTask()).state, "succeeded");
+      assert.equal(await current(), "a", "the host reverted, so the tree says so");
+      await hostDiesDuring("snapshot.delete:deleted", vmId, () => caller.snapshot.delete({ vmId, snapshotId: b.id }));
+      assert.equal((await lastTask()).state, "succeeded");
+      assert.deepEqual(
+        (await t.db.snapshot.findMany({ where: { vmId }, select: { name: true } })).map((x) => x.name),
+        ["a"],
+      );
+      await agree();
+    },
+  );
 });

@@ -1,14 +1,28 @@
 // Snapshots as a tree. The qcow2 files on the host are the truth for content; Postgres holds the
-// tree. Taking one is journaled as a task before the host is called (docs/decisions/0018-tasks-journal.md);
-// revert and delete still run the host call inside the DB transaction that writes the row.
+// tree. Taking, reverting and deleting are journaled as tasks before the host is called
+// (docs/decisions/0018-tasks-journal.md); renaming touches only the tree.
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import type { Db } from "@guesthouse/db";
 import { SnapshotNameSchema } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
-import { recordSnapshot, snapshotSelect, type PlannedSnapshot } from "../snapshot-record.ts";
+import {
+  recordRevert,
+  recordSnapshot,
+  recordSnapshotDelete,
+  snapshotSelect,
+  type PlannedSnapshot,
+  type SnapshotRef,
+} from "../snapshot-record.ts";
 import { runTask } from "../tasks.ts";
 import { router, vmOperationProcedure, vmProcedure } from "../trpc.ts";
+
+async function findSnapshot(db: Db, vmId: string, id: string): Promise<SnapshotRef> {
+  const snap = await db.snapshot.findFirst({ where: { id, vmId }, select: { id: true, tag: true, name: true } });
+  if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+  return snap;
+}
 
 export const snapshotRouter = router({
   list: vmProcedure("vm.view").query(({ ctx }) =>
@@ -39,30 +53,16 @@ export const snapshotRouter = router({
   revert: vmOperationProcedure("snapshotRevert")
     .input(z.object({ snapshotId: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      const snap = await ctx.db.snapshot.findFirst({
-        where: { id: input.snapshotId, vmId: ctx.vm.id },
-        select: { id: true, tag: true, name: true },
-      });
-      if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+      const snap = await findSnapshot(ctx.db, ctx.vm.id, input.snapshotId);
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      await ctx.db.$transaction(
-        async (tx) => {
-          await tx.snapshot.updateMany({ where: { vmId: ctx.vm.id }, data: { current: false } });
-          await tx.snapshot.update({ where: { id: snap.id }, data: { current: true } });
-          await audit(tx, {
-            actorId: ctx.user.id,
-            actorName: ctx.user.email,
-            action: "snapshot.revert",
-            vmId: ctx.vm.id,
-            vmName: ctx.vm.name,
-            outcome: "success",
-            detail: { name: snap.name },
-            ip: ctx.ip,
-          });
-          return host.snapshot.revert.mutate({ id: ctx.vm.id, name: snap.tag });
-        },
-        { timeout: 120_000 },
-      );
+      // Journal, host, then the tree (docs/decisions/0018-tasks-journal.md): the host records which
+      // snapshot it reverted to, so a console that dies in between finishes it from the journal.
+      await runTask(ctx.db, { kind: "snapshot.revert", vm: ctx.vm, actor: ctx.user, input: { ...snap } }, async (task) => {
+        await task.progress(10, `reverting to '${snap.name}'`);
+        await host.snapshot.revert.mutate({ id: ctx.vm.id, name: snap.tag });
+        await task.progress(90, "moving 'you are here'");
+        await recordRevert(ctx.db, ctx.vm, snap, { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip, taskId: task.id });
+      });
       return { ok: true as const };
     }),
 
@@ -90,32 +90,14 @@ export const snapshotRouter = router({
   delete: vmOperationProcedure("snapshotDelete")
     .input(z.object({ snapshotId: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      const snap = await ctx.db.snapshot.findFirst({
-        where: { id: input.snapshotId, vmId: ctx.vm.id },
-        select: { id: true, tag: true, name: true, parentId: true, current: true },
-      });
-      if (!snap) throw new TRPCError({ code: "NOT_FOUND", message: "That snapshot no longer exists" });
+      const snap = await findSnapshot(ctx.db, ctx.vm.id, input.snapshotId);
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      await ctx.db.$transaction(
-        async (tx) => {
-          // Children move up to the deleted snapshot's parent; "you are here" moves with them.
-          await tx.snapshot.updateMany({ where: { parentId: snap.id }, data: { parentId: snap.parentId } });
-          if (snap.current && snap.parentId) await tx.snapshot.update({ where: { id: snap.parentId }, data: { current: true } });
-          await tx.snapshot.delete({ where: { id: snap.id } });
-          await audit(tx, {
-            actorId: ctx.user.id,
-            actorName: ctx.user.email,
-            action: "snapshot.delete",
-            vmId: ctx.vm.id,
-            vmName: ctx.vm.name,
-            outcome: "success",
-            detail: { name: snap.name },
-            ip: ctx.ip,
-          });
-          await host.snapshot.delete.mutate({ id: ctx.vm.id, name: snap.tag });
-        },
-        { timeout: 120_000 },
-      );
+      await runTask(ctx.db, { kind: "snapshot.delete", vm: ctx.vm, actor: ctx.user, input: { ...snap } }, async (task) => {
+        await task.progress(10, `deleting '${snap.name}'`);
+        await host.snapshot.delete.mutate({ id: ctx.vm.id, name: snap.tag });
+        await task.progress(90, "taking it out of the tree");
+        await recordSnapshotDelete(ctx.db, ctx.vm, snap, { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip, taskId: task.id });
+      });
       return { ok: true as const };
     }),
 });
