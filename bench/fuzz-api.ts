@@ -52,7 +52,9 @@ for (const { path: name, inputs } of procedures) {
     .slice(0, 3)
     .map(([a, n]) => `${a} ×${n}`)
     .join(", ");
-  console.log(`${name.padEnd(24)} ${String(report.cases).padStart(5)} cases  ${msPerCall.toFixed(2)} ms/call (${(msPerCall / anchorMsPerCall).toFixed(1)}× anchor)  ${top}`);
+  console.log(
+    `${name.padEnd(24)} ${String(report.cases).padStart(5)} cases  ${msPerCall.toFixed(2)} ms/call (${(msPerCall / anchorMsPerCall).toFixed(1)}× anchor)  ${top}`,
+  );
   if (report.failure) {
     failures.push(`${name}: ${report.failure.answer} to ${JSON.stringify(report.failure.input)?.slice(0, 300)}`);
     console.log(`  FAILED: ${failures.at(-1)}`);
@@ -60,7 +62,9 @@ for (const { path: name, inputs } of procedures) {
 }
 const seconds = (performance.now() - started) / 1000;
 console.log(`\nanchor auth.me: ${anchorMsPerCall.toFixed(2)} ms/call`);
-console.log(`${procedures.length} procedures, ${total} cases in ${seconds.toFixed(0)} s (${(total / seconds).toFixed(0)}/s), ${failures.length} failed`);
+console.log(
+  `${procedures.length} procedures, ${total} cases in ${seconds.toFixed(0)} s (${(total / seconds).toFixed(0)}/s), ${failures.length} failed`,
+);
 await t.drop();
 await embedded?.stop();
 process.exit(failures.length ? 1 : 0);
