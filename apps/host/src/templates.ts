@@ -82,7 +82,8 @@ export class TemplateStore {
         }
         // From here on the VM is stopped: move its disks, then hand its definition over to the template.
         for (const { disk } of rec.spec.disks) await this.#moveDisk(disk, this.diskPath(id, disk));
-        if (withRam) await chmod(this.ramFile(id), 0o444);
+        // Root's alone: a clone's QEMU gets it as an fd, never by path (ADR 0025).
+        if (withRam) await chmod(this.ramFile(id), 0o400);
         const template: Template = { id, withRam, spec: rec.spec, diskIds: rec.spec.disks.map((d) => d.disk), createdAt: Date.now() };
         await writeFile(join(folder, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
         await vms.store.remove(fromVm);
@@ -152,7 +153,12 @@ export class TemplateStore {
     vms.setState(rec, "saving", "host-request");
     try {
       if (wasRunning) await instance.qmp.execute("stop");
-      await saveStateToFile(instance.qmp, { socketPath: vms.paths.migrateSocket(rec.id), file, timeoutMs: MIGRATION_TIMEOUT_MS });
+      await saveStateToFile(instance.qmp, {
+        socketPath: vms.paths.migrateSocket(rec.id),
+        file,
+        timeoutMs: MIGRATION_TIMEOUT_MS,
+        shareSocket: (path) => vms.guestFiles.giveSocket(path),
+      });
     } catch (err) {
       if (instance.alive) {
         if (wasRunning) await instance.qmp.execute("cont").catch(() => undefined);
@@ -175,7 +181,10 @@ export class TemplateStore {
     } else {
       await rename(source, target);
     }
-    await chmod(target, 0o444);
+    // Shared by every clone: readable to QEMU's user only, writable by nobody (ADR 0025).
+    const files = this.service.vms.guestFiles;
+    if (files.user.dedicated) await files.shareReadOnly(target);
+    else await chmod(target, 0o444);
   }
 }
 
