@@ -28,6 +28,8 @@ async function measure(label: string, targets: string[]) {
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const lat = viewers.flatMap((v, i) => v.latencies.slice(start[i]!.n));
   const bytes = viewers.reduce((sum, v, i) => sum + v.bytes - start[i]!.bytes, 0);
+  const cut = viewers.filter((v) => v.error).length;
+  if (cut) console.log(`  ${cut} viewers were cut off: ${viewers.find((v) => v.error)?.error}`);
   await Promise.all(viewers.map((v) => v.stop()));
   const row = {
     label,

@@ -67,6 +67,7 @@ const started = Date.now();
 const minutes = () => (Date.now() - started) / 60_000;
 const samples: { t: number; console: Awaited<ReturnType<typeof sample>>; host: Awaited<ReturnType<typeof sample>> }[] = [];
 let cycles = 0;
+const viewerErrors: string[] = [];
 let running = true;
 
 const sampler = (async () => {
@@ -94,6 +95,7 @@ try {
       await mutate(s, i % 2 === 0 ? "vm.pause" : "vm.resume", { vmId });
       await (await query(s, "serial.read", { vmId })).arrayBuffer();
     }
+    for (const v of viewers) if (v.error) viewerErrors.push(v.error);
     await Promise.all(viewers.map((v) => v.stop()));
     for (const st of streams) st.stop();
     await removeVm(s, vmId);
@@ -123,6 +125,9 @@ for (const who of ["console", "host"] as const) {
     `${who}: RSS ${anchor[who].rssMiB.toFixed(1)} → ${end[who].rssMiB.toFixed(1)} MiB (${(end[who].rssMiB / anchor[who].rssMiB).toFixed(2)}× warm anchor), slope ${slope.toFixed(2)} MB/min (goal < 1); fds ${anchor[who].fds} → ${end[who].fds}, sockets ${anchor[who].sockets} → ${end[who].sockets}: ${ok ? "MET" : "MISSED"}`,
   );
 }
+console.log(
+  `viewers cut off by the display: ${viewerErrors.length}${viewerErrors.length ? ` (${[...new Set(viewerErrors)].join("; ")})` : ""}`,
+);
 console.log(`QEMU processes: ${qemuBefore} before, ${qemuAfter} after: ${qemuAfter <= qemuBefore ? "MET" : "MISSED"}`);
 pass &&= qemuAfter <= qemuBefore;
 await db.user.delete({ where: { id: s.userId } });
