@@ -94,12 +94,15 @@ describe("malformed input to any console procedure", () => {
     });
 
   // Found by procedure-fuzz.db.test.ts: both reached PostgreSQL and came back as a 500.
-  test("a NUL character in any string is BAD_REQUEST naming the field, before anything runs", async () => {
+  test("a NUL character or a lone surrogate in any string is BAD_REQUEST naming the field, before anything runs", async () => {
     const caller = createCaller(inner);
     for (const [call, field] of [
       [() => caller.vm.get({ vmId: "vm\u0000" }), "vmId"],
       [() => caller.users.setDisabled({ userId: "\u0000x", disabled: true }), "userId"],
       [() => caller.users.createGroup({ name: "group\u0000" }), "name"],
+      // A lone surrogate: a text column takes it (as U+FFFD), the audit row's JSON does not.
+      [() => caller.users.createGroup({ name: "\ud800" }), "name"],
+      [() => caller.access.createRole({ name: "r", description: "x\udc00y", permissions: ["vm.view"] }), "description"],
     ] as const) {
       const error = await call().then(
         () => null,
