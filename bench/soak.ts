@@ -4,7 +4,8 @@
 // each process's RSS grows by under 1 MB a minute (least-squares slope), and at the end no
 // descriptor, socket or QEMU process is left over from the workload. Anchor: the samples at the
 // end of the warm-up.
-//   CONSOLE_URL=… DATABASE_URL=… node --import tsx bench/soak.ts    # SOAK_MINUTES=N, SOAK_SAMPLE_S=N (10)
+//   CONSOLE_URL=… DATABASE_URL=… HOST_PORT=… GUESTHOUSE_DATA=… node --import tsx bench/soak.ts    # SOAK_MINUTES=N, SOAK_SAMPLE_S=N (10)
+// (GUESTHOUSE_DATA: the stack's data folder, so only its QEMU processes are counted.)
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { adminSession, base, db, mutate, query, removeVm, runningVm, stateListener, viewer } from "./load-support.ts";
@@ -40,11 +41,13 @@ async function sample(pid: number) {
   return { rssMiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024, fds: fds.length, sockets };
 }
 
+const dataDir = process.env.GUESTHOUSE_DATA;
 async function qemuCount(): Promise<number> {
   let n = 0;
   for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
     const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (cmd.startsWith("qemu-system") || cmd.includes("/qemu-system")) n++;
+    // Only this stack's guests (their state folders are under its data folder), when it is named.
+    if ((cmd.startsWith("qemu-system") || cmd.includes("/qemu-system")) && (!dataDir || cmd.includes(dataDir))) n++;
   }
   return n;
 }
