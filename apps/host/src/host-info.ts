@@ -25,9 +25,17 @@ export interface HostInfo {
   qemuVersion: string;
   vmCount: number;
   runningVmCount: number;
+  /** Who QEMU runs as (ADR 0025): a user of its own, or the service's user when not root, and why. */
+  qemuUser: { name: string; uid: number; dedicated: boolean; summary: string };
 }
 
-export async function hostInfo(p: { accel: AccelInfo; qemuVersion: string; vmCount: number; runningVmCount: number }): Promise<HostInfo> {
+export async function hostInfo(p: {
+  accel: AccelInfo;
+  qemuVersion: string;
+  vmCount: number;
+  runningVmCount: number;
+  qemuUser: HostInfo["qemuUser"];
+}): Promise<HostInfo> {
   const mem = await memInfo();
   return {
     cores: availableParallelism(),
@@ -39,5 +47,6 @@ export async function hostInfo(p: { accel: AccelInfo; qemuVersion: string; vmCou
     qemuVersion: p.qemuVersion,
     vmCount: p.vmCount,
     runningVmCount: p.runningVmCount,
+    qemuUser: p.qemuUser,
   };
 }

@@ -11,8 +11,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 
-export const MEDIA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(iso|img|qcow2|raw)$/;
 const SPARE_BYTES = 512 * 1024 * 1024; // never fill the disk the guests live on
 
 export interface UploadOptions {
@@ -27,7 +27,7 @@ function answer(res: ServerResponse, status: number, body: object) {
 export async function handleMediaUpload(req: IncomingMessage, res: ServerResponse, url: URL, opts: UploadOptions): Promise<void> {
   const name = url.searchParams.get("name") ?? "";
   if (!MEDIA_NAME.test(name)) {
-    return answer(res, 400, { error: "File names may use letters, digits, '.', '_' and '-', and must end in .iso, .img, .qcow2 or .raw" });
+    return answer(res, 400, { error: MEDIA_NAME_RULE });
   }
   const length = Number(req.headers["content-length"]);
   if (!Number.isSafeInteger(length) || length <= 0) return answer(res, 411, { error: "The upload needs a Content-Length" });

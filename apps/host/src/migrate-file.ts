@@ -21,12 +21,21 @@ async function failureDetail(qmp: QmpClient, status: string): Promise<string> {
 }
 
 /** Streams the (stopped) guest's state into `file`; written to a temp name first, renamed when complete. */
-export async function saveStateToFile(qmp: QmpClient, p: { socketPath: string; file: string; timeoutMs: number }): Promise<number> {
+export async function saveStateToFile(
+  qmp: QmpClient,
+  p: {
+    socketPath: string;
+    file: string;
+    timeoutMs: number;
+    /** Lets QEMU's own user connect (ADR 0025). */ shareSocket?: (path: string) => Promise<void>;
+  },
+): Promise<number> {
   const tmp = `${p.file}.partial`;
   await rm(p.socketPath, { force: true });
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.listen(p.socketPath, resolve).once("error", reject));
   try {
+    await p.shareSocket?.(p.socketPath);
     let written: Promise<void> | undefined;
     server.once("connection", (sock) => {
       server.close();

@@ -7,6 +7,8 @@ import type { VmSpec } from "@guesthouse/shared/vm";
 import type { Logger } from "pino";
 import type { HostConfig } from "./config.ts";
 import { DiskStore } from "./disks.ts";
+import { GuestFiles } from "./guest-files.ts";
+import { resolveGuestUser } from "./guest-user.ts";
 import { hostInfo, type HostInfo } from "./host-info.ts";
 import { hostPaths, type HostPaths } from "./paths.ts";
 import { acquireLock } from "./service-lock.ts";
@@ -64,6 +66,9 @@ export class HostService {
     await mkdir(service.paths.root, { recursive: true, mode: 0o700 });
     service.#qemuVersion = await qemuVersion(config.qemuBinary);
     service.#releaseLock = acquireLock(service.paths.root);
+    const user = await resolveGuestUser();
+    service.vms.guestFiles = new GuestFiles(user, config.dataDir);
+    (user.dedicated ? log.info.bind(log) : log.warn.bind(log))({ qemuUser: user.name, uid: user.uid }, user.summary);
     try {
       await service.vms.store.init();
       await service.disks.init();
@@ -94,6 +99,7 @@ export class HostService {
       qemuVersion: this.#qemuVersion,
       vmCount: recs.length,
       runningVmCount: recs.filter((r) => r.instance).length,
+      qemuUser: (({ name, uid, dedicated, summary }) => ({ name, uid, dedicated, summary }))(this.vms.guestFiles.user),
     });
   }
 

@@ -53,8 +53,11 @@ test("a running VM becomes a RAM template; three instant clones run isolated fro
   const store = templatesOf(host.service);
   const disk = store.diskPath("tpl", "tl-disk");
   const ram = store.ramFile("tpl");
-  assert.equal((await stat(disk)).mode & 0o777, 0o444);
-  assert.equal((await stat(ram)).mode & 0o777, 0o444);
+  // ADR 0025: the base is readable to QEMU's user only (as root), the RAM state to root only (clones get an fd).
+  const dedicated = host.service.vms.guestFiles.user.dedicated;
+  assert.equal((await stat(disk)).mode & 0o777, dedicated ? 0o440 : 0o444);
+  if (dedicated) assert.equal((await stat(disk)).gid, host.service.vms.guestFiles.user.gid);
+  assert.equal((await stat(ram)).mode & 0o777, 0o400);
   const before = { disk: await sha(disk), ram: await sha(ram) };
 
   for (const n of [1, 2, 3]) {

@@ -109,7 +109,8 @@ export class TemplateStore {
           await this.#moveDisk(disk, join(partial, `${disk}.qcow2`));
           crashPoint("template.capture:disk-moved");
         }
-        if (withRam) await chmod(ram, 0o444);
+        // Root's alone: a clone's QEMU gets it as an fd, never by path (ADR 0025).
+        if (withRam) await chmod(ram, 0o400);
         const template: Template = { id, withRam, spec: rec.spec, diskIds: capture.diskIds, createdAt: Date.now() };
         await writeFile(join(partial, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
         crashPoint("template.capture:described");
@@ -156,6 +157,7 @@ export class TemplateStore {
         if (!(await exists(moved))) continue;
         if (await exists(paths.diskPath(disk))) await rm(moved, { force: true });
         else {
+          // Writable again; its next start hands it to QEMU's user (ADR 0025).
           await chmod(moved, 0o600);
           await rename(moved, paths.diskPath(disk));
         }
@@ -229,7 +231,12 @@ export class TemplateStore {
     vms.setState(rec, "saving", "host-request");
     try {
       if (wasRunning) await instance.qmp.execute("stop");
-      await saveStateToFile(instance.qmp, { socketPath: vms.paths.migrateSocket(rec.id), file, timeoutMs: MIGRATION_TIMEOUT_MS });
+      await saveStateToFile(instance.qmp, {
+        socketPath: vms.paths.migrateSocket(rec.id),
+        file,
+        timeoutMs: MIGRATION_TIMEOUT_MS,
+        shareSocket: (path) => vms.guestFiles.giveSocket(path),
+      });
     } catch (err) {
       if (instance.alive) {
         if (wasRunning) await instance.qmp.execute("cont").catch(() => undefined);
@@ -252,7 +259,10 @@ export class TemplateStore {
     } else {
       await rename(source, target);
     }
-    await chmod(target, 0o444);
+    // Shared by every clone: readable to QEMU's user only, writable by nobody (ADR 0025).
+    const files = this.service.vms.guestFiles;
+    if (files.user.dedicated) await files.shareReadOnly(target);
+    else await chmod(target, 0o444);
   }
 }
 

@@ -50,6 +50,7 @@ export async function* serialStream(rec: VmRecord, opts: { replayBytes: number; 
 export async function mediaAttach(m: VmManager, rec: VmRecord, iso: string): Promise<void> {
   if (rec.spec.cdrom === null) throw new BadInputError(`VM '${rec.id}' has no CD-ROM drive; add one while it is stopped`);
   const real = await resolveAllowedFile(iso, m.config, "ISO");
+  await m.guestFiles.shareReadOnly(real);
   await changeMedium(rec, async () => {
     await requireInstance(rec).qmp.execute("blockdev-change-medium", {
       id: CDROM_DEVICE_ID,

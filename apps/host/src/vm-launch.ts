@@ -32,11 +32,19 @@ export async function launch(
   opts: LaunchOptions = {},
 ): Promise<QemuInstance> {
   await m.removeRuntimeFiles(rec.id);
+  const diskPaths = await launchDiskPaths(m.config.qemuImgBinary, resolved.spec, resolved.diskPaths);
+  const readOnly = (i: number) => resolved.spec.disks[i]?.readOnly === true;
+  const { cdrom, kernel } = resolved.spec;
+  await m.guestFiles.prepareStart({
+    vmDir: m.paths.vmDir(rec.id),
+    writableDisks: diskPaths.filter((_, i) => !readOnly(i)),
+    readOnlyFiles: [...diskPaths.filter((_, i) => readOnly(i)), cdrom?.iso, kernel?.kernel, kernel?.initrd].filter((f): f is string => !!f),
+  });
   const argv = buildArgv({
     id: rec.id,
     spec: resolved.spec,
     stateDir: m.paths.vmDir(rec.id),
-    diskPaths: await launchDiskPaths(m.config.qemuImgBinary, resolved.spec, resolved.diskPaths),
+    diskPaths,
     accel: m.config.accel.accel,
     cpu: resolved.cpu,
     tcgTbSizeMiB: m.config.tcgTbSizeMiB,
@@ -49,9 +57,10 @@ export async function launch(
     argv,
     paths: m.paths.runtime(rec.id),
     extraFds: opts.extraFds,
+    runAs: m.guestFiles.user.runAs,
   });
   m.wire(rec, instance);
-  m.log.info({ vmId: rec.id, pid: instance.pid }, "qemu started");
+  m.log.info({ vmId: rec.id, pid: instance.pid, user: m.guestFiles.user.name }, "qemu started");
   await rec.serial.attach(instance.paths.serial);
   return instance;
 }

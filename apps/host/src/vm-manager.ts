@@ -8,6 +8,8 @@ import type { Logger } from "pino";
 import type { HostConfig } from "./config.ts";
 import { AlreadyExistsError, NotFoundError } from "./errors.ts";
 import { EventBus } from "./event-bus.ts";
+import { GuestFiles } from "./guest-files.ts";
+import { ourselves } from "./guest-user.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import type { HostPaths } from "./paths.ts";
 import { SerialConsole } from "./serial-console.ts";
@@ -20,13 +22,17 @@ export class VmManager {
   readonly records = new Map<string, VmRecord>();
   readonly queue = new KeyedQueue();
   readonly events = new EventBus<VmEvent>();
+  /** Who QEMU runs as and the file modes that go with it; set by HostService.open (ADR 0025). */
+  guestFiles: GuestFiles;
 
   constructor(
     readonly config: HostConfig,
     readonly paths: HostPaths,
     readonly store: VmStore,
     readonly log: Logger,
-  ) {}
+  ) {
+    this.guestFiles = new GuestFiles(ourselves(), config.dataDir);
+  }
 
   get(id: string): VmRecord {
     const rec = this.records.get(id);

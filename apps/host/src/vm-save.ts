@@ -25,6 +25,7 @@ export async function saveVm(m: VmManager, rec: VmRecord): Promise<{ bytes: numb
       socketPath: m.paths.migrateSocket(rec.id),
       file: m.paths.savedStateFile(rec.id),
       timeoutMs: MIGRATION_TIMEOUT_MS,
+      shareSocket: (path) => m.guestFiles.giveSocket(path),
     });
   } catch (err) {
     if (instance.alive) {

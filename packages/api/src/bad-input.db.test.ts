@@ -93,6 +93,42 @@ describe("malformed input to any console procedure", () => {
       }
     });
 
+  // Found by procedure-fuzz.db.test.ts: both reached PostgreSQL and came back as a 500.
+  test("a NUL character or a lone surrogate in any string is BAD_REQUEST naming the field, before anything runs", async () => {
+    const caller = createCaller(inner);
+    for (const [call, field] of [
+      [() => caller.vm.get({ vmId: "vm\u0000" }), "vmId"],
+      [() => caller.users.setDisabled({ userId: "\u0000x", disabled: true }), "userId"],
+      [() => caller.users.createGroup({ name: "group\u0000" }), "name"],
+      // A lone surrogate: a text column takes it (as U+FFFD), the audit row's JSON does not.
+      [() => caller.users.createGroup({ name: "\ud800" }), "name"],
+      [() => caller.access.createRole({ name: "r", description: "x\udc00y", permissions: ["vm.view"] }), "description"],
+    ] as const) {
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof TRPCError, `${field}: the call succeeded`);
+      assert.equal(error.code, "BAD_REQUEST", `${field}: ${error.message}`);
+      assert.ok(error.cause instanceof z.ZodError);
+      assert.deepEqual(error.cause.issues[0]?.path, [field]);
+    }
+  });
+
+  test("an audit date outside what the database can store is BAD_REQUEST naming the field", async () => {
+    const caller = createCaller(inner);
+    for (const input of [{ from: new Date("-271821-04-20T00:00:00Z") }, { to: new Date("+039645-09-09T08:23:22Z") }]) {
+      const error = await caller.audit.list(input).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof TRPCError, "the call succeeded");
+      assert.equal(error.code, "BAD_REQUEST", error.message);
+      assert.ok(error.cause instanceof z.ZodError);
+      assert.deepEqual(error.cause.issues[0]?.path, Object.keys(input));
+    }
+  });
+
   test("over HTTP: status 400, code BAD_REQUEST, a message and fieldErrors that name the field", async () => {
     const call = (path: string, init: RequestInit & { query?: string } = {}) =>
       fetchRequestHandler({

@@ -10,6 +10,7 @@ import { can, loadAccess, type Access } from "./authz.ts";
 import { audit } from "./audit.ts";
 import { isMapped, mapped, messageFor, toTRPCError } from "./errors.ts";
 import { fromDbError } from "./db-errors.ts";
+import { badText, badTextError } from "./input-text.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -39,7 +40,14 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+// Before any schema runs: text the database cannot store is bad input (input-text.ts).
+const refuseBadText = t.middleware(async ({ getRawInput, next }) => {
+  const problem = badText(await getRawInput());
+  if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem.message, cause: badTextError(problem) });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseBadText);
 
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });

@@ -1,7 +1,7 @@
 /** One live QEMU process: its pid, its QMP connection, and one reliable "it exited" signal. */
 import { EventEmitter } from "node:events";
 import { open } from "node:fs/promises";
-import { isQemuAlive, LOG_START_MARK, spawnQemu } from "./process.ts";
+import { isQemuAlive, LOG_START_MARK, spawnQemu, type RunAs } from "./process.ts";
 import { cleanQemuLine } from "./qemu-messages.ts";
 import { QmpClient, type QmpEvent } from "./qmp.ts";
 import type { RuntimePaths } from "./runtime-paths.ts";
@@ -58,9 +58,10 @@ export class QemuInstance extends EventEmitter<{ event: [QmpEvent]; exit: [ExitI
     argv: readonly string[];
     paths: RuntimePaths;
     extraFds?: number[];
+    runAs?: RunAs;
     timeoutMs?: number;
   }): Promise<QemuInstance> {
-    const proc = spawnQemu({ binary: opts.binary, argv: opts.argv, logPath: opts.paths.log, extraFds: opts.extraFds });
+    const proc = spawnQemu({ binary: opts.binary, argv: opts.argv, logPath: opts.paths.log, extraFds: opts.extraFds, runAs: opts.runAs });
     const early = new AbortController();
     let exitInfo: ExitInfo | undefined;
     proc.exited.then(

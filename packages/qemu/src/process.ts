@@ -19,8 +19,42 @@ export interface SpawnOptions {
   argv: readonly string[];
   /** stdout and stderr are appended here. */
   logPath: string;
-  /** File descriptors handed to QEMU as fd 3, 4, … (e.g. a saved state for `migrate-incoming fd:3`). */
+  /** File descriptors handed to QEMU as fd 3, 4, … (e.g. a saved state for `migrate-incoming fd:3`, later a tap). */
   extraFds?: number[];
+  /** Run QEMU as this user instead of ours (we must be root). */
+  runAs?: RunAs;
+}
+
+/** A user and its groups. Node's spawn has uid/gid but drops every supplementary group, so `setpriv` sets them. */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  /** All groups, the primary one included (e.g. its own and kvm). */
+  groups: number[];
+}
+
+export const SETPRIV = "/usr/bin/setpriv";
+
+/**
+ * The program and argv that run `binary` as `runAs`: util-linux's setpriv sets the ids and groups,
+ * clears the inheritable capabilities, then execs QEMU in place (same pid). No -runas: with
+ * `-sandbox elevateprivileges=deny` QEMU dies of SIGSYS (docs/machine-facts.md).
+ */
+export function commandFor(binary: string, argv: readonly string[], runAs?: RunAs): { file: string; args: string[] } {
+  if (!runAs) return { file: binary, args: [...argv] };
+  return {
+    file: SETPRIV,
+    args: [
+      `--reuid=${runAs.uid}`,
+      `--regid=${runAs.gid}`,
+      `--groups=${runAs.groups.join(",")}`,
+      "--inh-caps=-all",
+      "--bounding-set=-all",
+      "--",
+      binary,
+      ...argv,
+    ],
+  };
 }
 
 /**
@@ -31,7 +65,8 @@ export function spawnQemu(opts: SpawnOptions): SpawnedQemu {
   const log = openSync(opts.logPath, "a", 0o600);
   try {
     writeSync(log, `${LOG_START_MARK} ${new Date().toISOString()}\n`);
-    const child = spawn(opts.binary, [...opts.argv], {
+    const { file, args } = commandFor(opts.binary, opts.argv, opts.runAs);
+    const child = spawn(file, args, {
       detached: true,
       shell: false,
       stdio: ["ignore", log, log, ...(opts.extraFds ?? [])],

@@ -71,6 +71,16 @@ export class ClientStreamFilter {
     return this.currentPhase;
   }
 
+  /** Bytes of a half-received message held now; never more than `bufferCapacity`. */
+  get bufferedBytes(): number {
+    return this.pendingLength;
+  }
+
+  /** The most this filter ever holds: its one buffer, sized once from the limits. */
+  get bufferCapacity(): number {
+    return this.pending.length;
+  }
+
   /** True when no message is half-received (a clean place for the stream to end). */
   get atMessageBoundary(): boolean {
     return this.pendingLength === 0 && this.streamRemaining === 0;

@@ -74,13 +74,19 @@ export const RoleInput = z.object({
   permissions: z.array(z.enum(PERMISSIONS)).min(1, "Pick at least one permission"),
 });
 
+// Bounded: a date PostgreSQL or Prisma cannot write (year −271821, say) would be a server error.
+const AuditDate = z.coerce
+  .date()
+  .min(new Date("1970-01-01T00:00:00Z"), "Pick a date from 1970 on")
+  .max(new Date("9999-12-31T23:59:59Z"), "Pick a date before the year 10000");
+
 export const AuditListInput = z.object({
   actor: z.string().max(254).optional(),
   vmId: z.string().max(64).optional(),
   action: z.string().max(100).optional(),
   outcome: z.enum(["success", "failure", "denied"]).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: AuditDate.optional(),
+  to: AuditDate.optional(),
   cursor: z.string().optional(),
   limit: z.number().int().min(1).max(200).default(50),
 });

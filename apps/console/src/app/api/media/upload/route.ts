@@ -3,6 +3,7 @@
 import { audit, loadAccessForUpload } from "@guesthouse/api";
 import { db } from "@/server/db.server";
 import { env } from "@/env.server";
+import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
 
 export const dynamic = "force-dynamic";
@@ -14,6 +15,11 @@ export async function POST(req: Request) {
   const user = await sessionUser(req.headers);
   if (!user) return json(401, { error: "Sign in first" });
   const name = new URL(req.url).searchParams.get("name") ?? "";
+  // Before the name goes anywhere: a NUL in it would make the audit row and the lookup below fail as a 500.
+  if (!MEDIA_NAME.test(name)) return json(400, { error: MEDIA_NAME_RULE });
+  // A chunked body (no Content-Length) or a malformed one made the relay to the host throw: a 502.
+  const length = req.headers.get("content-length") ?? "";
+  if (!/^[1-9][0-9]{0,15}$/.test(length)) return json(411, { error: "The upload needs a Content-Length: the file's size in bytes" });
   const ip = clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? "");
   const base = { actorId: user.id, actorName: user.email, action: "media.upload", ip };
   if (!(await loadAccessForUpload(db(), user.id))) {
@@ -25,7 +31,7 @@ export async function POST(req: Request) {
   const host = await db().host.findUniqueOrThrow({ where: { name: "local" }, select: { id: true, url: true } });
   const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
     method: "PUT",
-    headers: { authorization: `Bearer ${env().HOST_TOKEN}`, "content-length": req.headers.get("content-length") ?? "" },
+    headers: { authorization: `Bearer ${env().HOST_TOKEN}`, "content-length": length },
     body: req.body,
     duplex: "half",
   } as RequestInit & { duplex: "half" }).catch(
