@@ -8,6 +8,7 @@ import type { VncFigures } from "./vnc-metrics";
 import { typeText } from "./keysyms";
 import { SpecialKeys, type HeldModifiers } from "./SpecialKeys";
 import { formatBytes } from "./format";
+import { VmShareLinks } from "./VmShareLinks";
 
 export function VmConsole({ vmId, state, canControl }: { vmId: string; state: string; canControl: boolean }) {
   const trpc = useTRPC();
@@ -144,6 +145,7 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           ))}
         </ul>
       </section>
+      {canControl && <VmShareLinks vmId={vmId} />}
     </div>
   );
 }

@@ -40,6 +40,12 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         `${proto}://${window.location.host}/ws/display/${encodeURIComponent(vmId)}?ticket=${encodeURIComponent(ticket)}`,
       );
       ws.binaryType = "arraybuffer";
+      // The console closes a viewer with a reason (revoked, expired, disconnected by an admin, the VM
+      // stopped); noVNC's own disconnect event does not carry it, so it is read here, before noVNC's.
+      let closeReason = "";
+      ws.addEventListener("close", (e) => {
+        closeReason = e.reason;
+      });
       stopMetrics = instrumentSocket(ws, onFigures);
       rfb = new RFB(target.current, ws, { shared: true });
       rfb.viewOnly = mode === "view";
@@ -56,7 +62,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         handle.current.rfb = null;
         if (disposed) return;
         const clean = (e as CustomEvent<{ clean: boolean }>).detail?.clean;
-        onStatus("reconnecting", clean ? "the display closed" : "the connection dropped");
+        onStatus("reconnecting", closeReason || (clean ? "the display closed" : "the connection dropped"));
         retry = setTimeout(() => setGeneration((g) => g + 1), 1500);
       });
     })().catch((error: unknown) => {

@@ -62,10 +62,12 @@ export function newShareToken(): string {
  */
 class SharePasses {
   private passes = new Map<string, { linkId: string; until: number }>();
-  issue(linkId: string, until: number, now = Date.now()): string {
+  /** A pass outlives its link a little, so a viewer retrying just after expiry is told the link's own reason. */
+  static readonly GRACE_MS = 10 * 60 * 1000;
+  issue(linkId: string, linkExpiresAt: number, now = Date.now()): string {
     for (const [k, p] of this.passes) if (p.until <= now) this.passes.delete(k);
     const pass = randomBytes(24).toString("base64url");
-    this.passes.set(pass, { linkId, until });
+    this.passes.set(pass, { linkId, until: linkExpiresAt + SharePasses.GRACE_MS });
     return pass;
   }
   linkOf(pass: string, now = Date.now()): string | null {
