@@ -48,6 +48,7 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "display.controlTicket": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
   "display.viewTicket": { needs: "vm.console.view", input: (f) => ({ vmId: f.vmId }) },
   "display.viewers": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "display.ended": { needs: "vm.console.view", input: (f) => ({ vmId: f.vmId }) },
   "display.disconnect": { needs: "user.admin", input: (f) => ({ vmId: f.vmId, viewerId: "gone" }) },
   "share.create": { needs: "vm.console", input: (f) => ({ vmId: f.vmId, mode: "view", expiresInSeconds: 60 }) },
   "share.list": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },

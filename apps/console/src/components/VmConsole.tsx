@@ -55,7 +55,16 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
     if (s !== "connected") setHeld({ ctrl: false, alt: false });
   }, []);
 
-  if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
+  const live = state === "running" || state === "paused";
+  // Whoever was watching is told who took the screen away, not only that it is gone.
+  const ended = useQuery({ ...trpc.display.ended.queryOptions({ vmId }), enabled: !live, staleTime: 0 });
+  if (!live)
+    return (
+      <p className="muted" role="status" aria-label="Console">
+        The VM is {state}
+        {ended.data ? `: ${ended.data.reason}` : ""}. Start it to see its screen.
+      </p>
+    );
   const rfb = () => handle.current.rfb;
   return (
     <div className="console" ref={box}>

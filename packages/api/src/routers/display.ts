@@ -4,6 +4,7 @@ import { audit } from "../audit.ts";
 import { can } from "../authz.ts";
 import { displayTickets, type DisplayMode, type Ticket } from "../display/tickets.ts";
 import { displayViewers } from "../display/viewers.ts";
+import { displayEndings } from "../display/endings.ts";
 import { refusal, type PowerState } from "@guesthouse/shared/vm-operations";
 import { router, vmProcedure } from "../trpc.ts";
 
@@ -22,7 +23,9 @@ export function issueDisplayTicket(
   options: { takeOver: boolean; share?: Ticket["share"] },
 ) {
   const closed = refusal("console", vm.name, vm.state as PowerState);
-  if (closed) throw new TRPCError({ code: "CONFLICT", message: closed });
+  // A viewer reconnecting to a screen someone took away is told who did, not only the state.
+  const ending = closed ? displayEndings.get(vm.id) : null;
+  if (closed) throw new TRPCError({ code: "CONFLICT", message: ending ? `${closed} (${ending.reason})` : closed });
   // One controller at a time: a second one must ask to take control explicitly.
   const holder = mode === "control" ? displayViewers.controller(vm.id) : undefined;
   if (holder && !options.takeOver) {
@@ -55,6 +58,8 @@ export const displayRouter = router({
       .forVm(ctx.vm.id)
       .map((v) => (named || v.userId === ctx.user.id ? v : { ...v, userId: "", userEmail: "another user" }));
   }),
+  /** Why the VM's screen last went away (shut down, powered off, suspended, by whom), if it did. */
+  ended: vmProcedure("vm.console.view").query(({ ctx }) => displayEndings.get(ctx.vm.id)),
   disconnect: vmProcedure("user.admin")
     .input(z.object({ viewerId: z.string() }))
     .mutation(async ({ ctx, input }) => {
