@@ -71,8 +71,9 @@ describe("console share links", () => {
     const guest = anonymous(w);
     const { pass } = await guest.share.open({ token });
     await w.t.db.shareLink.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    for (const refused of [guest.share.describe({ token }), guest.share.open({ token }), guest.share.ticket({ pass })]) {
-      const error = await failure(refused);
+    // One call at a time: a promise made early would reject before it is awaited.
+    for (const call of [() => guest.share.describe({ token }), () => guest.share.open({ token }), () => guest.share.ticket({ pass })]) {
+      const error = await failure(call());
       assert.equal(error.code, "BAD_REQUEST");
       assert.equal(error.message, "This share link has expired");
     }
@@ -139,8 +140,8 @@ describe("console share links", () => {
       displayViewers.remove(through.id);
       displayViewers.remove(other.id);
     }
-    for (const refused of [guest.share.open({ token }), guest.share.ticket({ pass })]) {
-      const error = await failure(refused);
+    for (const call of [() => guest.share.open({ token }), () => guest.share.ticket({ pass })]) {
+      const error = await failure(call());
       assert.equal(error.message, `This share link was revoked by ${owner.email}`);
     }
     const again = await failure(owner.api.share.revoke({ vmId, linkId: id }));
