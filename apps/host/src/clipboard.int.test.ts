@@ -2,11 +2,14 @@
  * A VM with the clipboard on (qemu-vdagent on com.redhat.spice.0) can still be saved and restored,
  * snapshotted with RAM and reverted, and captured as a RAM template and instantly cloned: QEMU 7.2
  * refuses each of those while the vdagent is attached, so the host unplugs it around them and
- * plugs it back after. Real QEMU, real tiny guest.
+ * plugs it back after. Real QEMU, real tiny guest, whose own agent (packages/images/agent/ghclip.c)
+ * speaks the clipboard to QEMU; the last test carries text both ways through it.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CLIPBOARD_CHARDEV, CLIPBOARD_PORT } from "@guesthouse/qemu/clipboard-port";
+import { openClipboardClient } from "@guesthouse/rfb/clipboard-client.test-support";
+import { EXTENDED_CLIPBOARD, withholdFramingEncodings } from "@guesthouse/rfb/set-encodings";
 import {
   destroyHost,
   openHost,
@@ -95,6 +98,59 @@ test("a RAM snapshot is taken and reverted to, live and from stopped, with the c
   await expectX(VM, "at-snap");
   await assertClipboardAttached(VM);
 });
+
+/** What a viewer's SetEncodings asks for after the host's RFB filter, for its mode. */
+function encodingsAfterFilter(mode: "view" | "control"): number[] {
+  const asked = [0, EXTENDED_CLIPBOARD];
+  const message = Buffer.alloc(4 + 4 * asked.length);
+  message[0] = 2;
+  message.writeUInt16BE(asked.length, 2);
+  asked.forEach((e, i) => message.writeInt32BE(e, 4 + 4 * i));
+  const out = Buffer.from(withholdFramingEncodings(message, mode));
+  return Array.from({ length: out.readUInt16BE(2) }, (_, i) => out.readInt32BE(4 + 4 * i));
+}
+
+test(
+  "through the guest's own agent: the guest's copy reaches a control viewer and never a view-only one; a viewer's copy reaches the guest",
+  { timeout: 120_000 },
+  async () => {
+    const vnc = host.service.vms.get(VM).instance?.paths.vnc;
+    assert.ok(vnc, "the VM has a VNC socket");
+    const control = await openClipboardClient(vnc, { encodings: encodingsAfterFilter("control") });
+    const view = await openClipboardClient(vnc, { encodings: encodingsAfterFilter("view") });
+    try {
+      // The agent (re)opens its port within a second of it coming back; copy until it answers.
+      let text = "";
+      for (let attempt = 1; attempt <= 10 && !text; attempt++) {
+        await serialRun(
+          host.service,
+          VM,
+          `echo guest-copy-${attempt} > /run/ghclip.copy; echo c${attempt}-ok`,
+          new RegExp(`\\nc${attempt}-ok\\r?\\n`),
+        );
+        text = await control.nextText(2000).catch(() => "");
+      }
+      assert.match(text, /^guest-copy-\d+$/);
+      assert.equal(view.received, 0, "the view-only connection got no clipboard message at all");
+
+      control.copy("from-the-viewer-42");
+      let pasted = false;
+      for (let attempt = 1; attempt <= 30 && !pasted; attempt++) {
+        const out = await serialRun(
+          host.service,
+          VM,
+          `echo P${attempt}=$(cat /run/ghclip.paste 2>/dev/null)`,
+          new RegExp(`\\nP${attempt}=.*\\r?\\n`),
+        );
+        pasted = out.includes(`P${attempt}=from-the-viewer-42`);
+      }
+      assert.ok(pasted, "the guest's agent has the viewer's text");
+    } finally {
+      control.close();
+      view.close();
+    }
+  },
+);
 
 test(
   "a running VM with the clipboard on becomes a RAM template, and its instant clone runs with the clipboard",
