@@ -18,9 +18,11 @@ interface Props {
   handle: React.RefObject<VncHandle>;
   onStatus: (status: ViewerStatus, detail?: string) => void;
   onFigures: (f: VncFigures) => void;
+  /** Text the guest put on its clipboard (control viewers only: the host keeps it from view-only ones). */
+  onClipboard?: (text: string) => void;
 }
 
-export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures }: Props) {
+export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures, onClipboard }: Props) {
   const target = useRef<HTMLDivElement>(null);
   const [generation, setGeneration] = useState(0);
 
@@ -54,6 +56,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       handle.current.rfb = rfb;
       // A handshake that has not finished in 10 s is retried with a fresh ticket rather than left hanging.
       handshakeTimer = setTimeout(() => rfb?.disconnect(), 10_000);
+      rfb.addEventListener("clipboard", (e) => onClipboard?.((e as CustomEvent<{ text: string }>).detail.text));
       rfb.addEventListener("connect", () => {
         clearTimeout(handshakeTimer);
         onStatus("connected");
