@@ -1,12 +1,13 @@
-// QEMU, openssl (which makes the self-signed certificate) and cpio (which the image tests read
-// archives back with) are Debian packages, not npm ones: install them when we may (root), otherwise
+// QEMU, openssl (which makes the self-signed certificate), cpio (which the image tests read
+// archives back with) and gcc with libc6-dev (which compile the demo guest's static clipboard
+// agent) are Debian packages, not npm ones: install them when we may (root), otherwise
 // say exactly how.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio"] as const;
-const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio"];
+const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio", "gcc"] as const;
+const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio", "gcc", "libc6-dev"];
 
 async function missingTools(): Promise<string[]> {
   const missing: string[] = [];

@@ -14,6 +14,7 @@ import type { HostService, VmView } from "./service.ts";
 import { abandon, launch, prepareLaunch } from "./vm-launch.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
+import { plugClipboard, withClipboardUnplugged } from "@guesthouse/qemu/clipboard-port";
 
 const JOB_TIMEOUT_MS = 180_000;
 
@@ -87,11 +88,10 @@ export function takeSnapshot(s: HostService, id: string, name: string, withRam?:
         throw new AlreadyExistsError(`VM '${id}' already has a snapshot named '${name}'`);
       }
       if (t.live && ram) {
-        await runSnapshotJob(
-          t.live.qmp,
-          "snapshot-save",
-          { tag: name, vmstate: t.nodes[0], devices: t.nodes },
-          { timeoutMs: JOB_TIMEOUT_MS },
+        const qmp = t.live.qmp;
+        // QEMU refuses savevm while the clipboard's vdagent is attached.
+        await withClipboardUnplugged(qmp, rec.spec.clipboard, () =>
+          runSnapshotJob(qmp, "snapshot-save", { tag: name, vmstate: t.nodes[0], devices: t.nodes }, { timeoutMs: JOB_TIMEOUT_MS }),
         );
       } else if (t.live) {
         // Disk-only while live: one atomic transaction over every disk.
@@ -142,7 +142,8 @@ export function revertSnapshot(s: HostService, id: string, name: string): Promis
       }
       const wasRunning = rec.state === "running";
       await engine(what, async () => {
-        await load(t.live!.qmp);
+        // The snapshot holds no clipboard port; the running QEMU must match it while it loads.
+        await withClipboardUnplugged(t.live!.qmp, rec.spec.clipboard, () => load(t.live!.qmp));
         const status = await t.live!.qmp.execute<{ running: boolean }>("query-status");
         if (wasRunning && !status.running) await t.live!.qmp.execute("cont");
       });
@@ -163,8 +164,9 @@ async function startFromSnapshot(m: VmManager, rec: VmRecord, what: string, load
   m.setState(rec, "starting", "restored");
   let instance: QemuInstance | undefined;
   try {
-    instance = await launch(m, rec, resolved);
+    instance = await launch(m, rec, resolved, { clipboardPlugged: false });
     await load(instance.qmp);
+    if (rec.spec.clipboard) await plugClipboard(instance.qmp);
     await instance.qmp.execute("cont");
   } catch (err) {
     rec.expectExit = { state: "stopped", reason: "start-failed" };

@@ -17,6 +17,7 @@ import { z } from "zod";
 import { AlreadyExistsError, EngineError, InvalidStateError, NotFoundError } from "./errors.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import { saveStateToFile } from "./migrate-file.ts";
+import { withClipboardUnplugged } from "@guesthouse/qemu/clipboard-port";
 import type { HostService } from "./service.ts";
 import { undoPending } from "./undo-disks.ts";
 import { hardStop, requireInstance } from "./vm-launch.ts";
@@ -231,12 +232,14 @@ export class TemplateStore {
     vms.setState(rec, "saving", "host-request");
     try {
       if (wasRunning) await instance.qmp.execute("stop");
-      await saveStateToFile(instance.qmp, {
-        socketPath: vms.paths.migrateSocket(rec.id),
-        file,
-        timeoutMs: MIGRATION_TIMEOUT_MS,
-        shareSocket: (path) => vms.guestFiles.giveSocket(path),
-      });
+      await withClipboardUnplugged(instance.qmp, rec.spec.clipboard, () =>
+        saveStateToFile(instance.qmp, {
+          socketPath: vms.paths.migrateSocket(rec.id),
+          file,
+          timeoutMs: MIGRATION_TIMEOUT_MS,
+          shareSocket: (path) => vms.guestFiles.giveSocket(path),
+        }),
+      );
     } catch (err) {
       if (instance.alive) {
         if (wasRunning) await instance.qmp.execute("cont").catch(() => undefined);

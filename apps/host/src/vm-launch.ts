@@ -10,6 +10,8 @@ import { checkRamFits, resolveSpec } from "./vm-spec-check.ts";
 export interface LaunchOptions {
   incoming?: "defer";
   extraFds?: number[];
+  /** false: without the clipboard port, to load a state saved without it (clipboard-port.ts). */
+  clipboardPlugged?: boolean;
 }
 
 /** Checks files, RAM and disk use for a start; returns what the argv builder needs. */
@@ -50,6 +52,7 @@ export async function launch(
     tcgTbSizeMiB: m.config.tcgTbSizeMiB,
     startPaused: true,
     incoming: opts.incoming,
+    clipboardPlugged: opts.clipboardPlugged,
   });
   m.log.debug({ vmId: rec.id, argv }, "launching qemu");
   const instance = await QemuInstance.launch({

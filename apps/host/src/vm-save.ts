@@ -3,6 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { QemuInstance } from "@guesthouse/qemu/instance";
 import { EngineError } from "./errors.ts";
+import { plugClipboard, withClipboardUnplugged } from "@guesthouse/qemu/clipboard-port";
 import { loadStateFromFd, saveStateToFile } from "./migrate-file.ts";
 import { assertAllowed } from "./transitions.ts";
 import { abandon, hardStop, launch, prepareLaunch, requireInstance } from "./vm-launch.ts";
@@ -21,12 +22,14 @@ export async function saveVm(m: VmManager, rec: VmRecord): Promise<{ bytes: numb
   let bytes: number;
   try {
     if (wasRunning) await instance.qmp.execute("stop");
-    bytes = await saveStateToFile(instance.qmp, {
-      socketPath: m.paths.migrateSocket(rec.id),
-      file: m.paths.savedStateFile(rec.id),
-      timeoutMs: MIGRATION_TIMEOUT_MS,
-      shareSocket: (path) => m.guestFiles.giveSocket(path),
-    });
+    bytes = await withClipboardUnplugged(instance.qmp, rec.spec.clipboard, () =>
+      saveStateToFile(instance.qmp, {
+        socketPath: m.paths.migrateSocket(rec.id),
+        file: m.paths.savedStateFile(rec.id),
+        timeoutMs: MIGRATION_TIMEOUT_MS,
+        shareSocket: (path) => m.guestFiles.giveSocket(path),
+      }),
+    );
   } catch (err) {
     if (instance.alive) {
       if (wasRunning) await instance.qmp.execute("cont").catch(() => undefined);
@@ -78,6 +81,8 @@ export async function startFromStateFd(
       closeSync(fd);
     }
     await loadStateFromFd(instance.qmp, { fd: STATE_FD, timeoutMs: MIGRATION_TIMEOUT_MS });
+    // The state was saved without the clipboard port (and QEMU started without it): plug it now.
+    if (rec.spec.clipboard) await plugClipboard(instance.qmp);
     await instance.qmp.execute("cont");
   } catch (err) {
     rec.expectExit = { state: onFail.state, reason: "start-failed" };

@@ -6,6 +6,7 @@ import { displayRouter } from "./routers/display.ts";
 import { hostRouter } from "./routers/host.ts";
 import { mediaRouter } from "./routers/media.ts";
 import { serialRouter } from "./routers/serial.ts";
+import { shareRouter } from "./routers/share.ts";
 import { snapshotRouter } from "./routers/snapshot.ts";
 import { templateRouter } from "./routers/template.ts";
 import { taskRouter } from "./routers/task.ts";
@@ -22,6 +23,7 @@ export const appRouter = router({
   vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo }),
   host: hostRouter,
   display: displayRouter,
+  share: shareRouter,
   serial: serialRouter,
   snapshot: snapshotRouter,
   template: templateRouter,

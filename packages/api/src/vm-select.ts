@@ -19,6 +19,7 @@ export const vmDetailSelect = {
   description: true,
   cpuModel: true,
   bootOrder: true,
+  clipboard: true,
   kernelBoot: true,
   undoPolicy: true,
   updatedAt: true,

@@ -14,6 +14,7 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
       cpus: true,
       memoryMiB: true,
       bootOrder: true,
+      clipboard: true,
       kernelBoot: true,
       media: { select: { path: true } },
       disks: { select: { id: true, slot: true, undoEnabled: true }, orderBy: { slot: "asc" } },
@@ -31,5 +32,6 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
     boot: vm.bootOrder === "cdrom" ? ["cdrom", "disk"] : ["disk", "cdrom"],
     kernel,
     network: "none",
+    clipboard: vm.clipboard,
   };
 }

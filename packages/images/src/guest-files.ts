@@ -35,6 +35,7 @@ exec /sbin/init
  */
 export function inittab(): string {
   return `::respawn:/sbin/acpid -f -c /etc/acpi -l /var/log/acpid.log
+::respawn:/sbin/ghclip
 ttyS0::respawn:-/bin/sh
 tty1::respawn:-/bin/sh
 tty2::respawn:-/bin/sh

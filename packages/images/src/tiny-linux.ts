@@ -6,14 +6,15 @@ import { cpioNewcGz, type CpioEntry } from "./cpio.ts";
 import * as files from "./guest-files.ts";
 import { resolveModules } from "./kmod.ts";
 import { run } from "./run.ts";
+import { agentSource, buildAgent } from "./guest-agent.ts";
 
 export const TINY_KERNEL_FILE = "vmlinuz";
 export const TINY_INITRD_FILE = "initramfs.cpio.gz";
 // nokaslr: with 128 MB the decompressor finds no KASLR slot and prints two warnings on the VGA screen.
 export const TINY_CMDLINE = "console=tty0 console=ttyS0 loglevel=3 nokaslr";
 
-/** virtio disks plus the ACPI power button (button → input event → evdev → acpid). */
-const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev"];
+/** virtio disks, the ACPI power button (button → input event → evdev → acpid), virtio ports for the clipboard agent. */
+const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev", "virtio_console"];
 
 /**
  * Names this recipe's output, so a changed init script or module list yields a new folder instead of
@@ -21,13 +22,21 @@ const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev"];
  */
 export function tinyRecipeId(): string {
   const REVISION = 1;
-  const texts = [files.initScript(), files.inittab(), files.profile(), files.powerButtonHandler(), files.passwd, files.group];
+  const texts = [
+    files.initScript(),
+    files.inittab(),
+    files.profile(),
+    files.powerButtonHandler(),
+    files.passwd,
+    files.group,
+    agentSource(),
+  ];
   const recipe = JSON.stringify({ REVISION, texts, MODULES });
   return createHash("sha256").update(recipe).digest("hex").slice(0, 10);
 }
 
 const DIRS = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc", "etc/acpi"];
-const MORE_DIRS = ["etc/acpi/PWRF", "lib", "lib/modules", "var", "var/log", "mnt"];
+const MORE_DIRS = ["etc/acpi/PWRF", "lib", "lib/modules", "var", "var/log", "mnt", "run"];
 
 async function extractDebs(scratch: string): Promise<string> {
   const root = join(scratch, "root");
@@ -53,7 +62,7 @@ async function appletLinks(busybox: string): Promise<CpioEntry[]> {
     .map((path) => ({ kind: "symlink" as const, path, target: "/bin/busybox" }));
 }
 
-async function rootfsEntries(root: string): Promise<CpioEntry[]> {
+async function rootfsEntries(root: string, agent: Buffer): Promise<CpioEntry[]> {
   const busyboxPath = join(root, "bin", "busybox");
   const modulesDir = await onlyMatch(join(root, "lib", "modules"), /./, "kernel module tree");
   const modules = await resolveModules(modulesDir, MODULES);
@@ -62,6 +71,7 @@ async function rootfsEntries(root: string): Promise<CpioEntry[]> {
     ...[...DIRS, ...MORE_DIRS].map((path): CpioEntry => ({ kind: "dir", path, mode: path === "tmp" ? 0o1777 : 0o755 })),
     { kind: "chardev", path: "dev/console", major: 5, minor: 1 },
     { kind: "file", path: "bin/busybox", data: await readFile(busyboxPath), mode: 0o755 },
+    { kind: "file", path: "sbin/ghclip", data: agent, mode: 0o755 },
     ...(await appletLinks(busyboxPath)),
     text("init", files.initScript(), 0o755),
     text("etc/inittab", files.inittab()),
@@ -89,7 +99,8 @@ export async function buildTinyLinux(outDir: string, scratch: string, log: (line
     log("tiny-linux: unpacking");
     const root = await extractDebs(scratch);
     await copyFile(await onlyMatch(join(root, "boot"), /^vmlinuz-/, "vmlinuz"), join(outDir, TINY_KERNEL_FILE));
-    const entries = await rootfsEntries(root);
+    log("tiny-linux: compiling the clipboard agent");
+    const entries = await rootfsEntries(root, await buildAgent(scratch));
     await writeFile(join(outDir, TINY_INITRD_FILE), cpioNewcGz(entries));
     log(`tiny-linux: initramfs written (${entries.length} entries)`);
     return kernelPkg;

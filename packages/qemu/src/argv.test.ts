@@ -138,3 +138,22 @@ test("argv is an array of plain strings; the display name never reaches it", () 
   assert.ok(argv.every((a) => typeof a === "string"));
   assert.ok(!argv.some((a) => a.includes("Web Server")));
 });
+
+test("clipboard: a virtio-serial controller and the vdagent port, left out when a saved state is to be loaded", () => {
+  const port = "virtserialport,bus=vser0.0,chardev=vdagent0,name=com.redhat.spice.0,id=vdport0";
+  const vdagent = "qemu-vdagent,id=vdagent0,name=vdagent,clipboard=on,mouse=off";
+  const on = buildArgv(base({}, { clipboard: true }));
+  assert.ok(values(on, "-device").includes("virtio-serial-pci,id=vser0"));
+  assert.ok(values(on, "-device").includes(port));
+  assert.ok(values(on, "-chardev").includes(vdagent));
+  for (const argv of [
+    buildArgv(base({ incoming: "defer" }, { clipboard: true })),
+    buildArgv(base({ clipboardPlugged: false }, { clipboard: true })),
+  ]) {
+    assert.ok(values(argv, "-device").includes("virtio-serial-pci,id=vser0"), "the controller stays: the saved state has it");
+    assert.ok(!values(argv, "-device").includes(port));
+    assert.ok(!values(argv, "-chardev").includes(vdagent));
+  }
+  const off = buildArgv(base());
+  assert.ok(!off.some((a) => a.includes("vdagent") || a.includes("virtio-serial")), "no clipboard unless asked for");
+});

@@ -3,6 +3,7 @@ import type { VmSpec } from "@guesthouse/shared/vm";
 import type { Accel } from "./accel.ts";
 import { PROFILES } from "./argv-devices.ts";
 import { runtimePaths } from "./runtime-paths.ts";
+import { clipboardArgv } from "./clipboard-port.ts";
 
 export const CDROM_DEVICE_ID = "cdrom0";
 export const CDROM_NODE = "cdrom-media";
@@ -28,6 +29,11 @@ export interface ArgvInput {
   startPaused?: boolean;
   /** `defer`: wait for a `migrate-incoming` over QMP (used to restore a saved state). */
   incoming?: "defer";
+  /**
+   * With `spec.clipboard`: false starts without the clipboard port, to load a state saved
+   * without it (clipboard-port.ts); it is plugged after. Always false with `incoming`.
+   */
+  clipboardPlugged?: boolean;
 }
 
 export function buildArgv(input: ArgvInput): string[] {
@@ -102,6 +108,7 @@ export function buildArgv(input: ArgvInput): string[] {
     if (spec.kernel.initrd) argv.push("-initrd", spec.kernel.initrd);
     if (spec.kernel.cmdline) argv.push("-append", spec.kernel.cmdline);
   }
+  if (spec.clipboard) argv.push(...clipboardArgv(input.clipboardPlugged !== false && !input.incoming));
   if (input.startPaused) argv.push("-S");
   if (input.incoming) argv.push("-incoming", input.incoming);
   return argv;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SAMPLE_MESSAGES, expectedForward, runFilter, sampleSession, splitAt } from "./client-stream.test-support.ts";
 import { clientHandshake, clientMessages as m } from "./test-fixtures.ts";
+import { EXTENDED_CLIPBOARD } from "./set-encodings.ts";
 
 describe("ClientStreamFilter: valid sessions", () => {
   for (const mode of ["control", "view"] as const) {
@@ -84,6 +85,13 @@ describe("ClientStreamFilter: SetEncodings", () => {
   it("withholds ExtendedMouseButtons (-316), which would make PointerEvent 7 bytes", () => {
     const run = runFilter("control", [clientHandshake(0), m.setEncodings([16, -316, 0, -258])]);
     assert.deepEqual(run.output, Buffer.concat([clientHandshake(1), m.setEncodings([16, 0, -258])]));
+  });
+  it("withholds the extended clipboard from a view-only viewer, so QEMU never joins it to the guest's clipboard", () => {
+    const asked = [16, EXTENDED_CLIPBOARD, 0, -258];
+    const view = runFilter("view", [clientHandshake(0), m.setEncodings(asked)]);
+    assert.deepEqual(view.output, Buffer.concat([clientHandshake(1), m.setEncodings([16, 0, -258])]));
+    const control = runFilter("control", [clientHandshake(0), m.setEncodings(asked)]);
+    assert.deepEqual(control.output, Buffer.concat([clientHandshake(1), m.setEncodings(asked)]));
   });
 });
 

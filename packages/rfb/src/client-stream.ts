@@ -180,7 +180,7 @@ export class ClientStreamFilter {
     }
     const forwarded = this.mode === "control" || frame.class === "passive";
     if (forwarded && frame.name === "SetEncodings") {
-      const rewritten = withholdFramingEncodings(bytes);
+      const rewritten = withholdFramingEncodings(bytes, this.mode);
       if (rewritten === bytes) forwardAsIs();
       else out.bytes(rewritten);
     } else if (forwarded) {

@@ -106,6 +106,8 @@ export const VmSettingsInput = z.object({
     .max(1024 * 1024, "At most 1 TiB"),
   bootOrder: z.enum(["disk", "cdrom"]),
   mediaId: z.string().nullable(),
+  /** The guest clipboard (QEMU's qemu-vdagent); the guest needs an agent for it. */
+  clipboard: z.boolean().default(false),
 });
 
 export const SnapshotNameSchema = z

@@ -66,6 +66,8 @@ export const VmSpecSchema = z.object({
   boot: z.array(BootDeviceSchema).max(3).default(["disk", "cdrom"]),
   kernel: KernelBootSchema.optional(),
   network: z.enum(["none", "user"]).default("none"),
+  /** Guest ↔ browser clipboard through QEMU's qemu-vdagent on com.redhat.spice.0 (needs an agent in the guest). */
+  clipboard: z.boolean().default(false),
 });
 export type VmSpec = z.infer<typeof VmSpecSchema>;
 export type VmSpecInput = z.input<typeof VmSpecSchema>;

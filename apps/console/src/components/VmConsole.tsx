@@ -8,6 +8,8 @@ import type { VncFigures } from "./vnc-metrics";
 import { typeText } from "./keysyms";
 import { SpecialKeys, type HeldModifiers } from "./SpecialKeys";
 import { formatBytes } from "./format";
+import { VmShareLinks } from "./VmShareLinks";
+import { ClipboardPanel } from "./ClipboardPanel";
 
 export function VmConsole({ vmId, state, canControl }: { vmId: string; state: string; canControl: boolean }) {
   const trpc = useTRPC();
@@ -17,6 +19,7 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
   const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
   const [figures, setFigures] = useState<VncFigures | null>(null);
   const [paste, setPaste] = useState("");
+  const [fromGuest, setFromGuest] = useState<string | null>(null);
   // Sticky modifiers: QEMU lifts every key when a viewer disconnects, so a reconnect starts clean.
   const [held, setHeld] = useState<HeldModifiers>({ ctrl: false, alt: false });
   const handle = useRef<VncHandle>({ rfb: null });
@@ -49,12 +52,26 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
       throw error;
     }
   }, [mode, vmId, control, view]);
+  const onClipboard = useCallback((text: string) => {
+    setFromGuest(text);
+    // Where the browser allows it; a refusal (no focus, no permission) leaves the panel to show it.
+    if (window.isSecureContext) void navigator.clipboard?.writeText(text).catch(() => undefined);
+  }, []);
   const onStatus = useCallback((s: ViewerStatus, detail?: string) => {
     setStatus({ s, detail });
     if (s !== "connected") setHeld({ ctrl: false, alt: false });
   }, []);
 
-  if (state !== "running" && state !== "paused") return <p className="muted">The VM is {state}. Start it to see its screen.</p>;
+  const live = state === "running" || state === "paused";
+  // Whoever was watching is told who took the screen away, not only that it is gone.
+  const ended = useQuery({ ...trpc.display.ended.queryOptions({ vmId }), enabled: !live, staleTime: 0 });
+  if (!live)
+    return (
+      <p className="muted" role="status" aria-label="Console">
+        The VM is {state}
+        {ended.data ? `: ${ended.data.reason}` : ""}. Start it to see its screen.
+      </p>
+    );
   const rfb = () => handle.current.rfb;
   return (
     <div className="console" ref={box}>
@@ -128,7 +145,27 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           {notice}
         </p>
       )}
-      <VncViewer vmId={vmId} mode={mode} scale={scale} getTicket={getTicket} handle={handle} onStatus={onStatus} onFigures={setFigures} />
+      <VncViewer
+        vmId={vmId}
+        mode={mode}
+        scale={scale}
+        getTicket={getTicket}
+        handle={handle}
+        onStatus={onStatus}
+        onFigures={setFigures}
+        onClipboard={mode === "control" ? onClipboard : undefined}
+      />
+      {mode === "control" && (
+        <ClipboardPanel
+          fromGuest={fromGuest}
+          send={(text) => {
+            const r = rfb();
+            if (!r) return false;
+            r.clipboardPasteFrom(text);
+            return true;
+          }}
+        />
+      )}
       <section aria-labelledby="viewers-h">
         <h2 id="viewers-h">Connected viewers</h2>
         <ul className="viewers">
@@ -144,6 +181,7 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           ))}
         </ul>
       </section>
+      {canControl && <VmShareLinks vmId={vmId} />}
     </div>
   );
 }

@@ -23,12 +23,14 @@ export function VmSettings({ vm }: { vm: Vm }) {
     memoryMiB: String(vm.memoryMiB),
     bootOrder: vm.bootOrder,
     mediaId: vm.media?.id ?? "",
+    clipboard: vm.clipboard,
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const update = useMutation(
     trpc.vm.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vm.pathKey() }) }),
   );
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: Exclude<keyof typeof form, "clipboard">) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [k]: e.target.value }));
   const stopped = vm.state === "stopped";
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -92,6 +94,10 @@ export function VmSettings({ vm }: { vm: Vm }) {
                 </option>
               ))}
           </select>
+          <label>
+            <input type="checkbox" checked={form.clipboard} onChange={(e) => setForm((f) => ({ ...f, clipboard: e.target.checked }))} />{" "}
+            Clipboard (needs an agent in the guest)
+          </label>
           {update.error && (
             <p role="alert" className="error">
               {update.error.message}

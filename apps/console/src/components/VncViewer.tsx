@@ -18,9 +18,11 @@ interface Props {
   handle: React.RefObject<VncHandle>;
   onStatus: (status: ViewerStatus, detail?: string) => void;
   onFigures: (f: VncFigures) => void;
+  /** Text the guest put on its clipboard (control viewers only: the host keeps it from view-only ones). */
+  onClipboard?: (text: string) => void;
 }
 
-export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures }: Props) {
+export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures, onClipboard }: Props) {
   const target = useRef<HTMLDivElement>(null);
   const [generation, setGeneration] = useState(0);
 
@@ -40,6 +42,12 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         `${proto}://${window.location.host}/ws/display/${encodeURIComponent(vmId)}?ticket=${encodeURIComponent(ticket)}`,
       );
       ws.binaryType = "arraybuffer";
+      // The console closes a viewer with a reason (revoked, expired, disconnected by an admin, the VM
+      // stopped); noVNC's own disconnect event does not carry it, so it is read here, before noVNC's.
+      let closeReason = "";
+      ws.addEventListener("close", (e) => {
+        closeReason = e.reason;
+      });
       stopMetrics = instrumentSocket(ws, onFigures);
       rfb = new RFB(target.current, ws, { shared: true });
       rfb.viewOnly = mode === "view";
@@ -48,6 +56,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       handle.current.rfb = rfb;
       // A handshake that has not finished in 10 s is retried with a fresh ticket rather than left hanging.
       handshakeTimer = setTimeout(() => rfb?.disconnect(), 10_000);
+      rfb.addEventListener("clipboard", (e) => onClipboard?.((e as CustomEvent<{ text: string }>).detail.text));
       rfb.addEventListener("connect", () => {
         clearTimeout(handshakeTimer);
         onStatus("connected");
@@ -56,7 +65,7 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         handle.current.rfb = null;
         if (disposed) return;
         const clean = (e as CustomEvent<{ clean: boolean }>).detail?.clean;
-        onStatus("reconnecting", clean ? "the display closed" : "the connection dropped");
+        onStatus("reconnecting", closeReason || (clean ? "the display closed" : "the connection dropped"));
         retry = setTimeout(() => setGeneration((g) => g + 1), 1500);
       });
     })().catch((error: unknown) => {

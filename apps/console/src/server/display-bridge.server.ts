@@ -49,13 +49,18 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
     const started = Date.now();
     // Control is handed over: whoever held it is dropped and comes back as a watcher.
     if (ticket.mode === "control") displayViewers.controller(vmId)?.disconnect(`control taken over by ${ticket.userEmail}`);
-    const viewer = displayViewers.add({
-      vmId,
-      userId: ticket.userId,
-      userEmail: ticket.userEmail,
-      mode: ticket.mode,
-      disconnect: (reason) => splice.close(reason, 4000),
-    });
+    const viewer = displayViewers.add(
+      {
+        vmId,
+        userId: ticket.userId,
+        userEmail: ticket.userEmail,
+        mode: ticket.mode,
+        shareLinkId: ticket.share?.linkId,
+        disconnect: (reason) => splice.close(reason, 4000),
+      },
+      // A share link's viewers go when the link does, whether anyone is looking at the clock or not.
+      ticket.share ? { at: ticket.share.until, reason: "the share link expired" } : undefined,
+    );
     const splice = spliceDisplay(browser, hostSide.socket, (m) => {
       displayViewers.remove(viewer.id);
       options.onSessionEnd(ticket, m, Math.round((Date.now() - started) / 1000));

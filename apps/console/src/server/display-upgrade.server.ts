@@ -10,7 +10,8 @@ export const handleDisplayUpgrade = createDisplayBridge({
   hostToken: () => env().HOST_TOKEN,
   onSessionEnd: (ticket, m, seconds) =>
     void audit(db(), {
-      actorId: ticket.userId,
+      // A share link's viewer has no account: the link is named in the detail instead.
+      actorId: ticket.userId || null,
       actorName: ticket.userEmail,
       action: "display.session",
       vmId: ticket.vmId,
@@ -18,6 +19,7 @@ export const handleDisplayUpgrade = createDisplayBridge({
       outcome: "success",
       detail: {
         mode: ticket.mode,
+        ...(ticket.share ? { shareLinkId: ticket.share.linkId } : {}),
         seconds,
         bytesToViewer: m.bytesDown,
         bytesFromViewer: m.bytesUp,

@@ -15,5 +15,7 @@ declare module "@novnc/novnc" {
     disconnect(): void;
     focus(): void;
     sendKey(keysym: number, code: string | null, down?: boolean): void;
+    /** Offers text to the guest's clipboard (extended clipboard when the server has it). */
+    clipboardPasteFrom(text: string): void;
   }
 }

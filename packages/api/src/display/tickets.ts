@@ -6,6 +6,7 @@ export type DisplayMode = "control" | "view";
 export const TICKET_TTL_MS = 30_000;
 
 export interface Ticket {
+  /** "" for a viewer who came through a share link: there is no account. */
   userId: string;
   userEmail: string;
   vmId: string;
@@ -13,6 +14,8 @@ export interface Ticket {
   hostId: string;
   mode: DisplayMode;
   expiresAt: number;
+  /** Set when the ticket came from a share link: the viewer is closed when that link expires. */
+  share?: { linkId: string; until: number };
 }
 
 export type Redeemed = { ok: true; ticket: Ticket } | { ok: false; reason: string };

@@ -4,6 +4,7 @@ import { messageFor } from "../errors.ts";
 import { runTask } from "../tasks.ts";
 import { vmOperationProcedure } from "../trpc.ts";
 import type { HostClient } from "../host-gateway.ts";
+import { displayEndings, ENDING_WORDS } from "../display/endings.ts";
 
 type HostStatus = { state: string; reason: string };
 type PowerOp = (host: HostClient, id: string) => Promise<HostStatus>;
@@ -34,11 +35,16 @@ function powerProcedure(name: keyof typeof ops) {
         ip: ctx.ip,
         taskId: task.id,
       };
+      // Viewers are told who took the screen away before it goes (ADR 0029); a start forgets it.
+      const ending = ENDING_WORDS[name];
+      if (ending) displayEndings.end(ctx.vm.id, `the VM was ${ending} by ${ctx.user.email}`);
+      if (name === "start" || name === "restore") displayEndings.forget(ctx.vm.id);
       try {
         const status = await ops[name](host, ctx.vm.id);
         await audit(ctx.db, { ...base, outcome: "success" });
         return status;
       } catch (error) {
+        if (ending) displayEndings.forget(ctx.vm.id);
         await audit(ctx.db, { ...base, outcome: "failure", detail: { error: messageFor(error, ctx.vm) } });
         throw error;
       }

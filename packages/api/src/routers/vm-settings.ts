@@ -12,7 +12,7 @@ export const vmSettings = {
       const data = { ...rest, cpuModel: cpuModel === "auto" ? null : cpuModel };
       const before = await ctx.db.vm.findUniqueOrThrow({
         where: { id: ctx.vm.id },
-        select: { profile: true, cpuModel: true, cpus: true, memoryMiB: true, bootOrder: true, mediaId: true },
+        select: { profile: true, cpuModel: true, cpus: true, memoryMiB: true, bootOrder: true, mediaId: true, clipboard: true },
       });
       const host = await ctx.hosts.forHost(ctx.vm.hostId);
       await ctx.db.$transaction(async (tx) => {

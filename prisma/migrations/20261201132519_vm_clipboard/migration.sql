@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Vm" ADD COLUMN     "clipboard" BOOLEAN NOT NULL DEFAULT false;
