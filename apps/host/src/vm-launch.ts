@@ -1,5 +1,6 @@
 /** Bringing a QEMU up for a VM and taking it down hard; shared by start, restore and power-off. */
 import { buildArgv } from "@guesthouse/qemu/argv";
+import { nicDeviceId } from "@guesthouse/qemu/argv-nics";
 import { QemuInstance } from "@guesthouse/qemu/instance";
 import { EngineError, InvalidStateError } from "./errors.ts";
 import { launchDiskPaths } from "./undo-disks.ts";
@@ -32,6 +33,7 @@ export async function launch(
   opts: LaunchOptions = {},
 ): Promise<QemuInstance> {
   await m.removeRuntimeFiles(rec.id);
+  const taps = await m.networks.tapsFor(rec.id, resolved.spec.nics);
   const argv = buildArgv({
     id: rec.id,
     spec: resolved.spec,
@@ -42,15 +44,21 @@ export async function launch(
     tcgTbSizeMiB: m.config.tcgTbSizeMiB,
     startPaused: true,
     incoming: opts.incoming,
+    taps,
   });
   m.log.debug({ vmId: rec.id, argv }, "launching qemu");
+  // In a named namespace QEMU is started through `ip netns exec`, which execs it: the pid stays QEMU's.
+  const [binary, ...rest] = m.networks.runner.wrap([m.config.qemuBinary, ...argv]) as [string, ...string[]];
   const instance = await QemuInstance.launch({
-    binary: m.config.qemuBinary,
-    argv,
+    binary,
+    argv: rest,
     paths: m.paths.runtime(rec.id),
     extraFds: opts.extraFds,
   });
   m.wire(rec, instance);
+  for (const nic of resolved.spec.nics) {
+    if (!nic.linkUp) await instance.qmp.execute("set_link", { name: nicDeviceId(nic.slot), up: false });
+  }
   m.log.info({ vmId: rec.id, pid: instance.pid }, "qemu started");
   await rec.serial.attach(instance.paths.serial);
   return instance;

@@ -9,6 +9,7 @@ import type { HostConfig } from "./config.ts";
 import { AlreadyExistsError, NotFoundError } from "./errors.ts";
 import { EventBus } from "./event-bus.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import type { NetworkManager } from "./net/network-manager.ts";
 import type { HostPaths } from "./paths.ts";
 import { SerialConsole } from "./serial-console.ts";
 import { assertAllowed } from "./transitions.ts";
@@ -26,6 +27,7 @@ export class VmManager {
     readonly paths: HostPaths,
     readonly store: VmStore,
     readonly log: Logger,
+    readonly networks: NetworkManager,
   ) {}
 
   get(id: string): VmRecord {
@@ -60,6 +62,7 @@ export class VmManager {
     return this.queue.run(id, "define", async () => {
       if (this.records.has(id)) throw new AlreadyExistsError(`VM '${id}' already exists`);
       await resolveSpec(this.config, this.paths, id, spec);
+      await this.networks.checkNics(spec.nics);
       await checkRamFits(id, spec.memoryMiB);
       const since = Date.now();
       try {
@@ -85,6 +88,7 @@ export class VmManager {
     return this.serialised(id, "update", async (rec) => {
       assertAllowed("update", id, rec.state);
       await resolveSpec(this.config, this.paths, id, spec);
+      await this.networks.checkNics(spec.nics);
       await checkRamFits(id, spec.memoryMiB);
       this.store.writeSpec(id, spec);
       rec.spec = spec;
@@ -144,6 +148,7 @@ export class VmManager {
       const expected = rec.expectExit;
       rec.expectExit = undefined;
       void this.removeRuntimeFiles(rec.id);
+      void this.networks.removeTaps(rec.id, rec.spec.nics);
       if (expected) this.setState(rec, expected.state, expected.reason);
       else this.setState(rec, "stopped", unrequestedExitReason(info));
     });

@@ -13,7 +13,7 @@ export const TINY_INITRD_FILE = "initramfs.cpio.gz";
 export const TINY_CMDLINE = "console=tty0 console=ttyS0 loglevel=3 nokaslr";
 
 /** virtio disks plus the ACPI power button (button → input event → evdev → acpid). */
-const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev"];
+const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev", "virtio_net", "e1000", "8139too", "af_packet"];
 
 /**
  * Names this recipe's output, so a changed init script or module list yields a new folder instead of
@@ -21,7 +21,15 @@ const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev"];
  */
 export function tinyRecipeId(): string {
   const REVISION = 1;
-  const texts = [files.initScript(), files.inittab(), files.profile(), files.powerButtonHandler(), files.passwd, files.group];
+  const texts = [
+    files.initScript(),
+    files.inittab(),
+    files.profile(),
+    files.powerButtonHandler(),
+    files.udhcpcScript(),
+    files.passwd,
+    files.group,
+  ];
   const recipe = JSON.stringify({ REVISION, texts, MODULES });
   return createHash("sha256").update(recipe).digest("hex").slice(0, 10);
 }
@@ -69,6 +77,7 @@ async function rootfsEntries(root: string): Promise<CpioEntry[]> {
     text("etc/passwd", files.passwd),
     text("etc/group", files.group),
     text("etc/acpi/PWRF/00000080", files.powerButtonHandler(), 0o755),
+    text("etc/udhcpc.script", files.udhcpcScript(), 0o755),
     text("etc/modules", modules.map((m) => m.name + "\n").join("")),
     ...modules.map((m): CpioEntry => ({ kind: "file", path: `lib/modules/${m.name}.ko`, data: m.data })),
   ];
