@@ -1,12 +1,13 @@
-// QEMU, openssl (which makes the self-signed certificate) and cpio (which the image tests read
+// QEMU, nftables, dnsmasq, openssl (which makes the self-signed certificate) and cpio (which the image tests read
 // archives back with) are Debian packages, not npm ones: install them when we may (root), otherwise
 // say exactly how.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio"] as const;
-const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio"];
+// nft and dnsmasq realise virtual networks (docs/decisions/0021); curl reaches a guest's forwarded port in tests.
+const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio", "nft", "dnsmasq", "curl"] as const;
+const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio", "nftables", "dnsmasq-base", "curl"];
 
 async function missingTools(): Promise<string[]> {
   const missing: string[] = [];

@@ -28,6 +28,9 @@ export const OWNED_IFNAME_PREFIX = "gh";
 /** Linux caps interface names at 15 bytes; only characters `ip` and nft take without quoting. */
 export const IfnameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "interface name: 1–15 letters, digits, '_', '.', '-'");
 
+/** The bridge Guesthouse makes for a nat or isolated network row: `ghbr` + the id's last 11 characters. */
+export const ownedBridgeName = (networkId: string) => `${OWNED_IFNAME_PREFIX}br${networkId.slice(-11)}`;
+
 export const VlanIdSchema = z.int("VLAN id must be a whole number").min(1, "VLAN id must be 1–4094").max(4094, "VLAN id must be 1–4094");
 
 export interface Ipv4Cidr {
