@@ -65,7 +65,8 @@ async function bootOn(id: string, n: VmNic): Promise<string> {
   return (/gh-net: eth0 (\d+\.\d+\.\d+\.\d+)/.exec(text) as RegExpExecArray)[1] as string;
 }
 
-const pingOk = (id: string, ip: string) => serialRun((host as TestHost).service, id, `ping -c 1 -W 3 ${ip}`, /(\d) packets received/);
+// Two tries each: under TCG the first packet can be lost while the bridge learns where a MAC is.
+const pingOk = (id: string, ip: string) => serialRun((host as TestHost).service, id, `ping -c 2 -W 5 ${ip}`, /(\d) packets received/);
 const received = (out: string) => Number((/(\d) packets received/.exec(out) as RegExpExecArray)[1]);
 
 test("guests on nat and isolated networks: DHCP, each other, the outside, a port forward and link down", { timeout: 420_000 }, async () => {
@@ -90,9 +91,9 @@ test("guests on nat and isolated networks: DHCP, each other, the outside, a port
   assert.equal(addresses[nicB.mac]?.ip, ipB);
   assert.equal(addresses[nicC.mac]?.network, "isonet");
 
-  assert.equal(received(await pingOk("a", ipB)), 1, "a reaches b on the same nat network");
-  assert.equal(received(await pingOk("b", "10.200.0.1")), 1, "b reaches its gateway");
-  assert.equal(received(await pingOk("a", LAN_PEER)), 1, "a reaches the 'LAN' through masquerade");
+  assert.ok(received(await pingOk("a", ipB)) >= 1, "a reaches b on the same nat network");
+  assert.ok(received(await pingOk("b", "10.200.0.1")) >= 1, "b reaches its gateway");
+  assert.ok(received(await pingOk("a", LAN_PEER)) >= 1, "a reaches the 'LAN' through masquerade");
   assert.equal(received(await pingOk("c", LAN_PEER)), 0, "the isolated guest does not reach outside");
   assert.equal(received(await pingOk("c", "10.201.0.1")), 0, "nor its gateway address");
   assert.equal(received(await pingOk("c", ipA)), 0, "nor a guest on another network");
@@ -112,10 +113,18 @@ test("guests on nat and isolated networks: DHCP, each other, the outside, a port
   await h.api.vm.setLink({ id: "a", slot: 0, up: false });
   assert.equal(received(await pingOk("b", ipA)), 0, "b cannot reach a with a's link down");
   await h.api.vm.setLink({ id: "a", slot: 0, up: true });
-  assert.equal(received(await pingOk("b", ipA)), 1, "and can once it is up again");
+  assert.ok(received(await pingOk("b", ipA)) >= 1, "and can once it is up again");
+
+  // A service restart rebuilds its networks idempotently: the running guests stay connected, their MACs unchanged.
+  await h.detach();
+  host = await openHost(h.dataDir, { netns: hostNs });
+  const again = host;
+  assert.ok(received(await pingOk("b", ipA)) >= 1, "b still reaches a after the host service restarted");
+  assert.equal((await again.api.vm.get({ id: "a" })).spec.nics[0]?.mac, nicA.mac);
+  assert.equal((await again.api.network.addresses())[nicB.mac]?.ip, ipB, "dnsmasq kept its leases");
 
   // Deleting a network a running guest uses is refused, with the guest named.
-  await assert.rejects(h.api.network.remove({ id: "isonet" }), /in use by running VM\(s\): c/);
+  await assert.rejects(again.api.network.remove({ id: "isonet" }), /in use by running VM\(s\): c/);
 });
 
 test("bad input changes nothing: overlapping subnet, a bridge that is not ours, a VLAN tag here", async () => {
