@@ -22,10 +22,10 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
   await form.getByLabel("Name").fill(`bad-${tag}`);
   await form.getByLabel("Subnet").fill("10.61.0.1/24");
   await form.getByRole("button", { name: "Create network" }).click();
-  await expect(page.getByRole("alert")).toContainText("subnet: an IPv4 network such as 10.77.0.0/24");
+  await expect(page.getByRole("alert").filter({ hasText: "subnet: an IPv4 network such as 10.77.0.0/24 (prefix" })).toBeVisible();
   await form.getByLabel("Subnet").fill("10.61.0.128/25");
   await form.getByRole("button", { name: "Create network" }).click();
-  await expect(page.getByRole("alert")).toContainText(`overlaps network 'lab-${tag}'`);
+  await expect(page.getByRole("alert").filter({ hasText: `overlaps network 'lab-${tag}'` })).toBeVisible();
 
   const netName = `fallback-${tag}`;
   await form.getByLabel("Name").fill(netName);
@@ -44,7 +44,7 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
   await page.getByRole("tab", { name: "Network" }).click();
   await expect(page.getByText("No NICs: this VM has no network.")).toBeVisible();
   const net = await db.network.findUniqueOrThrow({ where: { name: netName }, select: { id: true } });
-  await page.getByLabel("Network", { exact: true }).selectOption(net.id);
+  await page.getByLabel("New NIC on").selectOption(net.id);
   await page.getByRole("button", { name: "Add NIC" }).click();
   const nic = page.locator('tr[data-nic="0"]');
   await expect(nic).toContainText(netName);

@@ -75,7 +75,7 @@ export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
 
 export const CidrSchema = z
   .string()
-  .refine((s) => parseCidr(s) !== undefined, "subnet: an IPv4 network such as 10.77.0.0/24 (prefix 16–29, host bits zero)");
+  .refine((s) => parseCidr(s) !== undefined, "an IPv4 network such as 10.77.0.0/24 (prefix 16–29, host bits zero)");
 
 /** Gateway (first address), DHCP range (second to last-but-one) and netmask of a subnet. */
 export function subnetPlan(cidr: string) {

@@ -114,7 +114,7 @@ export function VmNetwork({ vmId, name, state, canConfig }: { vmId: string; name
       {canConfig && (
         <div className="toolbar">
           <label>
-            Network
+            New NIC on
             <select value={networkId} onChange={(e) => setNetworkId(e.target.value)}>
               <option value="">Choose a network…</option>
               {networks.data?.map((n) => (
