@@ -36,6 +36,8 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
 
   const vmName = `nic-${tag}`;
   await page.goto("/vms/new");
+  // The accelerator line comes from a query: the form is hydrated and will submit through React.
+  await expect(page.getByText(/Accelerator:/)).toBeVisible();
   await page.getByLabel("Name").fill(vmName);
   await page.getByRole("radio", { name: "An empty disk" }).check();
   await page.getByLabel("RAM (MiB)").fill("64");
