@@ -64,5 +64,10 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
   await expect(row).toContainText(vmName);
   await row.getByRole("button", { name: "Delete" }).click();
   await page.getByRole("button", { name: "Delete network" }).click();
-  await expect(page.getByRole("dialog")).toContainText(`Network '${netName}' is in use by '${vmName}': remove their NICs first`);
+  await expect(
+    page
+      .getByRole("alert")
+      .filter({ hasText: `Network '${netName}' is in use by '${vmName}': remove their NICs first` })
+      .first(),
+  ).toBeVisible();
 });
