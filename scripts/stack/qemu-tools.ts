@@ -1,13 +1,14 @@
-// QEMU, openssl (which makes the self-signed certificate), cpio (which the image tests read
-// archives back with) and gcc with libc6-dev (which compile the demo guest's static clipboard
-// agent) are Debian packages, not npm ones: install them when we may (root), otherwise
+// QEMU, nftables and dnsmasq (virtual networks, docs/decisions/0021), openssl (which makes the
+// self-signed certificate), cpio (which the image tests read archives back with), gcc with libc6-dev
+// (which compile the demo guest's static clipboard agent) and curl (which reaches a guest's
+// forwarded port in tests) are Debian packages, not npm ones: install them when we may (root), otherwise
 // say exactly how.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio", "gcc"] as const;
-const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio", "gcc", "libc6-dev"];
+const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio", "gcc", "nft", "dnsmasq", "curl"] as const;
+const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio", "gcc", "libc6-dev", "nftables", "dnsmasq-base", "curl"];
 
 async function missingTools(): Promise<string[]> {
   const missing: string[] = [];

@@ -16,4 +16,9 @@ export interface HostConfig {
   serialBufferBytes: number;
   /** Largest ISO or disk image the library accepts in one upload. */
   mediaMaxBytes: number;
+  /**
+   * Network namespace that holds the service's bridges, taps, dnsmasq, nftables table and QEMUs;
+   * absent: the machine's own (docs/decisions/0021). Tests always set one.
+   */
+  netns?: string;
 }

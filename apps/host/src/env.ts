@@ -29,6 +29,11 @@ const EnvSchema = EngineEnvSchema.extend({
     .int()
     .min(1024 * 1024)
     .default(16 * 1024 ** 3),
+  /** Realise networks (bridges, taps, dnsmasq, nftables, QEMU) inside this network namespace. */
+  GUESTHOUSE_NETNS: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "GUESTHOUSE_NETNS must name a network namespace (letters, digits, '_', '.', '-')")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -78,6 +83,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       tcgTbSizeMiB: e.QEMU_TCG_TB_SIZE_MIB,
       serialBufferBytes: 256 * 1024,
       mediaMaxBytes: e.MEDIA_MAX_BYTES,
+      netns: e.GUESTHOUSE_NETNS,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,

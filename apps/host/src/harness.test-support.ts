@@ -83,8 +83,9 @@ process.once("exit", () => {
   }
 });
 
-export async function openHost(dataDir: string): Promise<TestHost> {
-  const service = await HostService.open(await testConfig(dataDir), pino({ level: "silent" }));
+/** `netns`: realise networks there (a namespace the test made: see net/test-netns.test-support.ts). */
+export async function openHost(dataDir: string, opts: { netns?: string } = {}): Promise<TestHost> {
+  const service = await HostService.open({ ...(await testConfig(dataDir)), netns: opts.netns }, pino({ level: "silent" }));
   openServices.add(service);
   const api = createHostCaller({ service, authenticated: true });
   return { dataDir, service, api, detach: () => service.close() };

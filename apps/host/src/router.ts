@@ -2,6 +2,7 @@
 import { diskRouter } from "./routers/disk.ts";
 import { hostInfoRouter } from "./routers/host.ts";
 import { mediaRouter } from "./routers/media.ts";
+import { networkRouter } from "./routers/network.ts";
 import { serialRouter } from "./routers/serial.ts";
 import { snapshotRouter } from "./routers/snapshot.ts";
 import { templateRouter } from "./routers/template.ts";
@@ -16,6 +17,7 @@ export const hostRouter = router({
   media: mediaRouter,
   snapshot: snapshotRouter,
   template: templateRouter,
+  network: networkRouter,
 });
 
 export type HostRouter = typeof hostRouter;

@@ -1,14 +1,18 @@
 /** The host service: VMs, disks and host figures behind one object that the tRPC router calls. */
 import { mkdir } from "node:fs/promises";
 import { crashPoint } from "@guesthouse/shared/crash-point";
+import { join } from "node:path";
 import { qemuVersion } from "@guesthouse/qemu/process";
 import { procStats } from "@guesthouse/qemu/process";
 import type { VmSpec } from "@guesthouse/shared/vm";
 import type { Logger } from "pino";
 import type { HostConfig } from "./config.ts";
+import { nicDeviceId } from "@guesthouse/qemu/argv-nics";
 import { DiskStore } from "./disks.ts";
 import { GuestFiles } from "./guest-files.ts";
 import { resolveGuestUser } from "./guest-user.ts";
+import { NotFoundError } from "./errors.ts";
+import { NetworkManager } from "./net/network-manager.ts";
 import { hostInfo, type HostInfo } from "./host-info.ts";
 import { hostPaths, type HostPaths } from "./paths.ts";
 import { acquireLock } from "./service-lock.ts";
@@ -37,6 +41,7 @@ export interface VmView {
 export class HostService {
   readonly paths: HostPaths;
   readonly vms: VmManager;
+  readonly networks: NetworkManager;
   readonly disks: DiskStore;
   #qemuVersion = "unknown";
   #releaseLock: (() => void) | undefined;
@@ -46,7 +51,8 @@ export class HostService {
     readonly log: Logger,
   ) {
     this.paths = hostPaths(config.dataDir);
-    this.vms = new VmManager(config, this.paths, new VmStore(this.paths), log);
+    this.networks = new NetworkManager(join(this.paths.root, "networks"), config.netns, log);
+    this.vms = new VmManager(config, this.paths, new VmStore(this.paths), log, this.networks);
     this.disks = new DiskStore(config, this.paths, {
       vmsUsing: (diskId) =>
         [...this.vms.records.values()].flatMap((r) =>
@@ -73,6 +79,8 @@ export class HostService {
       await service.vms.store.init();
       await service.disks.init();
       await templatesOf(service).recover();
+      // Networks first: a reattached guest's taps sit on these bridges.
+      await service.networks.reconcile();
       await rediscover(service.vms);
     } catch (err) {
       await service.close();
@@ -131,6 +139,25 @@ export class HostService {
   async update(id: string, spec: VmSpec): Promise<VmView> {
     await this.vms.update(id, spec);
     return this.view(id);
+  }
+
+  /** A NIC's link up or down: live on a running guest, and kept for its next start. */
+  setLink = (id: string, slot: number, up: boolean) =>
+    this.#op(id, "set-link", async (rec) => {
+      const nic = rec.spec.nics.find((n) => n.slot === slot);
+      if (!nic) throw new NotFoundError(`VM '${id}' has no NIC in slot ${slot}`);
+      if (rec.instance) await rec.instance.qmp.execute("set_link", { name: nicDeviceId(slot), up });
+      rec.spec = { ...rec.spec, nics: rec.spec.nics.map((n) => (n.slot === slot ? { ...n, linkUp: up } : n)) };
+      this.vms.store.writeSpec(id, rec.spec);
+    });
+
+  /** Refused while a running guest has a tap on it. */
+  removeNetwork(id: string): Promise<void> {
+    return this.networks.remove(id, (networkId) =>
+      [...this.vms.records.values()]
+        .filter((r) => r.instance && r.spec.nics.some((n) => n.attach.kind === "network" && n.attach.network === networkId))
+        .map((r) => r.id),
+    );
   }
 
   #op(id: string, name: string, f: (rec: VmRecord) => Promise<unknown>): Promise<VmView> {

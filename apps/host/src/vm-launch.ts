@@ -1,6 +1,8 @@
 /** Bringing a QEMU up for a VM and taking it down hard; shared by start, restore and power-off. */
 import { buildArgv } from "@guesthouse/qemu/argv";
+import { nicDeviceId } from "@guesthouse/qemu/argv-nics";
 import { QemuInstance } from "@guesthouse/qemu/instance";
+import { commandFor } from "@guesthouse/qemu/process";
 import { EngineError, InvalidStateError } from "./errors.ts";
 import { launchDiskPaths } from "./undo-disks.ts";
 import type { VmManager } from "./vm-manager.ts";
@@ -42,6 +44,8 @@ export async function launch(
     writableDisks: diskPaths.filter((_, i) => !readOnly(i)),
     readOnlyFiles: [...diskPaths.filter((_, i) => readOnly(i)), cdrom?.iso, kernel?.kernel, kernel?.initrd].filter((f): f is string => !!f),
   });
+  const runAs = m.guestFiles.user.runAs;
+  const taps = await m.networks.tapsFor(rec.id, resolved.spec.nics, runAs);
   const argv = buildArgv({
     id: rec.id,
     spec: resolved.spec,
@@ -53,17 +57,20 @@ export async function launch(
     startPaused: true,
     incoming: opts.incoming,
     clipboardPlugged: opts.clipboardPlugged,
+    taps,
   });
   m.log.debug({ vmId: rec.id, argv }, "launching qemu");
-  const instance = await QemuInstance.launch({
-    binary: m.config.qemuBinary,
-    argv,
-    paths: m.paths.runtime(rec.id),
-    extraFds: opts.extraFds,
-    runAs: m.guestFiles.user.runAs,
-  });
+  // As its own user through setpriv (ADR 0025), and in a named namespace through `ip netns exec`
+  // around that (it needs the privileges setpriv drops). Both exec: the pid stays QEMU's.
+  const asUser = commandFor(m.config.qemuBinary, argv, runAs);
+  const [binary, ...rest] = m.networks.runner.wrap([asUser.file, ...asUser.args]) as [string, ...string[]];
+  const instance = await QemuInstance.launch({ binary, argv: rest, paths: m.paths.runtime(rec.id), extraFds: opts.extraFds });
   m.wire(rec, instance);
   m.log.info({ vmId: rec.id, pid: instance.pid, user: m.guestFiles.user.name }, "qemu started");
+  for (const nic of resolved.spec.nics) {
+    if (!nic.linkUp) await instance.qmp.execute("set_link", { name: nicDeviceId(nic.slot), up: false });
+  }
+  m.log.info({ vmId: rec.id, pid: instance.pid }, "qemu started");
   await rec.serial.attach(instance.paths.serial);
   return instance;
 }

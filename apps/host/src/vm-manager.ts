@@ -11,6 +11,7 @@ import { EventBus } from "./event-bus.ts";
 import { GuestFiles } from "./guest-files.ts";
 import { ourselves } from "./guest-user.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import type { NetworkManager } from "./net/network-manager.ts";
 import type { HostPaths } from "./paths.ts";
 import { SerialConsole } from "./serial-console.ts";
 import { assertAllowed } from "./transitions.ts";
@@ -30,6 +31,7 @@ export class VmManager {
     readonly paths: HostPaths,
     readonly store: VmStore,
     readonly log: Logger,
+    readonly networks: NetworkManager,
   ) {
     this.guestFiles = new GuestFiles(ourselves(), config.dataDir);
   }
@@ -66,6 +68,7 @@ export class VmManager {
     return this.queue.run(id, "define", async () => {
       if (this.records.has(id)) throw new AlreadyExistsError(`VM '${id}' already exists`);
       await resolveSpec(this.config, this.paths, id, spec);
+      await this.networks.checkNics(spec.nics);
       await checkRamFits(id, spec.memoryMiB);
       const since = Date.now();
       try {
@@ -91,6 +94,7 @@ export class VmManager {
     return this.serialised(id, "update", async (rec) => {
       assertAllowed("update", id, rec.state);
       await resolveSpec(this.config, this.paths, id, spec);
+      await this.networks.checkNics(spec.nics);
       await checkRamFits(id, spec.memoryMiB);
       this.store.writeSpec(id, spec);
       rec.spec = spec;
@@ -150,6 +154,7 @@ export class VmManager {
       const expected = rec.expectExit;
       rec.expectExit = undefined;
       void this.removeRuntimeFiles(rec.id);
+      void this.networks.removeTaps(rec.id, rec.spec.nics);
       if (expected) this.setState(rec, expected.state, expected.reason);
       else this.setState(rec, "stopped", unrequestedExitReason(info));
     });

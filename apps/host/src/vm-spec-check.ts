@@ -2,6 +2,7 @@
 import { access } from "node:fs/promises";
 import { cpuArgFor } from "@guesthouse/qemu/accel";
 import { ArgvError, buildArgv } from "@guesthouse/qemu/argv";
+import { tapNameFor } from "./net/names.ts";
 import { cpuModelRefusal, defaultCpuModel, type CpuModelId } from "@guesthouse/shared/cpu-models";
 import type { VmSpec } from "@guesthouse/shared/vm";
 import type { HostConfig } from "./config.ts";
@@ -55,7 +56,8 @@ export async function resolveSpec(config: HostConfig, paths: HostPaths, id: stri
   const { cpuModel, cpu } = resolveCpu(config, id, spec);
   try {
     // A dry run catches what the hardware profile cannot hold (e.g. too many IDE disks).
-    buildArgv({ id, spec: resolved, stateDir: paths.vmDir(id), diskPaths, accel: config.accel.accel, cpu });
+    const taps = Object.fromEntries(resolved.nics.map((n) => [n.slot, tapNameFor(id, n.slot)]));
+    buildArgv({ id, spec: resolved, stateDir: paths.vmDir(id), diskPaths, accel: config.accel.accel, cpu, taps });
   } catch (err) {
     if (err instanceof ArgvError) throw new BadInputError(`VM '${id}': ${err.message}`);
     throw new BadInputError(`VM '${id}': ${(err as Error).message}`);

@@ -93,6 +93,18 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "template.delete": { needs: "vm.create", input: () => ({ templateId: "missing" }) },
   "catalog.templates": { needs: "vm.create" },
   "catalog.media": { needs: "vm.create" },
+  "network.list": { needs: "network.use" },
+  "network.create": { needs: "network.admin", input: () => ({ kind: "user", name: `n-${Math.random().toString(36).slice(2)}` }) },
+  "network.delete": { needs: "network.admin", input: () => ({ networkId: "missing" }) },
+  "vm.nics": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
+  "vm.nicAdd": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, networkId: "missing" }) },
+  "vm.nicRemove": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, nicId: "missing" }) },
+  "vm.nicLink": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, nicId: "missing", up: false }) },
+  "vm.forwardAdd": {
+    needs: "vm.config",
+    input: (f) => ({ vmId: f.vmId, nicId: "missing", protocol: "tcp", hostPort: 8080, guestPort: 80 }),
+  },
+  "vm.forwardRemove": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, forwardId: "missing" }) },
 };
 
 const SUBJECTS = {

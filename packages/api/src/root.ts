@@ -15,12 +15,14 @@ import { vmLifecycle } from "./routers/vm-lifecycle.ts";
 import { vmPower } from "./routers/vm-power.ts";
 import { vmSettings } from "./routers/vm-settings.ts";
 import { vmUndo } from "./routers/vm-undo.ts";
+import { vmNics } from "./routers/vm-nics.ts";
+import { networkRouter } from "./routers/network.ts";
 import { vmLive, vmQueries } from "./routers/vm-queries.ts";
 import { router, createCallerFactory } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
-  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo }),
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo, ...vmNics }),
   host: hostRouter,
   display: displayRouter,
   share: shareRouter,
@@ -33,6 +35,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   media: mediaRouter,
   task: taskRouter,
+  network: networkRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,6 +9,7 @@ import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapsho
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
+import { hostNetworkOf } from "./network-host.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
@@ -111,6 +112,29 @@ const HANDLERS: Record<string, Handler> = {
     for (const id of diskIds.filter((d) => onHost.has(d))) await host.disk.delete.mutate({ id });
     await db.vm.deleteMany({ where: { id: vmId } });
     return { state: "succeeded", line: "finished after an interruption: the host had deleted the VM, now its row is gone too" };
+  },
+
+  // The row is written first, then the host makes the network: finish by asking the host again (ensure is idempotent).
+  async "network.create"(db, host, t) {
+    const { networkId } = t.input as { networkId: string };
+    const row = await db.network.findUnique({ where: { id: networkId }, select: { id: true, kind: true, bridge: true, subnet: true } });
+    if (!row) {
+      await host.network.remove.mutate({ id: networkId }).catch(() => undefined);
+      return interrupted("the network had not been recorded; whatever its host had made of it was removed");
+    }
+    const realise = hostNetworkOf(row);
+    if (realise) await host.network.ensure.mutate({ network: realise });
+    return { state: "succeeded", line: "finished after a console restart: the network is made on its host" };
+  },
+
+  // The host removes first, then the row goes: finish the removal on both sides.
+  async "network.delete"(db, host, t) {
+    const { networkId } = t.input as { networkId: string };
+    await host.network.remove.mutate({ id: networkId }).catch((err: { data?: { code?: string } }) => {
+      if (err?.data?.code !== "NOT_FOUND") throw err;
+    });
+    await db.network.deleteMany({ where: { id: networkId } });
+    return { state: "succeeded", line: "finished after a console restart: the network is gone from its host and the console" };
   },
 };
 

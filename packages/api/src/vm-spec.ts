@@ -3,6 +3,7 @@ import type { Db } from "@guesthouse/db";
 import type { VmSpecInput } from "@guesthouse/shared/vm";
 import { CpuModelIdSchema } from "@guesthouse/shared/cpu-models";
 import { KernelBootSchema } from "@guesthouse/shared/vm";
+import { NicModelSchema } from "@guesthouse/shared/network";
 
 export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpecInput> {
   const vm = await db.vm.findUniqueOrThrow({
@@ -18,6 +19,10 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
       kernelBoot: true,
       media: { select: { path: true } },
       disks: { select: { id: true, slot: true, undoEnabled: true }, orderBy: { slot: "asc" } },
+      nics: {
+        select: { slot: true, mac: true, model: true, linkUp: true, vlan: true, network: { select: { id: true, kind: true } } },
+        orderBy: { slot: "asc" },
+      },
     },
   });
   const kernel = vm.kernelBoot ? KernelBootSchema.parse(vm.kernelBoot) : undefined;
@@ -33,5 +38,15 @@ export async function specForVm(db: Pick<Db, "vm">, vmId: string): Promise<VmSpe
     kernel,
     network: "none",
     clipboard: vm.clipboard,
+    nics: vm.nics.map((n) => ({
+      slot: n.slot,
+      mac: n.mac,
+      model: NicModelSchema.parse(n.model),
+      linkUp: n.linkUp,
+      attach:
+        n.network.kind === "user"
+          ? { kind: "user" as const }
+          : { kind: "network" as const, network: n.network.id, ...(n.vlan === null ? {} : { vlan: n.vlan }) },
+    })),
   };
 }

@@ -24,6 +24,18 @@ done
 case "$name" in *[!A-Za-z0-9.-]*) name=${TINY_DEFAULT_HOSTNAME} ;; esac
 hostname "$name"
 echo "$name" > /etc/hostname
+# Every NIC asks for DHCP in the background (the bound address goes to the serial console), and a
+# small web server answers on port 80, so tests can reach the guest through networks and forwards.
+ip link set lo up
+for dev in /sys/class/net/*; do
+  i=\${dev##*/}
+  [ "$i" = lo ] && continue
+  ip link set "$i" up
+  udhcpc -f -i "$i" -t 60 -T 1 -A 1 -x "hostname:$name" -s /etc/udhcpc.script >/dev/null 2>&1 &
+done
+mkdir -p /www
+echo "hello from $name" > /www/index.html
+httpd -p 80 -h /www
 exec /sbin/init
 `;
 }
@@ -60,6 +72,21 @@ echo "Guesthouse tiny Linux on $(hostname), kernel $(uname -r). 'poweroff -f' st
 export function powerButtonHandler(): string {
   return `#!/bin/sh
 poweroff -f
+`;
+}
+
+/** busybox udhcpc calls this with the lease in its environment; it sets the address and says so. */
+export function udhcpcScript(): string {
+  return `#!/bin/sh
+case "$1" in
+  deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "\${router%% *}" dev "$interface"
+    [ -n "$dns" ] && for d in $dns; do echo "nameserver $d"; done > /etc/resolv.conf
+    echo "gh-net: $interface $ip" > /dev/console ;;
+esac
 `;
 }
 

@@ -13,8 +13,8 @@ export const TINY_INITRD_FILE = "initramfs.cpio.gz";
 // nokaslr: with 128 MB the decompressor finds no KASLR slot and prints two warnings on the VGA screen.
 export const TINY_CMDLINE = "console=tty0 console=ttyS0 loglevel=3 nokaslr";
 
-/** virtio disks, the ACPI power button (button → input event → evdev → acpid), virtio ports for the clipboard agent. */
-const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev", "virtio_console"];
+/** virtio disks, the ACPI power button (button → input event → evdev → acpid), virtio ports for the clipboard agent, NICs. */
+const MODULES = ["virtio_pci", "virtio_blk", "button", "evdev", "virtio_console", "virtio_net", "e1000", "8139too", "af_packet"];
 
 /**
  * Names this recipe's output, so a changed init script or module list yields a new folder instead of
@@ -27,6 +27,7 @@ export function tinyRecipeId(): string {
     files.inittab(),
     files.profile(),
     files.powerButtonHandler(),
+    files.udhcpcScript(),
     files.passwd,
     files.group,
     agentSource(),
@@ -79,6 +80,7 @@ async function rootfsEntries(root: string, agent: Buffer): Promise<CpioEntry[]> 
     text("etc/passwd", files.passwd),
     text("etc/group", files.group),
     text("etc/acpi/PWRF/00000080", files.powerButtonHandler(), 0o755),
+    text("etc/udhcpc.script", files.udhcpcScript(), 0o755),
     text("etc/modules", modules.map((m) => m.name + "\n").join("")),
     ...modules.map((m): CpioEntry => ({ kind: "file", path: `lib/modules/${m.name}.ko`, data: m.data })),
   ];

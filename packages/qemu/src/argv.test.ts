@@ -157,3 +157,28 @@ test("clipboard: a virtio-serial controller and the vdagent port, left out when 
   const off = buildArgv(base());
   assert.ok(!off.some((a) => a.includes("vdagent") || a.includes("virtio-serial")), "no clipboard unless asked for");
 });
+
+test("NICs: a tap the host made (no scripts) or user-mode NAT, each with its MAC; models follow the profile", () => {
+  const nics = [
+    { slot: 1, mac: "5e:00:00:00:00:02", model: "virtio-net-pci", attach: { kind: "user" } },
+    { slot: 0, mac: "5e:00:00:00:00:01", model: "virtio-net-pci", attach: { kind: "network", network: "lan" } },
+  ];
+  const argv = buildArgv(base({ taps: { 0: "ghtabc0" } }, { nics, boot: ["network", "disk"] }));
+  assert.deepEqual(values(argv, "-netdev"), ["tap,id=net0,ifname=ghtabc0,script=no,downscript=no", "user,id=net1"]);
+  assert.deepEqual(values(argv, "-device").slice(-2), [
+    "virtio-net-pci,netdev=net0,id=nic0,mac=5e:00:00:00:00:01,bootindex=1",
+    "virtio-net-pci,netdev=net1,id=nic1,mac=5e:00:00:00:00:02",
+  ]);
+  assert.deepEqual(values(argv, "-nic"), []);
+  assert.throws(
+    () => buildArgv(base({}, { nics })),
+    (e: Error) => e instanceof ArgvError && /no tap was made/.test(e.message),
+  );
+  const legacy = [{ slot: 0, mac: "5e:00:00:00:00:01", model: "virtio-net-pci", attach: { kind: "user" } }];
+  assert.throws(
+    () => buildArgv(base({}, { profile: "legacy", nics: legacy })),
+    (e: Error) => e instanceof ArgvError && /legacy profile offers rtl8139 or e1000, not virtio-net-pci/.test(e.message),
+  );
+  const e1000 = buildArgv(base({}, { profile: "legacy", nics: [{ ...legacy[0], model: "e1000" }] }));
+  assert.match(values(e1000, "-device").at(-1)!, /^e1000,netdev=net0/);
+});

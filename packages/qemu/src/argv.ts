@@ -2,15 +2,15 @@
 import type { VmSpec } from "@guesthouse/shared/vm";
 import type { Accel } from "./accel.ts";
 import { PROFILES } from "./argv-devices.ts";
+import { ArgvError } from "./argv-error.ts";
+import { nicArgs } from "./argv-nics.ts";
 import { runtimePaths } from "./runtime-paths.ts";
 import { clipboardArgv } from "./clipboard-port.ts";
 
 export const CDROM_DEVICE_ID = "cdrom0";
 export const CDROM_NODE = "cdrom-media";
 
-export class ArgvError extends Error {
-  override name = "ArgvError";
-}
+export { ArgvError };
 
 export interface ArgvInput {
   /** VM id; shows in `ps` and becomes QEMU's guest name. */
@@ -27,6 +27,8 @@ export interface ArgvInput {
   tcgTbSizeMiB?: number;
   /** Start with the CPUs stopped (`-S`) so the caller attaches before the guest runs. */
   startPaused?: boolean;
+  /** Tap interface per NIC slot attached to a network (the host made them; see apps/host/src/net). */
+  taps?: Readonly<Record<number, string>>;
   /** `defer`: wait for a `migrate-incoming` over QMP (used to restore a saved state). */
   incoming?: "defer";
   /**
@@ -96,7 +98,10 @@ export function buildArgv(input: ArgvInput): string[] {
     argv.push("-device", withBootIndex(device, bootIndex.cdrom));
   }
 
-  if (spec.network === "user") {
+  if (spec.nics.length > 0) {
+    if (spec.network !== "none") throw new ArgvError("a VM spec names either 'network' or 'nics', not both");
+    argv.push(...nicArgs(spec, input.taps ?? {}, bootIndex.network));
+  } else if (spec.network === "user") {
     argv.push("-netdev", "user,id=net0");
     argv.push("-device", withBootIndex(`${profile.nic},netdev=net0,id=nic0`, bootIndex.network));
   } else {
@@ -119,7 +124,8 @@ function bootIndexes(spec: VmSpec): Partial<Record<"disk" | "cdrom" | "network",
   let next = 1;
   for (const dev of spec.boot) {
     if (out[dev] !== undefined) continue;
-    const present = dev === "disk" ? spec.disks.length > 0 : dev === "cdrom" ? spec.cdrom !== null : spec.network !== "none";
+    const present =
+      dev === "disk" ? spec.disks.length > 0 : dev === "cdrom" ? spec.cdrom !== null : spec.network !== "none" || spec.nics.length > 0;
     if (present) out[dev] = next++;
   }
   return out;

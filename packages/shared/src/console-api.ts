@@ -1,5 +1,6 @@
 // Inputs of the console API, shared by its forms (same messages in the browser and on the server).
 import { z } from "zod";
+import { NicRequestListSchema } from "./network-console-api.ts";
 import { CPU_MODEL_IDS } from "./cpu-models.ts";
 import { PERMISSIONS } from "./permissions.ts";
 
@@ -38,6 +39,8 @@ export const VmCreateInput = z
       .max(1024 * 1024, "At most 1 TiB")
       .default(256),
     diskGiB: z.coerce.number().min(0, "Disk size cannot be negative").max(16384, "At most 16 TiB").default(0),
+    /** Absent: one NIC on the default network, if there is one; `[]`: no NIC. */
+    nics: NicRequestListSchema.optional(),
   })
   .strict();
 

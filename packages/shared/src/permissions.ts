@@ -10,7 +10,8 @@ export const VM_PERMISSIONS = [
   "vm.create",
   "vm.delete",
 ] as const;
-export const GLOBAL_PERMISSIONS = ["media.upload", "user.admin", "host.admin", "audit.view"] as const;
+/** network.admin: create and delete networks; network.use: put a VM's NIC on a network (docs/decisions/0021). */
+export const GLOBAL_PERMISSIONS = ["media.upload", "user.admin", "host.admin", "audit.view", "network.admin", "network.use"] as const;
 export const PERMISSIONS = [...VM_PERMISSIONS, ...GLOBAL_PERMISSIONS] as const;
 
 export type VmPermission = (typeof VM_PERMISSIONS)[number];

@@ -55,6 +55,10 @@ export const VM_OPERATIONS = {
   serialWrite: { label: "Type on serial", allowedIn: LIVE, leadsTo: "same", permission: "vm.console" },
   screendump: { label: "Screenshot", allowedIn: LIVE, leadsTo: "same", permission: "vm.view" },
   diskResizeLive: { label: "Grow disk", allowedIn: LIVE, leadsTo: "same", permission: "vm.config" },
+  // Hot-plug is not offered yet, and a saved state's devices must match the VM's: NICs change only while stopped.
+  nicAdd: { label: "Add NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
+  nicRemove: { label: "Remove NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
+  nicLink: { label: "Set NIC link", allowedIn: ["stopped", "running", "paused"], leadsTo: "same", permission: "vm.config" },
 } as const satisfies Record<string, VmOperation>;
 
 export type VmOperationName = keyof typeof VM_OPERATIONS;
@@ -99,6 +103,12 @@ export function refusal(op: VmOperationName, vm: string, state: PowerState): str
     }
     case "delete":
       return `${it} is ${state}; power it off before deleting it`;
+    case "nicAdd":
+    case "nicRemove": {
+      const what = op === "nicAdd" ? "adding a NIC" : "removing a NIC";
+      if (live) return `${it} is ${state}; power it off before ${what} (NICs are not hot-plugged yet)`;
+      return `${it} has a saved state made with its present NICs; restore it and shut it down, or discard the saved state, before ${what}`;
+    }
     case "snapshotRevert":
       return `${it} has a saved state; restore it or discard the saved state before reverting to a snapshot`;
     case "makeTemplate":

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CpuModelIdSchema } from "./cpu-models.ts";
+import { NicListSchema } from "./network.ts";
 
 /** Names that become folder names and QEMU `-name` values: no traversal, no shell characters. */
 const SLUG = /^[a-z0-9][a-z0-9-]{0,35}$/;
@@ -65,9 +66,12 @@ export const VmSpecSchema = z.object({
   cdrom: z.object({ iso: HostPathSchema.optional() }).nullable().default({}),
   boot: z.array(BootDeviceSchema).max(3).default(["disk", "cdrom"]),
   kernel: KernelBootSchema.optional(),
+  /** The older single-NIC switch; `nics` supersedes it and the two may not both be set. */
   network: z.enum(["none", "user"]).default("none"),
   /** Guest ↔ browser clipboard through QEMU's qemu-vdagent on com.redhat.spice.0 (needs an agent in the guest). */
   clipboard: z.boolean().default(false),
+  /** Up to 8 NICs, each on a network the host realised or on user-mode NAT (docs/decisions/0021). */
+  nics: NicListSchema,
 });
 export type VmSpec = z.infer<typeof VmSpecSchema>;
 export type VmSpecInput = z.input<typeof VmSpecSchema>;

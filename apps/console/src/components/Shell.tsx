@@ -11,6 +11,7 @@ const NAV = [
   { href: "/vms", label: "Virtual machines", needs: null },
   { href: "/templates", label: "Templates", needs: "vm.create" },
   { href: "/media", label: "ISO library", needs: "media.upload" },
+  { href: "/networks", label: "Networks", needs: "network.use" },
   { href: "/users", label: "Users & access", needs: "user.admin" },
   { href: "/tasks", label: "Tasks", needs: null },
   { href: "/audit", label: "Audit log", needs: "audit.view" },

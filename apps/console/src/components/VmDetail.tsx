@@ -11,11 +11,12 @@ import { VmSerial } from "./VmSerial";
 import { VmAccess } from "./VmAccess";
 import { VmSettings } from "./VmSettings";
 import { VmSnapshots } from "./VmSnapshots";
+import { VmNetwork } from "./VmNetwork";
 import { UndoChoice } from "./VmUndo";
 import { VmActivity } from "./VmActivity";
 import { useLiveVms } from "./useLiveVms";
 
-const TABS = ["Overview", "Console", "Serial", "Snapshots", "Settings", "Access", "Activity"] as const;
+const TABS = ["Overview", "Console", "Serial", "Network", "Snapshots", "Settings", "Access", "Activity"] as const;
 type Tab = (typeof TABS)[number];
 
 export function VmDetail({ vmId }: { vmId: string }) {
@@ -37,6 +38,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
     Overview: true,
     Console: perms.has("vm.console") || perms.has("vm.console.view"),
     Serial: perms.has("vm.console"),
+    Network: true,
     Snapshots: true,
     Settings: perms.has("vm.config") || perms.has("vm.delete"),
     Access: me.data?.permissions.includes("user.admin") ?? false,
@@ -63,6 +65,7 @@ export function VmDetail({ vmId }: { vmId: string }) {
         {tab === "Overview" && <VmOverview vm={vm.data} />}
         {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
         {tab === "Serial" && <VmSerial key={vm.data.state} vmId={vmId} /* a new stream for each boot */ />}
+        {tab === "Network" && <VmNetwork vmId={vmId} name={vm.data.name} state={vm.data.state} canConfig={perms.has("vm.config")} />}
         {tab === "Snapshots" && <VmSnapshots vmId={vmId} canSnapshot={perms.has("vm.snapshot")} />}
         {tab === "Settings" && <VmSettings vm={vm.data} />}
         {tab === "Access" && <VmAccess vmId={vmId} />}

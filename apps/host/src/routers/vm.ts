@@ -1,5 +1,6 @@
 import { tracked } from "@trpc/server";
 import { VmDefineInput, VmDeleteInput, VmEventsInput, VmRefInput, VmShutdownInput, VmUpdateInput } from "@guesthouse/shared/host-api";
+import { NicLinkInput } from "@guesthouse/shared/host-network-api";
 import { hostProcedure, router } from "../trpc.ts";
 
 export const vmRouter = router({
@@ -17,6 +18,8 @@ export const vmRouter = router({
   restore: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.restore(input.id)),
   discardSaved: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.discardSaved(input.id)),
   delete: hostProcedure.input(VmDeleteInput).mutation(({ ctx, input }) => ctx.service.delete(input.id, input.deleteDisks)),
+  /** A NIC's link, live (QMP set_link); kept in the spec for the next start. */
+  setLink: hostProcedure.input(NicLinkInput).mutation(({ ctx, input }) => ctx.service.setLink(input.id, input.slot, input.up)),
   screendump: hostProcedure.input(VmRefInput).query(async ({ ctx, input }) => ({
     format: "png" as const,
     base64: (await ctx.service.screendump(input.id)).toString("base64"),

@@ -5,8 +5,10 @@ import { VmCreateInput, VmDeleteOptions } from "@guesthouse/shared/console-api";
 import { cpuModelRefusal, defaultCpuModel } from "@guesthouse/shared/cpu-models";
 import type { KernelBoot } from "@guesthouse/shared/vm";
 import { audit } from "../audit.ts";
+import { can } from "../authz.ts";
 import { permissionProcedure, vmProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
+import { nicRows } from "../nic-record.ts";
 import { vmBus } from "../vm-bus.ts";
 import { localHostId } from "../hosts.ts";
 import { runTask } from "../tasks.ts";
@@ -111,6 +113,11 @@ export const vmLifecycle = {
               outcome: "success",
               detail: { source: input.source.kind, cpuModel, cpus: input.cpus, memoryMiB: input.memoryMiB },
             });
+            // As Proxmox's wizard defaults to vmbr0: one NIC on the default network unless the user chose.
+            const fallback = await tx.network.findFirst({ where: { isDefault: true, hostId }, select: { id: true } });
+            const requests = input.nics ?? (fallback && can(ctx.access, "network.use") ? [{ networkId: fallback.id }] : []);
+            const nics = await nicRows(tx, { vmId: id, profile: input.profile, access: ctx.access, requests, usedSlots: [] });
+            if (nics.length) await tx.nic.createMany({ data: nics });
           });
           await task.progress(60, "defining it on its host");
           await host.vm.define.mutate({ id, spec: await specForVm(ctx.db, id) });

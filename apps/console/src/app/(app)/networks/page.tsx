@@ -1,0 +1,5 @@
+import { Networks } from "@/components/Networks";
+
+export default function NetworksPage() {
+  return <Networks />;
+}

@@ -1,0 +1,149 @@
+// Networks as objects: list, create and delete, each change journaled as a task and audited; the
+// host realises what the row says (docs/decisions/0021).
+import { createId } from "../ids.ts";
+import { TRPCError } from "@trpc/server";
+import { cidrsOverlap, ownedBridgeName, parseCidr } from "@guesthouse/shared/network";
+import { NetworkCreateInput, NetworkRefInput } from "@guesthouse/shared/network-console-api";
+import { audit } from "../audit.ts";
+import { can } from "../authz.ts";
+import { localHostId } from "../hosts.ts";
+import { hostNetworkOf } from "../network-host.ts";
+import { runTask } from "../tasks.ts";
+import { permissionProcedure, router } from "../trpc.ts";
+
+const networkSelect = {
+  id: true,
+  name: true,
+  kind: true,
+  bridge: true,
+  subnet: true,
+  isDefault: true,
+  hostId: true,
+  createdAt: true,
+  nics: { select: { vm: { select: { id: true, name: true } } } },
+  forwards: {
+    select: {
+      id: true,
+      protocol: true,
+      hostPort: true,
+      guestPort: true,
+      nic: { select: { mac: true, vm: { select: { id: true, name: true } } } },
+    },
+  },
+} as const;
+
+export const networkRouter = router({
+  list: permissionProcedure("network.use").query(async ({ ctx }) => {
+    const rows = await ctx.db.network.findMany({ select: networkSelect, orderBy: { name: "asc" } });
+    return rows.map(({ nics, forwards, ...n }) => {
+      const vms = [...new Map(nics.map((x) => [x.vm.id, x.vm])).values()];
+      const visible = vms.filter((v) => can(ctx.access, "vm.view", v.id));
+      return {
+        ...n,
+        vms: visible.map((v) => ({ id: v.id, name: v.name })),
+        otherVms: vms.length - visible.length,
+        forwards: forwards.map((f) => ({
+          id: f.id,
+          protocol: f.protocol,
+          hostPort: f.hostPort,
+          guestPort: f.guestPort,
+          vmName: can(ctx.access, "vm.view", f.nic.vm.id) ? f.nic.vm.name : "a VM you cannot see",
+        })),
+      };
+    });
+  }),
+
+  create: permissionProcedure("network.admin")
+    .input(NetworkCreateInput)
+    .mutation(async ({ ctx, input }) => {
+      if (await ctx.db.network.findUnique({ where: { name: input.name }, select: { id: true } })) {
+        throw new TRPCError({ code: "CONFLICT", message: `name: a network named '${input.name}' already exists` });
+      }
+      const hostId = await localHostId(ctx.db);
+      const subnet = "subnet" in input ? input.subnet : undefined;
+      if (subnet) {
+        const mine = parseCidr(subnet);
+        const others = await ctx.db.network.findMany({ where: { hostId, subnet: { not: null } }, select: { name: true, subnet: true } });
+        const clash = others.find((o) => mine && o.subnet && parseCidr(o.subnet) && cidrsOverlap(mine, parseCidr(o.subnet)!));
+        if (clash)
+          throw new TRPCError({ code: "BAD_REQUEST", message: `subnet: ${subnet} overlaps network '${clash.name}' (${clash.subnet})` });
+      }
+      const id = createId();
+      const bridge = input.kind === "bridged" ? input.bridge : input.kind === "user" ? null : ownedBridgeName(id);
+      const isDefault = input.kind === "nat" && input.isDefault;
+      return runTask(
+        ctx.db,
+        { kind: "network.create", hostId, actor: ctx.user, input: { networkId: id, name: input.name } },
+        async (task) => {
+          const row = await ctx.db.$transaction(async (tx) => {
+            if (isDefault) await tx.network.updateMany({ where: { isDefault: true }, data: { isDefault: false } });
+            const created = await tx.network.create({
+              data: { id, name: input.name, hostId, kind: input.kind, bridge, subnet: subnet ?? null, isDefault },
+              select: { id: true, kind: true, bridge: true, subnet: true },
+            });
+            await audit(tx, {
+              actorId: ctx.user.id,
+              actorName: ctx.user.email,
+              action: "network.create",
+              outcome: "success",
+              detail: { name: input.name, kind: input.kind, bridge, subnet: subnet ?? null },
+              ip: ctx.ip,
+              taskId: task.id,
+            });
+            return created;
+          });
+          const realise = hostNetworkOf(row);
+          if (realise) {
+            await task.progress(50, `making ${realise.kind} network on its host`);
+            try {
+              await (await ctx.hosts.forHost(hostId)).network.ensure.mutate({ network: realise });
+            } catch (error) {
+              // The host refused (a bridge that is not ours, a subnet the host already uses): nothing stays.
+              await ctx.db.network.deleteMany({ where: { id } });
+              throw error;
+            }
+          }
+          return { id };
+        },
+      );
+    }),
+
+  delete: permissionProcedure("network.admin")
+    .input(NetworkRefInput)
+    .mutation(async ({ ctx, input }) => {
+      const n = await ctx.db.network.findUnique({
+        where: { id: input.networkId },
+        select: { id: true, name: true, kind: true, hostId: true, nics: { select: { vm: { select: { id: true, name: true } } } } },
+      });
+      if (!n) throw new TRPCError({ code: "NOT_FOUND", message: "That network no longer exists" });
+      if (n.nics.length) {
+        const names = [...new Set(n.nics.map((x) => (can(ctx.access, "vm.view", x.vm.id) ? `'${x.vm.name}'` : "a VM you cannot see")))];
+        throw new TRPCError({ code: "CONFLICT", message: `Network '${n.name}' is in use by ${names.join(", ")}: remove their NICs first` });
+      }
+      return runTask(
+        ctx.db,
+        { kind: "network.delete", hostId: n.hostId, actor: ctx.user, input: { networkId: n.id, name: n.name } },
+        async (task) => {
+          if (n.kind !== "user") {
+            await task.progress(30, "removing it from its host");
+            await (await ctx.hosts.forHost(n.hostId)).network.remove.mutate({ id: n.id }).catch((err: { data?: { code?: string } }) => {
+              if (err?.data?.code !== "NOT_FOUND") throw err;
+            });
+          }
+          await ctx.db.$transaction(async (tx) => {
+            await tx.network.delete({ where: { id: n.id } });
+            await audit(tx, {
+              actorId: ctx.user.id,
+              actorName: ctx.user.email,
+              action: "network.delete",
+              outcome: "success",
+              detail: { name: n.name, kind: n.kind },
+              ip: ctx.ip,
+              taskId: task.id,
+            });
+          });
+          return { ok: true as const };
+        },
+      );
+    }),
+});

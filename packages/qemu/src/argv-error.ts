@@ -1,0 +1,3 @@
+export class ArgvError extends Error {
+  override name = "ArgvError";
+}
