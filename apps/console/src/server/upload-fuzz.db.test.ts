@@ -42,9 +42,13 @@ const size: fc.Arbitrary<Size> = fc.oneof(
 
 let cookie = "";
 let seq = 0;
+const MAX_HEADER_BYTES = 16 * 1024;
 
-/** One upload by hand (fetch would fix up Content-Length); resolves to the status, or "abandoned". */
-function upload(fileName: string, s: Size): Promise<number | "abandoned"> {
+/**
+ * One upload by hand (fetch would fix up Content-Length); resolves to the status, "abandoned", or
+ * "header-limit" (a request line past Node's limit, answered 431 and reset before we read it).
+ */
+function upload(fileName: string, s: Size): Promise<number | "abandoned" | "header-limit"> {
   // URLSearchParams, not encodeURIComponent: a lone surrogate must reach the server (as U+FFFD), not throw here.
   const url = new URL(`/api/media/upload?${new URLSearchParams({ name: fileName }).toString()}`, consoleUrl);
   return new Promise((resolve, reject) => {
@@ -63,7 +67,14 @@ function upload(fileName: string, s: Size): Promise<number | "abandoned"> {
       res.resume();
       res.on("end", () => (clearTimeout(timer), resolve(res.statusCode ?? 0)));
     });
-    req.on("error", (error) => (clearTimeout(timer), s.abandon || s.header !== String(s.body) ? resolve("abandoned") : reject(error)));
+    req.on("error", (error) => {
+      clearTimeout(timer);
+      if (s.abandon || s.header !== String(s.body)) return resolve("abandoned");
+      // Past Node's header limit (16 KiB, the request line included) the server answers 431 and
+      // closes at once: a client still writing its body may see the reset before the answer.
+      if (url.href.length > MAX_HEADER_BYTES && (error as NodeJS.ErrnoException).code === "ECONNRESET") return resolve("header-limit");
+      reject(error);
+    });
     req.write(Buffer.alloc(s.body, 0x40 + (seq++ % 26)));
     if (!s.abandon) req.end();
   });
@@ -117,7 +128,7 @@ describe("the upload route with hostile names and sizes", () => {
         const status = await upload(fileName, s);
         statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
         if (status === 201) created.add(fileName);
-        if (status !== "abandoned")
+        if (typeof status === "number")
           assert.ok(status === 201 || (status >= 400 && status < 500), `${status} for ${JSON.stringify({ fileName, s })}`);
       }),
       { numRuns: CASES, endOnFailure: true },
