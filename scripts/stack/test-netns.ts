@@ -1,0 +1,36 @@
+// The test stack's host service makes its bridges, taps, dnsmasq and nftables rules inside a network
+// namespace of its own (GUESTHOUSE_NETNS, docs/decisions/0021), never in the machine's: every
+// network a test makes through the console — the fuzzer's included — lives and dies there.
+// Made before the stack starts, removed after it stops, also when the run failed.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface TestNetns {
+  name: string;
+  remove(): Promise<void>;
+}
+
+/** A fresh namespace with loopback up, or undefined where namespaces cannot be made (not root). */
+export async function createTestNetns(portBase: number): Promise<TestNetns | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const name = `gh-test-${portBase}-${process.pid}`;
+  await run("ip", ["netns", "add", name]);
+  await run("ip", ["-n", name, "link", "set", "lo", "up"]);
+  return {
+    name,
+    async remove() {
+      // What still runs in it (each network's dnsmasq outlives the host service by design) goes first.
+      const { stdout } = await run("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
+      for (const pid of stdout.split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await run("ip", ["netns", "del", name]).catch(() => undefined);
+    },
+  };
+}
