@@ -11,90 +11,19 @@
  * data folder, QEMU guests (the tiny Linux demo guest), and the console's API and state sync.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { TRPCError } from "@trpc/server";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
-import { createHostClient, type HostClient } from "@guesthouse/host-client";
-import { ensureImages, imagesDir, TINY_PROMPT } from "@guesthouse/images";
+import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
+import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
 import { startStateSync } from "./state-sync.server.ts";
-
-const REPO = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
-const CHILD = fileURLToPath(new URL("./console-crash-child.test-support.ts", import.meta.url));
-const TOKEN = "crash-points-host-token-0123456789";
-const IMAGES = process.env.GUESTHOUSE_DATA ?? join(REPO, ".data");
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-    s.once("error", fail);
-  });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | number | null>((ok) => {
-    if (child.exitCode !== null || child.signalCode !== null) return ok(child.signalCode ?? child.exitCode);
-    child.once("exit", (code, signal) => ok(signal ?? code));
-  });
-
-/** The host service as `npm run up` runs it: its own process, data folder and port. */
-class HostProcess {
-  child: ChildProcess | undefined;
-  readonly client: HostClient;
-  constructor(
-    readonly dataDir: string,
-    readonly port: number,
-  ) {
-    this.client = createHostClient({ url: this.url, token: TOKEN });
-  }
-  get url() {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  async start(crashAt = ""): Promise<void> {
-    const env = {
-      ...process.env,
-      GUESTHOUSE_DATA: this.dataDir,
-      HOST_PORT: String(this.port),
-      HOST_TOKEN: TOKEN,
-      HOST_MEDIA_DIRS: imagesDir(IMAGES),
-      LOG_LEVEL: "warn",
-      GUESTHOUSE_CRASH_AT: crashAt,
-    };
-    this.child = spawn(process.execPath, ["--import", "tsx", "apps/host/src/main.ts"], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    await until("the host service to answer", () => this.client.host.info.query(), 60_000);
-  }
-  /** SIGTERM: the service stops, its guests keep running (as on a service restart). */
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill("SIGTERM");
-    await exited(this.child);
-  }
-}
 
 describe("crash points: the DB and the host agree after a console or a host service dies mid-operation", () => {
   let t: TestDatabase;
