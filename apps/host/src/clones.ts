@@ -3,7 +3,7 @@
  * or instant (linked disks + the template's RAM state loaded into a fresh QEMU, then `cont`).
  */
 import { openSync } from "node:fs";
-import { access, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { relative } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
 import { crashPoint } from "@guesthouse/shared/crash-point";
@@ -16,12 +16,7 @@ import { prepareLaunch } from "./vm-launch.ts";
 import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
-
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
+import { exists } from "./path-exists.ts";
 
 export async function cloneTemplate(
   service: HostService,

@@ -1,5 +1,5 @@
 /** qcow2 disks under `<dataDir>/host/disks/<id>.qcow2`: create, clone, resize, import, delete. */
-import { access, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
 import { QemuImgError } from "@guesthouse/qemu/qemu-img";
@@ -9,6 +9,7 @@ import { KeyedQueue } from "./keyed-queue.ts";
 import type { HostPaths } from "./paths.ts";
 import { resolveAllowedFile } from "./path-guard.ts";
 import { undoPath, undoPending } from "./undo-disks.ts";
+import { exists } from "./path-exists.ts";
 
 export interface DiskInfo {
   id: string;
@@ -29,12 +30,6 @@ export interface DiskUsers {
   vmsUsing(diskId: string): { vmId: string; running: boolean; node: string }[];
   resizeLive(vmId: string, node: string, sizeBytes: number): Promise<void>;
 }
-
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 export class DiskStore {
   readonly #queue = new KeyedQueue();

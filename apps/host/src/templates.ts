@@ -8,7 +8,7 @@
  * without, the VM's disks go back where they were and the partial folder is removed.
  */
 import { assertAllowed } from "./transitions.ts";
-import { access, chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { crashPoint } from "@guesthouse/shared/crash-point";
 import { join, resolve } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
@@ -22,6 +22,7 @@ import type { HostService } from "./service.ts";
 import { undoPending } from "./undo-disks.ts";
 import { hardStop, requireInstance } from "./vm-launch.ts";
 import type { VmRecord } from "./vm-record.ts";
+import { exists } from "./path-exists.ts";
 
 const MIGRATION_TIMEOUT_MS = 120_000;
 const PARTIAL = ".partial-";
@@ -31,11 +32,6 @@ interface Capture {
   fromVm: string;
   diskIds: string[];
 }
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 export const TemplateSchema = z.object({
   id: z.string(),

@@ -3,19 +3,15 @@
  * linked overlay of the base; the base stays untouched until the overlay is committed into it.
  */
 import { execFile } from "node:child_process";
-import { access, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { qemuImg } from "@guesthouse/qemu";
 import type { VmSpec } from "@guesthouse/shared/vm";
 import { BadInputError, EngineError, InvalidStateError } from "./errors.ts";
 import type { VmManager } from "./vm-manager.ts";
+import { exists } from "./path-exists.ts";
 
 const exec = promisify(execFile);
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 /** `<data>/host/disks/<id>.qcow2` → `<data>/host/disks/<id>.undo.qcow2`. */
 export const undoPath = (diskPath: string) => diskPath.replace(/\.qcow2$/, ".undo.qcow2");

@@ -2,19 +2,15 @@
  * On service start: rebuild every VM from its folder, reattach to QEMUs that are still alive,
  * and settle the state of those that died while nobody watched.
  */
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { QemuInstance } from "@guesthouse/qemu/instance";
 import { isQemuAlive, LOG_START_MARK, readPidfile } from "@guesthouse/qemu/process";
 import type { VmReason } from "@guesthouse/shared/vm";
 import type { VmManager } from "./vm-manager.ts";
 import { stateFromRunState, type VmRecord } from "./vm-record.ts";
 import type { StoredVm } from "./vm-store.ts";
+import { exists } from "./path-exists.ts";
 
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 const LIVE_STATES = ["starting", "running", "paused", "saving", "stopping"];
 
 export async function rediscover(m: VmManager): Promise<void> {
