@@ -3,6 +3,7 @@
 // tRPC batch, many requests at once) count against each other; a success gives its reservation
 // back. Kept on globalThis because Next's bundled route code and the custom server are separate
 // module instances.
+import { processWide } from "@guesthouse/shared/process-wide";
 export interface LimitVerdict {
   allowed: boolean;
   retryAfterS: number;
@@ -132,8 +133,7 @@ export function createPasswordLimiters(): PasswordLimiters {
   };
 }
 
-const store = globalThis as unknown as { __ghPasswordLimiters?: PasswordLimiters };
-export const passwordLimiters = (store.__ghPasswordLimiters ??= createPasswordLimiters());
+export const passwordLimiters = processWide("password-limiters", createPasswordLimiters);
 
 export interface SignInVerdict {
   allowed: boolean;

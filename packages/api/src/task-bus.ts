@@ -1,6 +1,7 @@
 // In-process fan-out of task changes to the Tasks panel's subscriptions (on globalThis for the
 // same reason as vm-bus.ts: Next's bundle and the custom server are separate module instances).
 import { EventEmitter, on } from "node:events";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export interface TaskBusEvent {
   taskId: string;
@@ -20,5 +21,4 @@ class TaskBus {
   }
 }
 
-const store = globalThis as unknown as { __ghTaskBus?: TaskBus };
-export const taskBus = (store.__ghTaskBus ??= new TaskBus());
+export const taskBus = processWide("task-bus", () => new TaskBus());

@@ -10,6 +10,7 @@ import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
 import { hostNetworkOf } from "./network-host.ts";
+import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
@@ -30,6 +31,18 @@ const interrupted = (what: string): Outcome => ({
 });
 
 const HANDLERS: Record<string, Handler> = {
+  ...Object.fromEntries(SPEC_CHANGE_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleSpecChange(db, host, t)])),
+
+  // Each disk's choice is one host step; the host's undo disks say how far it got.
+  async "vm.undo"(db, host, t) {
+    const { action, diskIds } = t.input as { action: string; diskIds: string[] };
+    const pending = [];
+    for (const id of diskIds) if ((await host.disk.info.query({ id }).catch(() => null))?.undoPending) pending.push(id);
+    if (action === "keep" || pending.length === 0)
+      return { state: "succeeded", line: `finished after an interruption: the host had applied '${action}' to every undo disk` };
+    return interrupted(`${pending.length} of ${diskIds.length} undo disks still hold changes that wait for a choice`);
+  },
+
   async "snapshot.take"(db, host, t) {
     const planned = t.input as unknown as PlannedSnapshot;
     const vm = t.vmId ? await db.vm.findUnique({ where: { id: t.vmId }, select: { id: true, name: true } }) : null;

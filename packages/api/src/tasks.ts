@@ -9,10 +9,10 @@ import { hostWentAway } from "@guesthouse/host-client";
 import { crashPoint } from "@guesthouse/shared/crash-point";
 import { toTRPCError } from "./errors.ts";
 import { taskBus } from "./task-bus.ts";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 /** This console process; a running task owned by another one was left by a console that died. */
-const store = globalThis as unknown as { __ghConsoleInstance?: string };
-export const CONSOLE_INSTANCE = (store.__ghConsoleInstance ??= randomUUID());
+export const CONSOLE_INSTANCE = processWide("console-instance", () => randomUUID());
 
 export interface TaskSpec {
   kind: string;

@@ -1,6 +1,7 @@
 // In-process fan-out of VM changes to browser subscriptions. On globalThis: Next's route bundle and
 // the custom server are separate module instances in one process (docs/machine-facts.md: module state is not shared).
 import { EventEmitter, on } from "node:events";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export type VmBusEvent =
   { type: "state"; vmId: string; state: string; reason: string; at: number } | { type: "created" | "deleted"; vmId: string; at: number };
@@ -20,5 +21,4 @@ class VmBus {
   }
 }
 
-const store = globalThis as unknown as { __ghVmBus?: VmBus };
-export const vmBus = (store.__ghVmBus ??= new VmBus());
+export const vmBus = processWide("vm-bus", () => new VmBus());

@@ -329,4 +329,26 @@ describe("crash points: the DB and the host agree after a console or a host serv
       await agree();
     },
   );
+
+  test(
+    "a console killed after the host took new settings, before the DB recorded them: the host has the old ones again",
+    { timeout: 180_000 },
+    async () => {
+      const vmId = await newVm("crash-set", false);
+      const row = await t.db.vm.findUniqueOrThrow({
+        where: { id: vmId },
+        select: { profile: true, cpuModel: true, cpus: true, bootOrder: true },
+      });
+      const settings = { vmId, ...row, cpuModel: row.cpuModel ?? "auto", memoryMiB: 160, mediaId: null } as Parameters<
+        typeof caller.vm.update
+      >[0];
+      await consoleDiesAt("vm.update@80", "vm.update", settings);
+      assert.match((await lastTask()).error, /the change had not been recorded, so the host has the VM's previous spec again/);
+      assert.equal((await host.client.vm.get.query({ id: vmId })).spec.memoryMiB, 128, "the host is back at the recorded 128 MiB");
+      await caller.vm.update(settings);
+      assert.equal((await host.client.vm.get.query({ id: vmId })).spec.memoryMiB, 160, "a change that completes reaches both sides");
+      assert.equal((await t.db.vm.findUniqueOrThrow({ where: { id: vmId }, select: { memoryMiB: true } })).memoryMiB, 160);
+      await agree();
+    },
+  );
 });

@@ -1,14 +1,14 @@
-// One Prisma client per process, shared by Next's route code and the custom server via globalThis.
+// One Prisma client and one host gateway per process, shared by Next's route code and the custom
+// server (processWide says why).
 import { createDb, type Db } from "@guesthouse/db";
 import { createHostGateway, type HostGateway } from "@guesthouse/api";
+import { processWide } from "@guesthouse/shared/process-wide";
 import { env } from "../env.server.ts";
 
-const store = globalThis as unknown as { __ghDb?: Db; __ghHosts?: HostGateway };
-
 export function db(): Db {
-  return (store.__ghDb ??= createDb(env().DATABASE_URL));
+  return processWide("db", () => createDb(env().DATABASE_URL));
 }
 
 export function hosts(): HostGateway {
-  return (store.__ghHosts ??= createHostGateway(db(), env().HOST_TOKEN));
+  return processWide("host-gateway", () => createHostGateway(db(), env().HOST_TOKEN));
 }

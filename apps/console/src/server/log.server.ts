@@ -1,17 +1,16 @@
 // The console's one logger: pino, structured JSON on stdout, like the host service's. Next's
 // bundled copy of this module and the custom server's are two instances in one process
-// (docs/machine-facts.md, "module state is not shared"), so the root logger lives on globalThis.
+// (docs/machine-facts.md, "module state is not shared"), so the root logger is made processWide.
 import { randomUUID } from "node:crypto";
 import { pino, type Logger } from "pino";
 import type { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError } from "zod";
+import { processWide } from "@guesthouse/shared/process-wide";
 import { env } from "../env.server.ts";
 
-const store = globalThis as unknown as { __ghLog?: Logger };
-
 export function log(): Logger {
-  return (store.__ghLog ??= pino({ level: env().LOG_LEVEL, base: { service: "console" } }));
+  return processWide("log", () => pino({ level: env().LOG_LEVEL, base: { service: "console" } }));
 }
 
 // One child per request, so every line a request writes carries the same id. Keyed by the

@@ -2,6 +2,7 @@
 // is shown "the VM was shut down by X" rather than only "disconnected". In memory, per console
 // process, like the viewer list; a start clears it.
 import { displayViewers } from "./viewers.ts";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export interface DisplayEnding {
   reason: string;
@@ -24,8 +25,7 @@ class DisplayEndings {
   }
 }
 
-const store = globalThis as unknown as { __ghDisplayEndings?: DisplayEndings };
-export const displayEndings = (store.__ghDisplayEndings ??= new DisplayEndings());
+export const displayEndings = processWide("display-endings", () => new DisplayEndings());
 
 /** What each power operation that takes the screen away tells its viewers. */
 export const ENDING_WORDS: Partial<Record<string, string>> = {

@@ -2,6 +2,7 @@
 // in-memory passes an opened link hands out, and the PIN guess limits (the login limiter's class).
 import { randomBytes } from "node:crypto";
 import { AttemptLimiter, OncePerWindow, addressKey } from "../rate-limit.ts";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export interface ShareLinkState {
   id: string;
@@ -110,6 +111,5 @@ export function reservePinGuess(limiters: PinLimiters, linkId: string, ip: strin
   };
 }
 
-const store = globalThis as unknown as { __ghSharePasses?: SharePasses; __ghPinLimiters?: PinLimiters };
-export const sharePasses = (store.__ghSharePasses ??= new SharePasses());
-export const pinLimiters = (store.__ghPinLimiters ??= createPinLimiters());
+export const sharePasses = processWide("share-passes", () => new SharePasses());
+export const pinLimiters = processWide("pin-limiters", createPinLimiters);

@@ -1,6 +1,7 @@
 // Display tickets: short-lived, single-use, bound to (user, VM, mode). Issued by a permission-checked
 // procedure, redeemed by the WebSocket upgrade before a single byte reaches the guest.
 import { randomBytes } from "node:crypto";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export type DisplayMode = "control" | "view";
 export const TICKET_TTL_MS = 30_000;
@@ -47,5 +48,4 @@ class TicketStore {
   }
 }
 
-const store = globalThis as unknown as { __ghTickets?: TicketStore };
-export const displayTickets = (store.__ghTickets ??= new TicketStore());
+export const displayTickets = processWide("display-tickets", () => new TicketStore());

@@ -1,6 +1,7 @@
 // Who is watching which VM right now; lets an admin see and disconnect viewers.
 import { randomUUID } from "node:crypto";
 import type { DisplayMode } from "./tickets.ts";
+import { processWide } from "@guesthouse/shared/process-wide";
 
 export interface Viewer {
   id: string;
@@ -62,5 +63,4 @@ class ViewerRegistry {
   }
 }
 
-const store = globalThis as unknown as { __ghViewers?: ViewerRegistry };
-export const displayViewers = (store.__ghViewers ??= new ViewerRegistry());
+export const displayViewers = processWide("display-viewers", () => new ViewerRegistry());

@@ -6,7 +6,7 @@ import { audit } from "../audit.ts";
 import { can } from "../authz.ts";
 import { nicRows } from "../nic-record.ts";
 import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
-import { specForVm } from "../vm-spec.ts";
+import { changeVmSpec } from "../vm-spec-change.ts";
 
 const nicSelect = {
   id: true,
@@ -32,8 +32,8 @@ export const vmNics = {
   nicAdd: vmOperationProcedure("nicAdd")
     .input(NicAddInput)
     .mutation(async ({ ctx, input }) => {
-      const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      return ctx.db.$transaction(async (tx) => {
+      // The host checks the network exists there (and a VLAN tag) before the row commits, or nothing changes.
+      return changeVmSpec(ctx, "vm.nicAdd", async (tx) => {
         const vm = await tx.vm.findUniqueOrThrow({ where: { id: ctx.vm.id }, select: { profile: true, nics: { select: { slot: true } } } });
         const [row] = await nicRows(tx, {
           vmId: ctx.vm.id,
@@ -43,43 +43,19 @@ export const vmNics = {
           usedSlots: vm.nics.map((n) => n.slot),
         });
         const nic = await tx.nic.create({ data: row!, select: { id: true, mac: true, slot: true } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.nicAdd",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { slot: nic.slot, mac: nic.mac, networkId: input.networkId },
-          ip: ctx.ip,
-        });
-        // Inside the transaction: the host checks the network exists there (and a VLAN tag), or nothing changes.
-        await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
-        return nic;
+        return { result: nic, detail: { slot: nic.slot, mac: nic.mac, networkId: input.networkId } };
       });
     }),
 
   nicRemove: vmOperationProcedure("nicRemove")
     .input(NicRefInput)
     .mutation(async ({ ctx, input }) => {
-      const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      await ctx.db.$transaction(async (tx) => {
-        const nic = await tx.nic.findFirst({ where: { id: input.nicId, vmId: ctx.vm.id }, select: { id: true, mac: true, slot: true } });
-        if (!nic) throw new TRPCError({ code: "NOT_FOUND", message: "nicId: this VM has no such NIC" });
+      const nic = await ctx.db.nic.findFirst({ where: { id: input.nicId, vmId: ctx.vm.id }, select: { id: true, mac: true, slot: true } });
+      if (!nic) throw new TRPCError({ code: "NOT_FOUND", message: "nicId: this VM has no such NIC" });
+      return changeVmSpec(ctx, "vm.nicRemove", async (tx) => {
         await tx.nic.delete({ where: { id: nic.id } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.nicRemove",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { slot: nic.slot, mac: nic.mac },
-          ip: ctx.ip,
-        });
-        await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
+        return { result: { ok: true as const }, detail: { slot: nic.slot, mac: nic.mac } };
       });
-      return { ok: true as const };
     }),
 
   nicLink: vmOperationProcedure("nicLink")

@@ -2,9 +2,9 @@
 // kept, committed into the base, or discarded — chosen each time, or by the VM's default policy.
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { audit } from "../audit.ts";
 import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
-import { specForVm } from "../vm-spec.ts";
+import { undoTask } from "../undo-policy.ts";
+import { changeVmSpec } from "../vm-spec-change.ts";
 
 export const UNDO_ACTIONS = ["keep", "commit", "discard"] as const;
 
@@ -27,23 +27,11 @@ export const vmUndo = {
       const disks = await ctx.db.disk.count({ where: { vmId: ctx.vm.id } });
       if (input.enabled && disks === 0)
         throw new TRPCError({ code: "BAD_REQUEST", message: `VM '${ctx.vm.name}' has no disk to protect with an undo disk` });
-      const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      await ctx.db.$transaction(async (tx) => {
+      return changeVmSpec(ctx, "vm.setUndo", async (tx) => {
         await tx.disk.updateMany({ where: { vmId: ctx.vm.id }, data: { undoEnabled: input.enabled } });
         await tx.vm.update({ where: { id: ctx.vm.id }, data: { undoPolicy: input.policy } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.setUndo",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: input,
-          ip: ctx.ip,
-        });
-        await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
+        return { result: { ok: true as const }, detail: input };
       });
-      return { ok: true as const };
     }),
 
   /** Keep, commit or discard what the VM wrote to its undo disks since the last choice. */
@@ -60,15 +48,11 @@ type Ctx = Parameters<Parameters<ReturnType<typeof vmProcedure>["mutation"]>[0]>
 export async function applyUndo(ctx: Ctx, action: (typeof UNDO_ACTIONS)[number]): Promise<void> {
   const disks = await ctx.db.disk.findMany({ where: { vmId: ctx.vm.id, undoEnabled: true }, select: { id: true } });
   if (!disks.length) throw new TRPCError({ code: "BAD_REQUEST", message: `VM '${ctx.vm.name}' has no undo disk` });
-  const host = await ctx.hosts.forHost(ctx.vm.hostId);
-  for (const d of disks) await host.disk.undo.mutate({ id: ctx.vm.id, disk: d.id, action });
-  await audit(ctx.db, {
-    actorId: ctx.user.id,
-    actorName: ctx.user.email,
-    action: `vm.undo.${action}`,
-    vmId: ctx.vm.id,
-    vmName: ctx.vm.name,
-    outcome: "success",
+  await undoTask(ctx.db, await ctx.hosts.forHost(ctx.vm.hostId), {
+    vm: ctx.vm,
+    actor: ctx.user,
     ip: ctx.ip,
+    action,
+    diskIds: disks.map((d) => d.id),
   });
 }
