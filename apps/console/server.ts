@@ -9,6 +9,8 @@ import { handleDisplayUpgrade } from "./src/server/display-upgrade.server.ts";
 import { createDualProtocolServer } from "./src/server/dual-protocol.server.ts";
 import { log } from "./src/server/log.server.ts";
 import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
+import { db, hosts } from "./src/server/db.server.ts";
+import { startJobs } from "./src/server/jobs.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 
@@ -97,7 +99,14 @@ server.once("error", (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
-const sync = startStateSync();
+// Queued work (start at boot). Without the queue the console still serves; start at boot waits for the next start.
+const jobs = await startJobs({ connectionString: env().DATABASE_URL, db: db(), hosts: hosts(), log: log().child({ part: "jobs" }) }).catch(
+  (err: unknown) => {
+    log().error({ err }, "the job queue could not start: start at boot is off until the console starts again");
+    return null;
+  },
+);
+const sync = startStateSync({ autostart: jobs ? (job) => jobs.autostart(job) : undefined });
 server.listen(env().PORT, () =>
   console.log(
     JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),
@@ -106,6 +115,7 @@ server.listen(env().PORT, () =>
 
 const shutdown = () => {
   sync.stop();
+  void jobs?.stop();
   server.close(() => process.exit(0));
   dual.closeAllConnections();
   setTimeout(() => process.exit(0), 3000).unref();

@@ -21,4 +21,10 @@ export interface HostConfig {
    * absent: the machine's own (docs/decisions/0021). Tests always set one.
    */
   netns?: string;
+  /**
+   * Where the machine's kernel boot id is read (a new one tells the console the machine booted
+   * again, for start at boot); default /proc/sys/kernel/random/boot_id. Tests point it at a file of
+   * their own to stand in for a reboot (the kernel is a boundary we do not own).
+   */
+  bootIdFile?: string;
 }

@@ -34,6 +34,8 @@ const EnvSchema = EngineEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "GUESTHOUSE_NETNS must name a network namespace (letters, digits, '_', '.', '-')")
     .optional(),
+  /** Tests only: a file that stands in for the kernel's boot id (a "reboot" is a new id in it). */
+  GUESTHOUSE_BOOT_ID_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -84,6 +86,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       serialBufferBytes: 256 * 1024,
       mediaMaxBytes: e.MEDIA_MAX_BYTES,
       netns: e.GUESTHOUSE_NETNS,
+      bootIdFile: e.GUESTHOUSE_BOOT_ID_FILE,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,

@@ -27,6 +27,14 @@ export interface HostInfo {
   runningVmCount: number;
   /** Who QEMU runs as (ADR 0025): a user of its own, or the service's user when not root, and why. */
   qemuUser: { name: string; uid: number; dedicated: boolean; summary: string };
+  /** The machine's kernel boot id: a new one means the machine booted again (start at boot). */
+  bootId: string;
+}
+
+export const KERNEL_BOOT_ID = "/proc/sys/kernel/random/boot_id";
+
+export async function bootId(file = KERNEL_BOOT_ID): Promise<string> {
+  return (await readFile(file, "utf8")).trim();
 }
 
 export async function hostInfo(p: {
@@ -35,6 +43,7 @@ export async function hostInfo(p: {
   vmCount: number;
   runningVmCount: number;
   qemuUser: HostInfo["qemuUser"];
+  bootIdFile?: string;
 }): Promise<HostInfo> {
   const mem = await memInfo();
   return {
@@ -48,5 +57,6 @@ export async function hostInfo(p: {
     vmCount: p.vmCount,
     runningVmCount: p.runningVmCount,
     qemuUser: p.qemuUser,
+    bootId: await bootId(p.bootIdFile),
   };
 }

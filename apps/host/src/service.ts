@@ -108,6 +108,7 @@ export class HostService {
       vmCount: recs.length,
       runningVmCount: recs.filter((r) => r.instance).length,
       qemuUser: (({ name, uid, dedicated, summary }) => ({ name, uid, dedicated, summary }))(this.vms.guestFiles.user),
+      bootIdFile: this.config.bootIdFile,
     });
   }
 

@@ -37,6 +37,7 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
     input: (f) => ({ vmId: f.vmId, profile: "legacy", cpuModel: "auto", cpus: 1, memoryMiB: 64, bootOrder: "disk", mediaId: null }),
   },
   "vm.setUndo": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, enabled: false, policy: "ask" }) },
+  "vm.setAutostart": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, autostart: true, startOrder: 1 }) },
   "vm.undoStatus": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
   "vm.undo": { needs: "vm.power", input: (f) => ({ vmId: f.vmId, action: "discard" }) },
   "vm.delete": { needs: "vm.delete", input: (f) => ({ vmId: f.vmId }) },

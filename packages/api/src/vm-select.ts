@@ -22,6 +22,8 @@ export const vmDetailSelect = {
   clipboard: true,
   kernelBoot: true,
   undoPolicy: true,
+  autostart: true,
+  startOrder: true,
   updatedAt: true,
   media: { select: { id: true, name: true } },
   template: { select: { id: true, name: true } },

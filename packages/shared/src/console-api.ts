@@ -113,6 +113,12 @@ export const VmSettingsInput = z.object({
   clipboard: z.boolean().default(false),
 });
 
+/** Start at boot: whether the console starts the VM when its host's machine has booted again, and in which order. */
+export const VmAutostartInput = z.object({
+  autostart: z.boolean(),
+  startOrder: z.coerce.number().int().min(0, "Start order is 0 or more").max(999, "Start order is at most 999").default(0),
+});
+
 export const SnapshotNameSchema = z
   .string()
   .trim()

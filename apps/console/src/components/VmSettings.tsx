@@ -8,6 +8,7 @@ import { CpuModelSelect } from "./CpuModelSelect";
 import { MakeTemplate } from "./MakeTemplate";
 import { UndoSettings } from "./VmUndo";
 import { VmDelete } from "./VmDelete";
+import { VmStartAtBoot } from "./VmStartAtBoot";
 
 type Vm = RouterOutputs["vm"]["get"];
 
@@ -110,6 +111,7 @@ export function VmSettings({ vm }: { vm: Vm }) {
         </fieldset>
       </form>
       <UndoSettings vmId={vm.id} stopped={stopped} />
+      {vm.permissions.includes("vm.config") && <VmStartAtBoot vm={vm} />}
       {vm.permissions.includes("vm.delete") && (
         <section aria-labelledby="tpl-h">
           <h2 id="tpl-h">Template</h2>

@@ -1,5 +1,5 @@
 /**
- * For crash-points.int.test.ts: the host service as its own process (as `npm run up` runs it), which
+ * For crash-points.int.test.ts and autostart.int.test.ts: the host service as its own process (as `npm run up` runs it), which
  * a test can stop, start with a crash point armed, and wait for; and the waiting helpers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -47,6 +47,8 @@ export class HostProcess {
   constructor(
     readonly dataDir: string,
     readonly port: number,
+    /** More environment for the service (e.g. GUESTHOUSE_BOOT_ID_FILE). */
+    readonly env: Record<string, string> = {},
   ) {
     this.client = createHostClient({ url: this.url, token: TOKEN });
   }
@@ -62,6 +64,7 @@ export class HostProcess {
       HOST_MEDIA_DIRS: imagesDir(IMAGES),
       LOG_LEVEL: "warn",
       GUESTHOUSE_CRASH_AT: crashAt,
+      ...this.env,
     };
     this.child = spawn(process.execPath, ["--import", "tsx", "apps/host/src/main.ts"], {
       cwd: REPO,

@@ -7,6 +7,7 @@ import type { Db } from "@guesthouse/db";
 import {
   applyUndoPolicy,
   markHostUnknown,
+  noteHostBoot,
   reconcileSnapshots,
   reconcileTasks,
   recordVmState,
@@ -27,12 +28,15 @@ export interface StateSyncDeps {
   retryMs: number;
   /** How often unfinished tasks of dead consoles are looked at again. */
   reconcileEveryMs: number;
+  /** Queues start at boot for a host whose machine booted again (jobs.server.ts); absent: never. */
+  autostart?: (job: { hostId: string; bootId: string }) => Promise<void>;
 }
 
 async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
   // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
   const closed = await reconcileTasks(deps.db, client, hostId);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
+  const { bootId } = await client.host.info.query();
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
   for (const row of rows) {
@@ -42,6 +46,11 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
       // One VM that cannot be reconciled must not keep the others (and the event stream) waiting.
       deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
+  }
+  // After the states are recorded, so start at boot sees the VMs as the host has them.
+  if (deps.autostart && (await noteHostBoot(deps.db, hostId, bootId))) {
+    deps.log.info({ hostId, bootId }, "the host's machine booted again: queueing start at boot");
+    await deps.autostart({ hostId, bootId });
   }
 }
 
@@ -155,6 +164,7 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop()
     log: overrides.log ?? log().child({ part: "state-sync" }),
     retryMs: overrides.retryMs ?? 2000,
     reconcileEveryMs: overrides.reconcileEveryMs ?? 60_000,
+    autostart: overrides.autostart,
   };
   const controller = new AbortController();
   deps.db.host
