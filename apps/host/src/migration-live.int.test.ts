@@ -44,7 +44,12 @@ test("a running guest moves live: its shell variable and its disk content are th
   const { source, target } = hosts;
   await bootWithDisk(source, "mover", { clipboard: true });
   await serialRun(source.service, "mover", "GHVAR=kept-$((6*7)); echo set-$GHVAR", /\nset-kept-42\r?\n/);
-  await serialRun(source.service, "mover", "echo diskmark-77 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo wrote-ok", /\nwrote-ok/);
+  await serialRun(
+    source.service,
+    "mover",
+    "echo diskmark-77 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo wrote-ok",
+    /\nwrote-ok/,
+  );
 
   const { figures, view, released } = await moveLive(source, target, "mover", hosts.tls.toTarget, TARGET_ADDR);
   assert.equal(view.state, "running");
@@ -62,7 +67,12 @@ test("a running guest moves live: its shell variable and its disk content are th
 
   // The same shell, read on the target's serial console.
   await serialRun(target.service, "mover", "echo got-$GHVAR", /\ngot-kept-42\r?\n/);
-  await serialRun(target.service, "mover", "echo 3 > /proc/sys/vm/drop_caches; echo disk-$(head -c 11 /dev/vda)", /\ndisk-diskmark-77\r?\n/);
+  await serialRun(
+    target.service,
+    "mover",
+    "echo 3 > /proc/sys/vm/drop_caches; echo disk-$(head -c 11 /dev/vda)",
+    /\ndisk-diskmark-77\r?\n/,
+  );
   // And in the target's own file, as the host sees it.
   const bytes = execFileSync("qemu-io", ["-U", "-r", "-f", "qcow2", "-c", "read -v 0 11", target.service.paths.diskPath("mover-d")], {
     encoding: "utf8",
@@ -91,10 +101,14 @@ async function slowMove(id: string): Promise<{ started: Promise<unknown> }> {
   await target.api.migration.prepare({ id, spec: d.spec, disks: d.disks, listen, tls: hosts.tls.toTarget.server });
   const started = source.api.migration.start({ id, target: listen, tls: hosts.tls.toTarget.client, maxBandwidth: 2 * MiB });
   started.catch(() => undefined);
-  await until("the RAM stream", async () => {
-    const p = await source.api.migration.progress({ id });
-    return p.moving && p.phase === "migrating" && (p.ram?.transferredBytes ?? 0) > 0;
-  }, 60_000);
+  await until(
+    "the RAM stream",
+    async () => {
+      const p = await source.api.migration.progress({ id });
+      return p.moving && p.phase === "migrating" && (p.ram?.transferredBytes ?? 0) > 0;
+    },
+    60_000,
+  );
   const p = await source.api.migration.progress({ id });
   assert.ok(p.moving && p.disks.length === 1 && p.disks[0]!.ready, "the disk mirror is in sync while RAM moves");
   return { started };
@@ -105,7 +119,10 @@ async function assertStillRunningAtSource(id: string): Promise<void> {
   assert.equal((await source.api.vm.get({ id })).state, "running");
   await serialRun(source.service, id, "echo alive-$((40+2))", /\nalive-42\r?\n/);
   // The target removes its half by itself once the stream is gone.
-  await until("the target's half to be removed", async () => !(await ids(target)).includes(id) && !(await diskIds(target)).includes(`${id}-d`));
+  await until(
+    "the target's half to be removed",
+    async () => !(await ids(target)).includes(id) && !(await diskIds(target)).includes(`${id}-d`),
+  );
   assert.equal(existsSync(target.service.paths.vmDir(id)), false);
   assert.deepEqual(await source.api.migration.progress({ id }), { id, moving: false });
 }

@@ -37,7 +37,13 @@ export const MigrationEndpointSchema = z.object({
 });
 export type MigrationEndpoint = z.infer<typeof MigrationEndpointSchema>;
 
-export const MigrationDiskSchema = z.object({ disk: DiskIdSchema, sizeBytes: z.int().min(1).max(16 * 1024 ** 4) });
+export const MigrationDiskSchema = z.object({
+  disk: DiskIdSchema,
+  sizeBytes: z
+    .int()
+    .min(1)
+    .max(16 * 1024 ** 4),
+});
 
 /** Target: make the VM's disks and a paused QEMU that waits for the stream (live) or the files (cold). */
 export const MigrationPrepareInput = z.object({

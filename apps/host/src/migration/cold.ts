@@ -60,11 +60,12 @@ export async function coldExport(m: VmManager, moves: MoveRegistry, rec: VmRecor
   const dir = await writeTlsFiles({ vmDir: m.paths.vmDir(rec.id), tls: input.tls, endpoint: "server", owner: m.guestFiles.user });
   const { host, nbdPort } = input.listen;
   const argv = [STORAGE_DAEMON, "--object", tlsObjectArg(dir, "server")];
+  // The server before its exports: qemu-storage-daemon applies its options in order.
+  argv.push("--nbd-server", `addr.type=inet,addr.host=${host},addr.port=${nbdPort},tls-creds=${TLS_OBJECT}`);
   for (const d of disks) {
     argv.push("--blockdev", `driver=file,filename=${d.path},node-name=f${d.i},read-only=on`);
     argv.push("--export", `type=nbd,id=e${d.i},node-name=f${d.i},name=disk${d.i},writable=off`);
   }
-  argv.push("--nbd-server", `addr.type=inet,addr.host=${host},addr.port=${nbdPort},tls-creds=${TLS_OBJECT}`);
   // --daemonize returns once the server listens; the pidfile names the daemon for coldExportEnd.
   argv.push("--pidfile", exportPid(m, rec.id), "--daemonize");
   await run(m, argv, `serving the disks of ${vm} failed`);
@@ -93,7 +94,7 @@ export async function coldImport(s: HostService, moves: MoveRegistry, input: z.i
   const m = s.vms;
   const { id, spec } = input;
   await assertCanReceive(m, s.disks, { id, spec });
-  if (moves.get(id)) throw new InvalidStateError(`VM '${id}' is already being moved`);
+  const move = moves.claim(id, { role: "target", phase: "waiting", startedAt: Date.now(), received: Promise.resolve() });
   const work = join(m.paths.root, "incoming", id);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true, mode: 0o700 });
@@ -127,7 +128,7 @@ export async function coldImport(s: HostService, moves: MoveRegistry, input: z.i
     for (const f of copied) await rm(f, { force: true });
     throw err;
   } finally {
+    moves.release(id, move);
     await rm(work, { recursive: true, force: true });
   }
 }
-

@@ -21,7 +21,7 @@ const registryOf = (s: HostService) => {
   return r;
 };
 
-const pendingStarts = new WeakMap<HostService, Map<string, Promise<unknown>>>();
+const pendingStarts = new WeakMap<HostService, Map<string, { run: Promise<unknown>; abort: AbortController }>>();
 const startsOf = (s: HostService) => {
   let r = pendingStarts.get(s);
   if (!r) pendingStarts.set(s, (r = new Map()));
@@ -40,7 +40,9 @@ export function movesOf(s: HostService) {
         state: rec.state,
         spec: rec.spec,
         disks: await Promise.all(
-          rec.spec.disks.filter((d) => !d.readOnly).map(async (d) => ({ disk: d.disk, sizeBytes: (await s.disks.info(d.disk)).virtualSizeBytes })),
+          rec.spec.disks
+            .filter((d) => !d.readOnly)
+            .map(async (d) => ({ disk: d.disk, sizeBytes: (await s.disks.info(d.disk)).virtualSizeBytes })),
         ),
       })),
     prepare: (input: z.infer<typeof MigrationPrepareInput>) =>
@@ -53,8 +55,9 @@ export function movesOf(s: HostService) {
       if (starts.has(id) || (current && current.role === "source" && current.phase === "switched-over")) {
         return Promise.reject(new InvalidStateError(`VM '${id}' is already being moved; wait for that move or cancel it`));
       }
-      const run = m.serialised(id, "migration-start", (rec) => startLiveMove(m, moves, rec, input));
-      starts.set(id, run);
+      const abort = new AbortController();
+      const run = m.serialised(id, "migration-start", (rec) => startLiveMove(m, moves, rec, input, abort));
+      starts.set(id, { run, abort });
       void run.then(
         () => starts.delete(id),
         () => starts.delete(id),
@@ -69,12 +72,15 @@ export function movesOf(s: HostService) {
       m.serialised(input.id, "migration-cold-export", (rec) => coldExport(m, moves, rec, input)),
     coldExportEnd: (id: string) => coldExportEnd(m, moves, id),
     coldImport: (input: z.infer<typeof MigrationColdImportInput>) =>
-      m.queue.run(input.id, "migration-cold-import", () => coldImport(s, moves, input)).then(() => s.view(input.id)),
+      // Not in the VM's queue: it ends in define, which queues itself; the registry keeps it single.
+      coldImport(s, moves, input).then(() => s.view(input.id)),
     progress: async (id: string) => {
       const move = moves.get(id);
       if (!move) return { id, moving: false as const };
       const qmp = m.records.get(id)?.instance?.qmp;
-      const [mig, jobs] = qmp ? await Promise.all([queryMigrate(qmp).catch(() => undefined), blockJobs(qmp).catch(() => [])]) : [undefined, []];
+      const [mig, jobs] = qmp
+        ? await Promise.all([queryMigrate(qmp).catch(() => undefined), blockJobs(qmp).catch(() => [])])
+        : [undefined, []];
       return {
         id,
         moving: true as const,
@@ -84,7 +90,9 @@ export function movesOf(s: HostService) {
         error: move.error ?? null,
         figures: move.role === "source" ? (move.figures ?? null) : null,
         ram: mig?.ram ? { transferredBytes: mig.ram.transferred, remainingBytes: mig.ram.remaining, totalBytes: mig.ram.total } : null,
-        disks: jobs.filter((j) => j.device.startsWith("mig-")).map((j) => ({ job: j.device, offsetBytes: j.offset, lenBytes: j.len, ready: j.ready })),
+        disks: jobs
+          .filter((j) => j.device.startsWith("mig-"))
+          .map((j) => ({ job: j.device, offsetBytes: j.offset, lenBytes: j.len, ready: j.ready })),
       };
     },
   };

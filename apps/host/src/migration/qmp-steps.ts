@@ -73,6 +73,7 @@ export async function waitJobsReady(qmp: QmpClient, ids: string[], opts: { timeo
       if (pending.size === 0) finish();
     }, finish);
   });
+  done.catch(() => undefined); // after an abort nobody awaits it any more
   return abortable(done, opts.signal);
 }
 

@@ -13,7 +13,7 @@ import { EngineError, InvalidStateError } from "../errors.ts";
 import { hardStop } from "../vm-launch.ts";
 import type { VmManager } from "../vm-manager.ts";
 import type { VmRecord } from "../vm-record.ts";
-import { abortable, blockJobs, endJobs, queryMigrate, waitJobsReady, waitMigrationEnd } from "./qmp-steps.ts";
+import { blockJobs, endJobs, queryMigrate, waitJobsReady, waitMigrationEnd } from "./qmp-steps.ts";
 import type { MigrationFigures, MoveRegistry, SourceMove } from "./registry.ts";
 import { assertLiveMovable } from "./source-checks.ts";
 import { addTlsObject, removeTls, writeTlsFiles } from "./tls-creds.ts";
@@ -31,9 +31,17 @@ const exportName = (i: number) => `disk${i}`;
 /** Writable disks travel by mirror; read-only ones (a shared base) must already be on the target. */
 const mirrored = (rec: VmRecord) => rec.spec.disks.flatMap((d, i) => (d.readOnly ? [] : [i]));
 
-export async function startLiveMove(m: VmManager, moves: MoveRegistry, rec: VmRecord, input: StartInput): Promise<MigrationFigures> {
+/** `abort`: made by the caller when the request arrived, so a cancel works even before this runs. */
+export async function startLiveMove(
+  m: VmManager,
+  moves: MoveRegistry,
+  rec: VmRecord,
+  input: StartInput,
+  abort: AbortController,
+): Promise<MigrationFigures> {
+  if (abort.signal.aborted) throw new InvalidStateError(`the move of VM '${rec.id}' was cancelled; it keeps running here`);
   await assertLiveMovable(m, rec);
-  const move = moves.claim(rec.id, { role: "source", phase: "mirroring", startedAt: Date.now(), abort: new AbortController() } as SourceMove);
+  const move = moves.claim(rec.id, { role: "source", phase: "mirroring", startedAt: Date.now(), abort } as SourceMove);
   const instance = rec.instance as QemuInstance;
   const { qmp } = instance;
   const signal = move.abort.signal;
@@ -64,11 +72,7 @@ export async function startLiveMove(m: VmManager, moves: MoveRegistry, rec: VmRe
         "auto-dismiss": true,
       });
     }
-    await waitJobsReady(
-      qmp,
-      disks.map(mirrorJob),
-      { timeoutMs: MIRROR_READY_TIMEOUT_MS, signal },
-    );
+    await waitJobsReady(qmp, disks.map(mirrorJob), { timeoutMs: MIRROR_READY_TIMEOUT_MS, signal });
     move.phase = "migrating";
     if (rec.spec.clipboard) {
       unplugged = true;
@@ -134,14 +138,20 @@ async function undoSourceSide(m: VmManager, rec: VmRecord, instance: QemuInstanc
 }
 
 /** Stops a move that is still under way; the guest keeps running here. */
-export async function cancelLiveMove(m: VmManager, moves: MoveRegistry, id: string, running: Promise<unknown> | undefined): Promise<void> {
+export async function cancelLiveMove(
+  m: VmManager,
+  moves: MoveRegistry,
+  id: string,
+  pending: { run: Promise<unknown>; abort: AbortController } | undefined,
+): Promise<void> {
+  const rec = m.get(id);
   const move = moves.get(id);
-  if (!move || move.role !== "source" || !running) throw new InvalidStateError(`VM '${id}' is not being moved from this host`);
-  if (move.phase === "completing" || move.phase === "switched-over") {
+  if (!pending) throw new InvalidStateError(`VM '${id}' is not being moved from this host`);
+  if (move?.role === "source" && (move.phase === "completing" || move.phase === "switched-over")) {
     throw new InvalidStateError(`the move of VM '${id}' has already switched over; it cannot be cancelled`);
   }
-  const rec = m.get(id);
-  move.abort.abort(new Error("cancelled"));
+  const { run: running } = pending;
+  pending.abort.abort(new Error("cancelled"));
   // migrate_cancel at once: the RAM stream may be waiting on a slow link.
   await rec.instance?.qmp.execute("migrate_cancel").catch(() => undefined);
   await running.catch(() => undefined);

@@ -46,8 +46,10 @@ export async function assertCanReceive(
       () => false,
     );
     if (d.readOnly && !here) throw new BadInputError(`read-only disk '${d.disk}' of VM '${id}' is not on this host; copy it first`);
-    if (!d.readOnly && here) throw new InvalidStateError(`a disk '${d.disk}' already exists on this host; remove it or rename the VM's disk`);
-    if (!d.readOnly && input.disks && !input.disks.some((s) => s.disk === d.disk)) throw new BadInputError(`disks: no size given for disk '${d.disk}'`);
+    if (!d.readOnly && here)
+      throw new InvalidStateError(`a disk '${d.disk}' already exists on this host; remove it or rename the VM's disk`);
+    if (!d.readOnly && input.disks && !input.disks.some((s) => s.disk === d.disk))
+      throw new BadInputError(`disks: no size given for disk '${d.disk}'`);
   }
 }
 
@@ -138,7 +140,13 @@ async function dropIncoming(m: VmManager, disks: DiskStore, moves: MoveRegistry,
 export async function finishIncoming(m: VmManager, moves: MoveRegistry, rec: VmRecord): Promise<void> {
   const move = moves.get(rec.id);
   if (!move || move.role !== "target") throw new InvalidStateError(`VM '${rec.id}' is not being moved to this host`);
-  if (!(await settlesWithin(move.received.catch(() => undefined), FINISH_WAIT_MS)) || move.phase !== "received") {
+  if (
+    !(await settlesWithin(
+      move.received.catch(() => undefined),
+      FINISH_WAIT_MS,
+    )) ||
+    move.phase !== "received"
+  ) {
     throw new InvalidStateError(`VM '${rec.id}' has not been received (${move.error ?? move.phase}); it cannot run here`);
   }
   const qmp = rec.instance?.qmp;

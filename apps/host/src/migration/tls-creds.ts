@@ -15,7 +15,12 @@ export type TlsEndpoint = "server" | "client";
 export const tlsDir = (vmDir: string) => join(vmDir, "migration-tls");
 
 /** `owner`: QEMU's own user, who must read them (ADR 0025); undefined: root's alone. */
-export async function writeTlsFiles(p: { vmDir: string; tls: MigrationTls; endpoint: TlsEndpoint; owner: GuestUser | undefined }): Promise<string> {
+export async function writeTlsFiles(p: {
+  vmDir: string;
+  tls: MigrationTls;
+  endpoint: TlsEndpoint;
+  owner: GuestUser | undefined;
+}): Promise<string> {
   const dir = tlsDir(p.vmDir);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { mode: 0o700 });

@@ -42,9 +42,21 @@ export function throwawayCa(addrs: { server: string; client: string }[]): { serv
         `subjectAltName=${san}\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
       );
       openssl(["req", ...ec, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", `/CN=${name}`]);
-      openssl(["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial"]
-        .concat(["-out", f(`${name}.pem`), "-days", "2", "-extfile", f(`${name}.ext`)]));
-      return { caCert: readFileSync(f("ca.pem"), "utf8"), cert: readFileSync(f(`${name}.pem`), "utf8"), key: readFileSync(f(`${name}.key`), "utf8") };
+      openssl(
+        ["x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial"].concat([
+          "-out",
+          f(`${name}.pem`),
+          "-days",
+          "2",
+          "-extfile",
+          f(`${name}.ext`),
+        ]),
+      );
+      return {
+        caCert: readFileSync(f("ca.pem"), "utf8"),
+        cert: readFileSync(f(`${name}.pem`), "utf8"),
+        key: readFileSync(f(`${name}.key`), "utf8"),
+      };
     };
     return addrs.map((a, i) => ({ server: issue(`server${i}`, `IP:${a.server}`), client: issue(`client${i}`, `IP:${a.client}`) }));
   } finally {
@@ -99,7 +111,14 @@ export function endpoint(host: string) {
 }
 
 /** The console's part of a live move, in order: describe, prepare, start, finish, release. */
-export async function moveLive(from: TestHost, to: TestHost, id: string, tls: { server: MigrationTls; client: MigrationTls }, to_addr: string, opts: { maxBandwidth?: number } = {}) {
+export async function moveLive(
+  from: TestHost,
+  to: TestHost,
+  id: string,
+  tls: { server: MigrationTls; client: MigrationTls },
+  to_addr: string,
+  opts: { maxBandwidth?: number } = {},
+) {
   const d = await from.api.migration.describe({ id });
   const listen = endpoint(to_addr);
   await to.api.migration.prepare({ id, spec: d.spec, disks: d.disks, listen, tls: tls.server });
