@@ -85,7 +85,7 @@ export async function startLiveMove(
       "max-bandwidth": input.maxBandwidth,
       "downtime-limit": input.downtimeLimitMs,
     });
-    const ended = waitMigrationEnd(qmp, { timeoutMs: RAM_TIMEOUT_MS, signal });
+    const ended = waitMigrationEnd(qmp, { timeoutMs: RAM_TIMEOUT_MS, signal, figures: true });
     ended.catch(() => undefined);
     await qmp.execute("migrate", { uri: `tcp:${host}:${migrationPort}` });
     const info = await ended;
