@@ -105,22 +105,24 @@ export async function endJobs(qmp: QmpClient, ids: string[], opts: { force: bool
 
 const MIGRATION_END = ["completed", "failed", "cancelled"];
 
-/**
- * The RAM stream's end (either side), with QEMU's final figures.
- * `figures`: on the source, wait (briefly) for QEMU to fill in downtime and total-time after COMPLETED.
- */
-export async function waitMigrationEnd(
-  qmp: QmpClient,
-  opts: { timeoutMs: number; signal?: AbortSignal; figures?: boolean },
-): Promise<MigrateInfo> {
+/** The RAM stream's end (either side): its status, and QEMU's error text when it failed. */
+export async function waitMigrationEnd(qmp: QmpClient, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<MigrateInfo> {
   const ended = qmp.waitEvent("MIGRATION", { timeoutMs: opts.timeoutMs, match: (e) => MIGRATION_END.includes(String(e.data.status)) });
   const e = await (opts.signal ? abortable(ended, opts.signal) : ended);
   const status = String(e.data.status);
-  // QEMU sets COMPLETED a moment before it fills in the figures (7.2: migration_calculate_complete).
-  let info = await queryMigrate(qmp).catch(() => ({}) as MigrateInfo);
-  for (let i = 0; opts.figures && status === "completed" && info.downtime === undefined && i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    info = await queryMigrate(qmp).catch(() => info);
-  }
+  const info = status === "completed" ? {} : await queryMigrate(qmp).catch(() => ({}) as MigrateInfo);
   return { ...info, status };
+}
+
+/**
+ * QEMU's figures of a completed migration (source side). QEMU sets COMPLETED a moment before it
+ * fills them in (7.2: migration_calculate_complete) and meanwhile answers downtime 0: poll briefly.
+ */
+export async function completedFigures(qmp: QmpClient): Promise<MigrateInfo> {
+  let info = await queryMigrate(qmp);
+  for (let i = 0; !info.downtime && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    info = await queryMigrate(qmp);
+  }
+  return info;
 }

@@ -13,7 +13,7 @@ import { EngineError, InvalidStateError } from "../errors.ts";
 import { hardStop } from "../vm-launch.ts";
 import type { VmManager } from "../vm-manager.ts";
 import type { VmRecord } from "../vm-record.ts";
-import { blockJobs, endJobs, queryMigrate, waitJobsReady, waitMigrationEnd } from "./qmp-steps.ts";
+import { blockJobs, completedFigures, endJobs, queryMigrate, waitJobsReady, waitMigrationEnd } from "./qmp-steps.ts";
 import type { MigrationFigures, MoveRegistry, SourceMove } from "./registry.ts";
 import { assertLiveMovable } from "./source-checks.ts";
 import { addTlsObject, removeTls, writeTlsFiles } from "./tls-creds.ts";
@@ -85,7 +85,7 @@ export async function startLiveMove(
       "max-bandwidth": input.maxBandwidth,
       "downtime-limit": input.downtimeLimitMs,
     });
-    const ended = waitMigrationEnd(qmp, { timeoutMs: RAM_TIMEOUT_MS, signal, figures: true });
+    const ended = waitMigrationEnd(qmp, { timeoutMs: RAM_TIMEOUT_MS, signal });
     ended.catch(() => undefined);
     await qmp.execute("migrate", { uri: `tcp:${host}:${migrationPort}` });
     const info = await ended;
@@ -95,12 +95,14 @@ export async function startLiveMove(
     move.phase = "completing";
     const diskBytes = (await blockJobs(qmp)).reduce((sum, j) => sum + j.len, 0);
     // The CPUs are stopped for good here: the mirrors' last writes land, and the target gets a full copy.
+    // Figures only after: every step here is part of the pause the guest sees until the target runs it.
     await endJobs(qmp, disks.map(mirrorJob), { force: false, timeoutMs: END_JOBS_TIMEOUT_MS });
+    const figures = await completedFigures(qmp).catch(() => info);
     move.figures = {
-      downtimeMs: info.downtime ?? 0,
-      ramMs: info["total-time"] ?? 0,
+      downtimeMs: figures.downtime ?? 0,
+      ramMs: figures["total-time"] ?? 0,
       totalMs: Date.now() - move.startedAt,
-      ramBytes: info.ram?.transferred ?? 0,
+      ramBytes: figures.ram?.transferred ?? 0,
       diskBytes,
     };
     move.phase = "switched-over";
