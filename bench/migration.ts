@@ -100,14 +100,23 @@ async function moveOne(src: Host, dst: Host, id: string, tls: ReturnType<typeof 
     }
   })().catch(() => undefined);
   const figures = await src.api.migration.start({ id, target: listen, tls: tls.client });
+  const started = performance.now();
   await dst.api.migration.finish({ id });
+  const finished = performance.now();
   await src.api.migration.release({ id });
   const total = performance.now() - t0;
   const deadline = performance.now() + 10_000;
   while (!firstTarget && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   srcWatch.abort();
   tgtWatch.abort();
-  return { id, totalMs: total, downtimeMs: figures.downtimeMs, serialGapMs: firstTarget && lastSource ? firstTarget - lastSource : NaN };
+  return {
+    id,
+    totalMs: total,
+    downtimeMs: figures.downtimeMs,
+    serialGapMs: firstTarget && lastSource ? firstTarget - lastSource : NaN,
+    // Where the gap goes: last source line → start returned (switch-over, mirrors ended) → finish returned → first target line.
+    split: [started - lastSource, finished - started, firstTarget - finished].map((x) => x.toFixed(0)).join(" + "),
+  };
 }
 
 async function pool<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Promise<R[]> {
@@ -214,7 +223,7 @@ async function main(): Promise<void> {
       for (const r of rows) {
         console.log(
           `  ${r.id}: total ${r.totalMs.toFixed(0)} ms (${(r.totalMs / anchor.totalMs).toFixed(1)}× anchor), downtime ${r.downtimeMs} ms ` +
-            `(${(r.downtimeMs / GOAL_DOWNTIME_MS).toFixed(2)}× goal, ${(r.downtimeMs / anchor.downtimeMs).toFixed(1)}× anchor), serial gap ${r.serialGapMs.toFixed(0)} ms`,
+            `(${(r.downtimeMs / GOAL_DOWNTIME_MS).toFixed(2)}× goal, ${(r.downtimeMs / anchor.downtimeMs).toFixed(1)}× anchor), serial gap ${r.serialGapMs.toFixed(0)} ms (${r.split})`,
         );
       }
       const dt = rows.map((r) => r.downtimeMs);
