@@ -83,9 +83,13 @@ process.once("exit", () => {
   }
 });
 
-/** `netns`: realise networks there (a namespace the test made: see net/test-netns.test-support.ts). */
-export async function openHost(dataDir: string, opts: { netns?: string } = {}): Promise<TestHost> {
-  const service = await HostService.open({ ...(await testConfig(dataDir)), netns: opts.netns }, pino({ level: "silent" }));
+/**
+ * `netns`: realise networks there (a namespace the test made: see net/test-netns.test-support.ts).
+ * `accel`: what this host's probe is to have found instead (a machine that runs other CPU models).
+ */
+export async function openHost(dataDir: string, opts: { netns?: string; accel?: AccelInfo } = {}): Promise<TestHost> {
+  const config = await testConfig(dataDir);
+  const service = await HostService.open({ ...config, accel: opts.accel ?? config.accel, netns: opts.netns }, pino({ level: "silent" }));
   openServices.add(service);
   const api = createHostCaller({ service, authenticated: true });
   return { dataDir, service, api, detach: () => service.close() };

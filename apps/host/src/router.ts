@@ -2,6 +2,7 @@
 import { diskRouter } from "./routers/disk.ts";
 import { hostInfoRouter } from "./routers/host.ts";
 import { mediaRouter } from "./routers/media.ts";
+import { migrationRouter } from "./routers/migration.ts";
 import { networkRouter } from "./routers/network.ts";
 import { serialRouter } from "./routers/serial.ts";
 import { snapshotRouter } from "./routers/snapshot.ts";
@@ -18,6 +19,7 @@ export const hostRouter = router({
   snapshot: snapshotRouter,
   template: templateRouter,
   network: networkRouter,
+  migration: migrationRouter,
 });
 
 export type HostRouter = typeof hostRouter;

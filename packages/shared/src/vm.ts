@@ -94,5 +94,7 @@ export const VmReasonSchema = z.enum([
   "reattached",
   "start-failed",
   "external",
+  /** Moved to or from another host (apps/host/src/migration). */
+  "migrated",
 ]);
 export type VmReason = z.infer<typeof VmReasonSchema>;
