@@ -7,7 +7,18 @@ import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const TOOLS = ["qemu-system-x86_64", "qemu-img", "openssl", "cpio", "gcc", "nft", "dnsmasq", "curl"] as const;
+const TOOLS = [
+  "qemu-system-x86_64",
+  "qemu-img",
+  "qemu-storage-daemon",
+  "qemu-io",
+  "openssl",
+  "cpio",
+  "gcc",
+  "nft",
+  "dnsmasq",
+  "curl",
+] as const;
 const PACKAGES = ["qemu-system-x86", "qemu-utils", "openssl", "cpio", "gcc", "libc6-dev", "nftables", "dnsmasq-base", "curl"];
 
 async function missingTools(): Promise<string[]> {
