@@ -21,4 +21,9 @@ export interface HostConfig {
    * absent: the machine's own (docs/decisions/0021). Tests always set one.
    */
   netns?: string;
+  /**
+   * Whether the console may make a default NAT network here (GUESTHOUSE_DEFAULT_NETWORK): `auto`
+   * (absent) only inside `netns`, `on` in the machine's own namespace too, `off` never (ADR 0037).
+   */
+  defaultNetwork?: "auto" | "on" | "off";
 }

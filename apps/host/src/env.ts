@@ -34,6 +34,8 @@ const EnvSchema = EngineEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "GUESTHOUSE_NETNS must name a network namespace (letters, digits, '_', '.', '-')")
     .optional(),
+  /** Whether a default NAT network may be made: auto (inside GUESTHOUSE_NETNS only), on, off (ADR 0037). */
+  GUESTHOUSE_DEFAULT_NETWORK: z.enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" }).default("auto"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -84,6 +86,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       serialBufferBytes: 256 * 1024,
       mediaMaxBytes: e.MEDIA_MAX_BYTES,
       netns: e.GUESTHOUSE_NETNS,
+      defaultNetwork: e.GUESTHOUSE_DEFAULT_NETWORK,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,
