@@ -35,7 +35,9 @@ const EnvSchema = EngineEnvSchema.extend({
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "GUESTHOUSE_NETNS must name a network namespace (letters, digits, '_', '.', '-')")
     .optional(),
   /** Whether a default NAT network may be made: auto (inside GUESTHOUSE_NETNS only), on, off (ADR 0037). */
-  GUESTHOUSE_DEFAULT_NETWORK: z.enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" }).default("auto"),
+  GUESTHOUSE_DEFAULT_NETWORK: z
+    .enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" })
+    .default("auto"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
