@@ -45,7 +45,7 @@ test("a nat network from the console gives a VM an address, shown on its page an
   await page.getByLabel("Name").fill(vmName);
   const tiny = await page.getByLabel("Template", { exact: true }).locator("option", { hasText: "Tiny Linux" }).getAttribute("value");
   await page.getByLabel("Template", { exact: true }).selectOption(tiny!);
-  const networkSelect = page.getByLabel("Network", { exact: true });
+  const networkSelect = page.getByRole("combobox", { name: "Network", exact: true });
   await expect(networkSelect.locator("option").first()).toHaveText(/^Default: default \(10\.\d+\.\d+\.0\/24\)$/);
   await networkSelect.selectOption(net.id);
   await page.getByRole("button", { name: "Create VM" }).click();

@@ -39,7 +39,7 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
   await expect(page.getByText(/Accelerator:/)).toBeVisible();
   await page.getByLabel("Name").fill(vmName);
   await page.getByRole("radio", { name: "An empty disk" }).check();
-  await page.getByLabel("Network", { exact: true }).selectOption("none");
+  await page.getByRole("combobox", { name: "Network", exact: true }).selectOption("none");
   await page.getByLabel("RAM (MiB)").fill("64");
   await page.getByRole("button", { name: "Create VM" }).click();
   await expect(page.getByRole("heading", { name: vmName })).toBeVisible();
