@@ -15,7 +15,8 @@
  *   user: b → slirp(b) → 10.0.2.2:P = the namespace's 127.0.0.1:P → hostfwd of slirp(a) → a
  *         User-mode guests cannot reach each other directly; this is the only guest-to-guest path
  *         user-mode offers, so it is the one compared.
- * Throughput: `dd if=/dev/zero bs=64k | nc` in b into `nc -l > /dev/null` in a, timed on the host from
+ * Throughput: `dd if=/dev/zero bs=64k | nc` in b into `nc -l -e` running `wc -c` in a (the count is
+ * checked: with its stdin at EOF, a plain `nc -l` half-closes at once and busybox's sender then stops early), timed on the host from
  * typing the command to b's "sent" line (so it includes connect and close). Round trip: R sequential
  * busybox `wget`s of a's httpd page (a new TCP connection each), host-timed, per request. QEMU CPU:
  * user+system seconds of both QEMU processes per GB moved, from /proc: the work vhost-net would take
@@ -147,7 +148,7 @@ async function runAccel(mode: "tcg" | "kvm", images: ImageManifest, ns: string):
         // a listens (and says so only once the port is bound); b sends MIB MiB and says when nc ended.
         await serial.run(
           p.a,
-          `(nc -l -p 5001 </dev/null >/dev/null; echo gh-r""x-${r}) & until netstat -ltn | grep -q ':5001 '; do usleep 20000; done; echo gh-l""istening-${r}`,
+          `printf '#!/bin/sh\\nwc -c >/tmp/rx\\n' >/tmp/rx.sh; chmod +x /tmp/rx.sh; (nc -l -p 5001 -e /tmp/rx.sh </dev/null; echo gh-r""x-${r} $(cat /tmp/rx)) & until netstat -ltn | grep -q ':5001 '; do usleep 20000; done; echo gh-l""istening-${r}`,
           new RegExp(`gh-listening-${r}`),
         );
         const cpu0 = pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
@@ -161,7 +162,9 @@ async function runAccel(mode: "tcg" | "kvm", images: ImageManifest, ns: string):
         const seconds = (performance.now() - t0) / 1000;
         if (/nc: /.test(sent)) throw new Error(`${p.label}: ${p.b}'s nc failed: ${JSON.stringify(sent.slice(-200))}`);
         const cpu = pids.reduce((s, pid) => s + cpuSeconds(pid), 0) - cpu0;
-        await serial.wait(p.a, new RegExp(`gh-rx-${r}`), 0, 30_000);
+        const rx = await serial.wait(p.a, new RegExp(`gh-rx-${r} (\\d+)\r?\n`), 0, 30_000);
+        const got = Number(new RegExp(`gh-rx-${r} (\\d+)`).exec(rx)![1]);
+        if (got !== MIB * 1024 * 1024) throw new Error(`${p.label}: ${p.a} received ${got} bytes, not ${MIB * 1024 * 1024}`);
         f.mbps.push((MIB * 1.048576) / seconds);
         f.cpuPerGb.push(cpu / ((MIB * 1.048576) / 1000));
         const t1 = performance.now();
