@@ -1,7 +1,6 @@
-// Networks in the console. The e2e stack's host runs in the machine's own namespace, where no test
-// may make a bridge (issue 13), so this file covers what needs none: the refusals a person sees
-// (bad subnet, overlap, deleting a network in use, adding a NIC while running) and a user-mode
-// network with a NIC on a VM. Real nat/isolated networks are proven by apps/host/src/net/networks.int.test.ts.
+// Networks in the console: the refusals a person sees (bad subnet, overlap, deleting a network in
+// use, adding a NIC while running) and a user-mode network with a NIC on a VM that was created with
+// "No network". Real nat networks through the console are in nat-network.spec.ts.
 import { randomBytes } from "node:crypto";
 import { test, expect, shot } from "./fixtures";
 
@@ -40,6 +39,7 @@ test("an admin sees network refusals in words, puts a VM's NIC on a user-mode ne
   await expect(page.getByText(/Accelerator:/)).toBeVisible();
   await page.getByLabel("Name").fill(vmName);
   await page.getByRole("radio", { name: "An empty disk" }).check();
+  await page.getByRole("combobox", { name: "Network", exact: true }).selectOption("none");
   await page.getByLabel("RAM (MiB)").fill("64");
   await page.getByRole("button", { name: "Create VM" }).click();
   await expect(page.getByRole("heading", { name: vmName })).toBeVisible();

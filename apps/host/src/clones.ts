@@ -2,12 +2,14 @@
  * Clones of a template: linked (qcow2 overlays on the template's disks), full (independent copies),
  * or instant (linked disks + the template's RAM state loaded into a fresh QEMU, then `cont`).
  */
+import { randomBytes } from "node:crypto";
 import { openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { relative } from "node:path";
 import { qemuImg } from "@guesthouse/qemu";
 import { crashPoint } from "@guesthouse/shared/crash-point";
 import type { CloneMode } from "@guesthouse/shared/host-template-api";
+import { randomMac, type VmNic } from "@guesthouse/shared/network";
 import { DiskIdSchema, type VmSpec } from "@guesthouse/shared/vm";
 import { AlreadyExistsError, BadInputError, EngineError } from "./errors.ts";
 import type { HostService, VmView } from "./service.ts";
@@ -17,6 +19,19 @@ import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+
+/**
+ * A RAM template's NICs live in its saved RAM with the template's MACs, and the guest keeps the MAC it
+ * read at boot: restoring it as is would put a second guest with the same MAC on the network. Until
+ * NICs can be unplugged before capture and hot-plugged after restore, such instant clones are refused.
+ */
+export const INSTANT_WITH_NICS =
+  "mode: this template's RAM state holds its NICs with the template's MAC addresses, so an instant clone would share them; use a linked or full clone (it gets MACs of its own)";
+
+/** Every clone gets MACs of its own; the console records them as its NIC rows (unique across the installation). */
+export function freshMacs(nics: readonly VmNic[]): VmNic[] {
+  return nics.map((n) => ({ ...n, mac: randomMac(randomBytes(5)) }));
+}
 
 export async function cloneTemplate(
   service: HostService,
@@ -30,6 +45,7 @@ export async function cloneTemplate(
     if (p.mode === "instant" && !tpl.withRam) {
       throw new BadInputError(`template '${p.templateId}' holds no RAM state; instant clones need a template made from a running VM`);
     }
+    if (p.mode === "instant" && tpl.spec.nics.length) throw new BadInputError(INSTANT_WITH_NICS);
     if (vms.records.has(p.id)) throw new AlreadyExistsError(`VM '${p.id}' already exists`);
     const diskIds = tpl.diskIds.map((_, i) => `${p.id}-disk${i}`);
     for (const d of diskIds) {
@@ -48,7 +64,12 @@ export async function cloneTemplate(
         else await qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary });
       }
       crashPoint("template.clone:disks-made");
-      const spec: VmSpec = { ...tpl.spec, name: p.name, disks: tpl.spec.disks.map((d, i) => ({ ...d, disk: diskIds[i] as string })) };
+      const spec: VmSpec = {
+        ...tpl.spec,
+        name: p.name,
+        disks: tpl.spec.disks.map((d, i) => ({ ...d, disk: diskIds[i] as string })),
+        nics: freshMacs(tpl.spec.nics),
+      };
       await vms.define(p.id, spec);
     } catch (err) {
       await Promise.all(created.map((f) => rm(f, { force: true })));

@@ -27,4 +27,9 @@ export interface HostConfig {
    * their own to stand in for a reboot (the kernel is a boundary we do not own).
    */
   bootIdFile?: string;
+  /**
+   * Whether the console may make a default NAT network here (GUESTHOUSE_DEFAULT_NETWORK): `auto`
+   * (absent) only inside `netns`, `on` in the machine's own namespace too, `off` never (ADR 0037).
+   */
+  defaultNetwork?: "auto" | "on" | "off";
 }

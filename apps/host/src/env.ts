@@ -36,6 +36,10 @@ const EnvSchema = EngineEnvSchema.extend({
     .optional(),
   /** Tests only: a file that stands in for the kernel's boot id (a "reboot" is a new id in it). */
   GUESTHOUSE_BOOT_ID_FILE: z.string().min(1).optional(),
+  /** Whether a default NAT network may be made: auto (inside GUESTHOUSE_NETNS only), on, off (ADR 0037). */
+  GUESTHOUSE_DEFAULT_NETWORK: z
+    .enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" })
+    .default("auto"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -87,6 +91,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       mediaMaxBytes: e.MEDIA_MAX_BYTES,
       netns: e.GUESTHOUSE_NETNS,
       bootIdFile: e.GUESTHOUSE_BOOT_ID_FILE,
+      defaultNetwork: e.GUESTHOUSE_DEFAULT_NETWORK,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,

@@ -18,3 +18,4 @@ export { applyUndoPolicy } from "./undo-policy.ts";
 export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
 export { AUTOSTART_JOB, autostartHost, noteHostBoot, type AutostartJob } from "./autostart.ts";
+export { ensureDefaultNetwork } from "./default-network.ts";

@@ -1,6 +1,6 @@
 // The console's half of template capture and cloning: written by the request once the host has
 // done its half, or by reconciliation from the task's journal when the console died in between.
-import type { Db, Template } from "@guesthouse/db";
+import type { Db, Prisma, Template } from "@guesthouse/db";
 import { audit } from "./audit.ts";
 import { vmBus } from "./vm-bus.ts";
 import type { PowerState } from "./vm-state.ts";
@@ -53,7 +53,35 @@ interface HostView {
   state: string;
   reason: string;
   stateVersion: number;
-  spec: { cpuModel?: string; disks: { disk: string }[] };
+  spec: {
+    cpuModel?: string;
+    disks: { disk: string }[];
+    nics?: {
+      slot: number;
+      mac: string;
+      model: string;
+      linkUp: boolean;
+      attach: { kind: "user" } | { kind: "network"; network: string; vlan?: number };
+    }[];
+  };
+}
+
+/**
+ * The clone's NIC rows, with the fresh MACs its host drew: on the template's networks, or for a
+ * user-mode NIC on the host's first user-mode network. A network deleted since the capture has none.
+ */
+async function cloneNicRows(tx: Prisma.TransactionClient, hostId: string, vmId: string, view: HostView) {
+  const rows: Prisma.NicCreateManyInput[] = [];
+  for (const n of view.spec.nics ?? []) {
+    const network =
+      n.attach.kind === "network"
+        ? await tx.network.findUnique({ where: { id: n.attach.network }, select: { id: true } })
+        : await tx.network.findFirst({ where: { hostId, kind: "user" }, orderBy: { name: "asc" }, select: { id: true } });
+    if (!network) continue;
+    const vlan = n.attach.kind === "network" ? (n.attach.vlan ?? null) : null;
+    rows.push({ vmId, slot: n.slot, networkId: network.id, mac: n.mac, model: n.model, linkUp: n.linkUp, vlan });
+  }
+  return rows;
 }
 
 /** The new VM's row, as its host made it. */
@@ -83,6 +111,8 @@ export async function recordClone(
         disks: { create: p.view.spec.disks.map((d, slot) => ({ id: d.disk, slot, path: `disk:${d.disk}`, sizeBytes: 0n })) },
       },
     });
+    const nics = await cloneNicRows(tx, p.tpl.hostId, p.vmId, p.view);
+    if (nics.length) await tx.nic.createMany({ data: nics });
     await audit(tx, {
       actorId: p.actor.id,
       actorName: p.actor.email,

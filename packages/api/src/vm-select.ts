@@ -14,6 +14,9 @@ export const vmListSelect = {
   host: { select: { id: true, name: true } },
 } satisfies Prisma.VmSelect;
 
+/** The list also reads each NIC's MAC, to show the addresses leased to it. */
+export const vmListRowSelect = { ...vmListSelect, nics: { select: { mac: true }, orderBy: { slot: "asc" } } } satisfies Prisma.VmSelect;
+
 export const vmDetailSelect = {
   ...vmListSelect,
   description: true,

@@ -13,6 +13,9 @@ export function CreateVmForm() {
   const router = useRouter();
   const templates = useQuery(trpc.catalog.templates.queryOptions());
   const media = useQuery(trpc.catalog.media.queryOptions());
+  // Only someone with network.use sees networks; everyone else gets the server's choice (the default network, if allowed).
+  const networks = useQuery({ ...trpc.network.list.queryOptions(), retry: false });
+  const defaultNetwork = networks.data?.find((n) => n.isDefault);
   const [form, setForm] = useState({
     name: "",
     kind: "template" as Kind,
@@ -23,6 +26,8 @@ export function CreateVmForm() {
     cpus: "1",
     memoryMiB: "128",
     diskGiB: "0",
+    /** "default": the server picks (one NIC on the default network); "none": no NIC; else a network id. */
+    network: "default",
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation(
@@ -48,6 +53,7 @@ export function CreateVmForm() {
       cpus: form.cpus,
       memoryMiB: form.memoryMiB,
       diskGiB: form.diskGiB,
+      ...(form.network === "default" ? {} : { nics: form.network === "none" ? [] : [{ networkId: form.network }] }),
     });
     if (!parsed.success) {
       setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] === "source" ? "source" : i.path[0]), i.message])));
@@ -129,6 +135,28 @@ export function CreateVmForm() {
           onChange={(cpuModel) => setForm((f) => ({ ...f, cpuModel }))}
         />
         {field("cpuModel")}
+        {networks.data && (
+          <label>
+            Network
+            <select value={form.network} onChange={set("network")} aria-describedby="nics-error">
+              <option value="default">
+                {defaultNetwork
+                  ? `Default: ${defaultNetwork.name} (${defaultNetwork.subnet ?? defaultNetwork.kind})`
+                  : "Default: none on this host, so no NIC"}
+              </option>
+              <option value="none">No network</option>
+              {networks.data
+                .filter((n) => !n.isDefault)
+                .map((n) => (
+                  <option key={n.id} value={n.id}>
+                    {n.name} ({n.kind}
+                    {n.subnet ? ` ${n.subnet}` : ""})
+                  </option>
+                ))}
+            </select>
+            {field("nics")}
+          </label>
+        )}
         <div className="row">
           <label>
             CPUs

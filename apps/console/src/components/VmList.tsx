@@ -20,6 +20,9 @@ export function VmList() {
   const list = useQuery({
     ...trpc.vm.list.queryOptions({ search, state, sort: sort.by, dir: sort.dir, page, pageSize: 50 }),
     placeholderData: keepPreviousData,
+    // A lease is no VM event: while a running VM with a NIC has no address yet, look again.
+    refetchInterval: (q) =>
+      q.state.data?.items.some((v) => v.state === "running" && v.hasNics && v.addresses.length === 0) ? 2000 : false,
   });
   const me = useQuery(trpc.auth.me.queryOptions());
   const start = useMutation(trpc.vm.start.mutationOptions());
@@ -103,6 +106,7 @@ export function VmList() {
             <th>OS / template</th>
             <th>CPU</th>
             {header("memoryMiB", "RAM")}
+            <th>Address</th>
             <th>Host</th>
           </tr>
         </thead>
@@ -133,12 +137,13 @@ export function VmList() {
               <td>{vm.osLabel || "—"}</td>
               <td>{vm.cpus}</td>
               <td>{vm.memoryMiB} MiB</td>
+              <td data-testid="vm-addresses">{vm.addresses.join(", ") || "—"}</td>
               <td>{vm.host.name}</td>
             </tr>
           ))}
           {list.data?.items.length === 0 && (
             <tr>
-              <td colSpan={7} className="muted">
+              <td colSpan={8} className="muted">
                 No virtual machines{search || state !== "any" ? " match" : " yet"}.
               </td>
             </tr>

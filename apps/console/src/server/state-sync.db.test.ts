@@ -49,6 +49,8 @@ function fakeHost(behaviour: {
       },
     },
     snapshot: { list: { query: () => Promise.resolve([]) } },
+    host: { info: { query: () => Promise.resolve({ bootId: "FAKE-HOST-BOOT" }) } },
+    network: { defaultPlan: { query: () => Promise.resolve({ allowed: false, reason: "FAKE HOST: no default network" }) } },
     disk: { undo: { mutate: behaviour.undo ?? (() => Promise.resolve({})) } },
   };
   const gateway: HostGateway = { token: "-", forHost: () => Promise.resolve(client as unknown as HostClient) };

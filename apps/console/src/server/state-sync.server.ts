@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Db } from "@guesthouse/db";
 import {
   applyUndoPolicy,
+  ensureDefaultNetwork,
   markHostUnknown,
   noteHostBoot,
   reconcileSnapshots,
@@ -37,6 +38,7 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   const closed = await reconcileTasks(deps.db, client, hostId);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   const { bootId } = await client.host.info.query();
+  await offerDefaultNetwork(deps, hostId);
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
   for (const row of rows) {
@@ -51,6 +53,17 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   if (deps.autostart && (await noteHostBoot(deps.db, hostId, bootId))) {
     deps.log.info({ hostId, bootId }, "the host's machine booted again: queueing start at boot");
     await deps.autostart({ hostId, bootId });
+  }
+}
+
+/** Once per host, where the host allows it (ADR 0037); a refusal is logged, never fatal. */
+async function offerDefaultNetwork(deps: StateSyncDeps, hostId: string): Promise<void> {
+  try {
+    const outcome = await ensureDefaultNetwork(deps.db, deps.hosts, hostId);
+    if (outcome.made) deps.log.info({ hostId, subnet: outcome.subnet }, "made the default NAT network");
+    else deps.log.info({ hostId, reason: outcome.reason }, "no default NAT network made");
+  } catch (err) {
+    deps.log.error({ hostId, err }, "could not make the default NAT network");
   }
 }
 

@@ -114,7 +114,7 @@ export class NetworkManager {
   }
 
   /** An address of the host's own (outside our bridges) inside the subnet would make its routes ambiguous. */
-  private async checkSubnetFree(subnet: string, bridge: string): Promise<void> {
+  async checkSubnetFree(subnet: string, bridge: string): Promise<void> {
     const mine = parseCidr(subnet);
     for (const link of await listLinks(this.runner)) {
       if (link.ifname === bridge) continue;

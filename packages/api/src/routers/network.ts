@@ -1,13 +1,11 @@
 // Networks as objects: list, create and delete, each change journaled as a task and audited; the
 // host realises what the row says (docs/decisions/0021).
-import { createId } from "../ids.ts";
 import { TRPCError } from "@trpc/server";
-import { cidrsOverlap, ownedBridgeName, parseCidr } from "@guesthouse/shared/network";
 import { NetworkCreateInput, NetworkRefInput } from "@guesthouse/shared/network-console-api";
 import { audit } from "../audit.ts";
 import { can } from "../authz.ts";
 import { localHostId } from "../hosts.ts";
-import { hostNetworkOf } from "../network-host.ts";
+import { createNetwork } from "../network-create.ts";
 import { runTask } from "../tasks.ts";
 import { permissionProcedure, router } from "../trpc.ts";
 
@@ -56,56 +54,8 @@ export const networkRouter = router({
   create: permissionProcedure("network.admin")
     .input(NetworkCreateInput)
     .mutation(async ({ ctx, input }) => {
-      if (await ctx.db.network.findUnique({ where: { name: input.name }, select: { id: true } })) {
-        throw new TRPCError({ code: "CONFLICT", message: `name: a network named '${input.name}' already exists` });
-      }
       const hostId = await localHostId(ctx.db);
-      const subnet = "subnet" in input ? input.subnet : undefined;
-      if (subnet) {
-        const mine = parseCidr(subnet);
-        const others = await ctx.db.network.findMany({ where: { hostId, subnet: { not: null } }, select: { name: true, subnet: true } });
-        const clash = others.find((o) => mine && o.subnet && parseCidr(o.subnet) && cidrsOverlap(mine, parseCidr(o.subnet)!));
-        if (clash)
-          throw new TRPCError({ code: "BAD_REQUEST", message: `subnet: ${subnet} overlaps network '${clash.name}' (${clash.subnet})` });
-      }
-      const id = createId();
-      const bridge = input.kind === "bridged" ? input.bridge : input.kind === "user" ? null : ownedBridgeName(id);
-      const isDefault = input.kind === "nat" && input.isDefault;
-      return runTask(
-        ctx.db,
-        { kind: "network.create", hostId, actor: ctx.user, input: { networkId: id, name: input.name } },
-        async (task) => {
-          const row = await ctx.db.$transaction(async (tx) => {
-            if (isDefault) await tx.network.updateMany({ where: { isDefault: true }, data: { isDefault: false } });
-            const created = await tx.network.create({
-              data: { id, name: input.name, hostId, kind: input.kind, bridge, subnet: subnet ?? null, isDefault },
-              select: { id: true, kind: true, bridge: true, subnet: true },
-            });
-            await audit(tx, {
-              actorId: ctx.user.id,
-              actorName: ctx.user.email,
-              action: "network.create",
-              outcome: "success",
-              detail: { name: input.name, kind: input.kind, bridge, subnet: subnet ?? null },
-              ip: ctx.ip,
-              taskId: task.id,
-            });
-            return created;
-          });
-          const realise = hostNetworkOf(row);
-          if (realise) {
-            await task.progress(50, `making ${realise.kind} network on its host`);
-            try {
-              await (await ctx.hosts.forHost(hostId)).network.ensure.mutate({ network: realise });
-            } catch (error) {
-              // The host refused (a bridge that is not ours, a subnet the host already uses): nothing stays.
-              await ctx.db.network.deleteMany({ where: { id } });
-              throw error;
-            }
-          }
-          return { id };
-        },
-      );
+      return createNetwork({ db: ctx.db, hosts: ctx.hosts, actor: ctx.user, ip: ctx.ip }, hostId, input);
     }),
 
   delete: permissionProcedure("network.admin")

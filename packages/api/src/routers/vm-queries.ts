@@ -3,7 +3,8 @@ import { z } from "zod";
 import { VmListInput } from "@guesthouse/shared/console-api";
 import { can, permissionsOn, visibleVmFilter } from "../authz.ts";
 import { vmBus } from "../vm-bus.ts";
-import { vmDetailSelect, vmListSelect } from "../vm-select.ts";
+import type { HostGateway } from "../host-gateway.ts";
+import { vmDetailSelect, vmListRowSelect } from "../vm-select.ts";
 import { protectedProcedure, vmProcedure } from "../trpc.ts";
 
 const stateFilter = { any: undefined, running: "running", stopped: "stopped", paused: "paused", suspended: "suspended" } as const;
@@ -19,19 +20,25 @@ export const vmQueries = {
       ctx.db.vm.count({ where }),
       ctx.db.vm.findMany({
         where,
-        select: vmListSelect,
+        select: vmListRowSelect,
         orderBy: [{ [input.sort]: input.dir }, { id: "asc" }],
         skip: (input.page - 1) * input.pageSize,
         take: input.pageSize,
       }),
       ctx.db.vm.groupBy({ by: ["state"], where: visibleVmFilter(ctx.access), _count: true }),
     ]);
+    const addresses = await leasedAddresses(ctx.hosts, items);
     return {
       total,
       page: input.page,
       pageSize: input.pageSize,
       counts: Object.fromEntries(counts.map((c) => [c.state, c._count])) as Record<string, number>,
-      items: items.map((vm) => ({ ...vm, permissions: permissionsOn(ctx.access, vm.id) })),
+      items: items.map(({ nics, ...vm }) => ({
+        ...vm,
+        hasNics: nics.length > 0,
+        addresses: nics.flatMap((n) => (addresses.get(n.mac) ? [addresses.get(n.mac)!] : [])),
+        permissions: permissionsOn(ctx.access, vm.id),
+      })),
     };
   }),
 
@@ -74,3 +81,19 @@ export const vmLive = {
     };
   }),
 };
+
+/** The IPv4 leases of the page's NICs, read once per host that runs one of them; a host that does not answer shows none. */
+async function leasedAddresses(hosts: HostGateway, items: { host: { id: string }; state: string; nics: { mac: string }[] }[]) {
+  const hostIds = [...new Set(items.filter((v) => v.nics.length && v.state !== "stopped").map((v) => v.host.id))];
+  const out = new Map<string, string>();
+  for (const hostId of hostIds) {
+    let leases: Record<string, { ip: string }> = {};
+    try {
+      leases = (await (await hosts.forHost(hostId)).network.addresses.query()) as Record<string, { ip: string }>;
+    } catch {
+      // An unreachable host: its VMs' state says so already; their addresses are simply not shown.
+    }
+    for (const [mac, lease] of Object.entries(leases)) out.set(mac, lease.ip);
+  }
+  return out;
+}
