@@ -10,6 +10,7 @@ import { createDualProtocolServer } from "./src/server/dual-protocol.server.ts";
 import { log } from "./src/server/log.server.ts";
 import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/request.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
+import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
@@ -98,6 +99,7 @@ server.once("error", (error: NodeJS.ErrnoException) => {
 });
 
 const sync = startStateSync();
+const heartbeat = startHostHeartbeat({ onRecovered: (hostId) => sync.resync(hostId) });
 server.listen(env().PORT, () =>
   console.log(
     JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),
@@ -106,6 +108,7 @@ server.listen(env().PORT, () =>
 
 const shutdown = () => {
   sync.stop();
+  heartbeat.stop();
   server.close(() => process.exit(0));
   dual.closeAllConnections();
   setTimeout(() => process.exit(0), 3000).unref();

@@ -17,3 +17,5 @@ export { reconcileSnapshots } from "./snapshot-reconcile.ts";
 export { applyUndoPolicy } from "./undo-policy.ts";
 export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
+export { markSilentHosts, recordHeartbeat } from "./host-heartbeat.ts";
+export { deriveHostCredential } from "./host-credential.ts";

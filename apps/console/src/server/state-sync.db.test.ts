@@ -51,7 +51,11 @@ function fakeHost(behaviour: {
     snapshot: { list: { query: () => Promise.resolve([]) } },
     disk: { undo: { mutate: behaviour.undo ?? (() => Promise.resolve({})) } },
   };
-  const gateway: HostGateway = { token: "-", forHost: () => Promise.resolve(client as unknown as HostClient) };
+  const gateway: HostGateway = {
+    token: "-",
+    forHost: () => Promise.resolve(client as unknown as HostClient),
+    credential: () => Promise.resolve("-"),
+  };
   return gateway;
 }
 
