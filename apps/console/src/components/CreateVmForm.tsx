@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { VmCreateInput } from "@guesthouse/shared/console-api";
 import { useTRPC } from "@/trpc/react";
 import { CpuModelSelect } from "./CpuModelSelect";
+import { HostSelect } from "./HostSelect";
 
 type Kind = "template" | "iso" | "blank";
 
@@ -23,6 +24,7 @@ export function CreateVmForm() {
     cpus: "1",
     memoryMiB: "128",
     diskGiB: "0",
+    hostId: "",
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation(
@@ -48,6 +50,7 @@ export function CreateVmForm() {
       cpus: form.cpus,
       memoryMiB: form.memoryMiB,
       diskGiB: form.diskGiB,
+      ...(form.hostId ? { hostId: form.hostId } : {}),
     });
     if (!parsed.success) {
       setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] === "source" ? "source" : i.path[0]), i.message])));
@@ -126,6 +129,7 @@ export function CreateVmForm() {
           allowAuto
           value={form.cpuModel}
           profile={form.profile === "legacy" ? "legacy" : "modern"}
+          hostId={form.hostId || undefined}
           onChange={(cpuModel) => setForm((f) => ({ ...f, cpuModel }))}
         />
         {field("cpuModel")}
@@ -146,6 +150,12 @@ export function CreateVmForm() {
             {field("diskGiB")}
           </label>
         </div>
+        <HostSelect
+          value={form.hostId}
+          onChange={(hostId) => setForm((f) => ({ ...f, hostId }))}
+          needs={{ memoryMiB: Number(form.memoryMiB), cpus: Number(form.cpus), cpuModel: form.cpuModel }}
+        />
+        {field("hostId")}
         {create.error && (
           <p role="alert" className="error">
             {create.error.message}

@@ -20,7 +20,7 @@ import { pino } from "pino";
 import { TRPCError } from "@trpc/server";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
 import { startStateSync } from "./state-sync.server.ts";
@@ -45,6 +45,8 @@ describe("crash points: the DB and the host agree after a console or a host serv
     host = new HostProcess(await mkdtemp(join(tmpdir(), "gh-crash-")), await freePort());
     await host.start();
     hostId = (await t.db.host.create({ data: { name: "local", url: host.url, tokenHash: "-" } })).id;
+    // As the console's heartbeat would: placement reads the host's reported capacity.
+    await recordHeartbeat(t.db, hostId, await (await gateway().forHost(hostId)).host.info.query());
     const { tinyLinux } = manifest;
     tinyTemplateId = (
       await t.db.template.create({
