@@ -96,7 +96,11 @@ test("a second host joins with a token, takes a placed VM that boots, goes unrea
   // Registration.
   const { token } = await admin.host.createJoinToken({});
   child = startHost(`${consoleUrl}#${token}`);
-  const row = await until("the host to register", () => t.db.host.findUnique({ where: { name: "second" } }), 60_000);
+  const row = await until(
+    "the host to register",
+    async () => (await t.db.host.findUnique({ where: { name: "second" } })) ?? undefined,
+    60_000,
+  );
   assert.equal(row.url, `http://127.0.0.1:${port}`);
   const credential = deriveHostCredential(SECRET, row.id);
   const file = join(dataDir, "host-credential");
