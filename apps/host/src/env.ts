@@ -101,7 +101,9 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
     port: e.HOST_PORT,
     bind: e.HOST_BIND,
     token: e.HOST_TOKEN,
-    join: e.GUESTHOUSE_JOIN ? { ...parseJoinEnv(e.GUESTHOUSE_JOIN), name: e.HOST_NAME ?? defaultHostName(), url: e.HOST_PUBLIC_URL } : undefined,
+    join: e.GUESTHOUSE_JOIN
+      ? { ...parseJoinEnv(e.GUESTHOUSE_JOIN), name: e.HOST_NAME ?? defaultHostName(), url: e.HOST_PUBLIC_URL }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -117,6 +119,10 @@ function parseJoinEnv(value: string): { consoleUrl: string; token: string } {
 
 /** The machine's name, as a host name the console accepts. */
 function defaultHostName(): string {
-  const name = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 63);
+  const name = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 63);
   return name || "host";
 }

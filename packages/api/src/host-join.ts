@@ -39,7 +39,8 @@ export class JoinRefused extends TRPCError {
 async function refusalFor(db: Db, token: string, name: string, url: string): Promise<JoinRefused | null> {
   const row = await db.hostJoinToken.findUnique({ where: { tokenHash: sha256(token) }, select: { expiresAt: true, usedAt: true } });
   if (!row) return new JoinRefused("forged", "This join token was not made by this console: make one on its Hosts page", "UNAUTHORIZED");
-  if (row.usedAt) return new JoinRefused("used", `This join token was already used (at ${row.usedAt.toISOString()}): make a new one`, "CONFLICT");
+  if (row.usedAt)
+    return new JoinRefused("used", `This join token was already used (at ${row.usedAt.toISOString()}): make a new one`, "CONFLICT");
   if (row.expiresAt <= new Date())
     return new JoinRefused("expired", `This join token expired at ${row.expiresAt.toISOString()}: make a new one`, "FORBIDDEN");
   if (await db.host.findUnique({ where: { name }, select: { id: true } }))

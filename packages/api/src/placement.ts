@@ -65,7 +65,8 @@ export async function placeVm(db: Db, request: Placement): Promise<{ hostId: str
     return { hostId: host.id, hostName: host.name };
   }
   const hosts = await db.host.findMany({ select: PLACEMENT_HOST_SELECT, orderBy: { name: "asc" } });
-  if (hosts.length === 0) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "No host is registered: start Guesthouse with 'npm run up'" });
+  if (hosts.length === 0)
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: "No host is registered: start Guesthouse with 'npm run up'" });
   const fits = hosts
     .filter((h) => whyNot(h, needs) === null)
     .sort((a, b) => (b.memoryFreeBytes > a.memoryFreeBytes ? 1 : b.memoryFreeBytes < a.memoryFreeBytes ? -1 : b.cores - a.cores));

@@ -36,7 +36,12 @@ export const HostMaintenanceInput = z.object({ hostId: z.string().min(1).max(64)
 /** What a new VM needs of its host: the wizard's preview and vm.create ask the same question. */
 export const PlacementInput = z
   .object({
-    memoryMiB: z.coerce.number().int().min(16).max(1024 * 1024).default(256),
+    memoryMiB: z.coerce
+      .number()
+      .int()
+      .min(16)
+      .max(1024 * 1024)
+      .default(256),
     cpus: z.coerce.number().int().min(1).max(64).default(1),
     cpuModel: z.enum(["auto", ...CPU_MODEL_IDS], { error: `Choose auto or one of ${CPU_MODEL_IDS.join(", ")}` }).default("auto"),
     networkIds: z.array(z.string().min(1).max(64)).max(8).default([]),

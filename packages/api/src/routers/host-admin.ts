@@ -1,13 +1,7 @@
 // Several hosts under one console: the Hosts page's list, join tokens and the exchange that
 // registers a host (ADR 0034), maintenance, removal, and the placement preview of the New VM wizard.
 import { TRPCError } from "@trpc/server";
-import {
-  HostJoinInput,
-  HostJoinTokenInput,
-  HostMaintenanceInput,
-  HostRefInput,
-  PlacementInput,
-} from "@guesthouse/shared/host-admin-api";
+import { HostJoinInput, HostJoinTokenInput, HostMaintenanceInput, HostRefInput, PlacementInput } from "@guesthouse/shared/host-admin-api";
 import { audit } from "../audit.ts";
 import { createJoinToken, JoinRefused, redeemJoinToken } from "../host-join.ts";
 import { placeVm } from "../placement.ts";

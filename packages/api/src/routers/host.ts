@@ -6,7 +6,10 @@ import { localHostId } from "../hosts.ts";
 import { hostAdmin } from "./host-admin.ts";
 
 /** Absent: the local host's (the wizard passes the host placement chose). */
-const CpuModelsInput = z.object({ hostId: z.string().min(1).max(64).optional() }).strict().optional();
+const CpuModelsInput = z
+  .object({ hostId: z.string().min(1).max(64).optional() })
+  .strict()
+  .optional();
 
 export const hostRouter = router({
   ...hostAdmin,
