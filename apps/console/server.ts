@@ -12,6 +12,7 @@ import { httpsRedirect, REMOTE_ADDRESS_HEADER, TLS_HEADER } from "./src/server/r
 import { db, hosts } from "./src/server/db.server.ts";
 import { startJobs } from "./src/server/jobs.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
+import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
@@ -107,6 +108,7 @@ const jobs = await startJobs({ connectionString: env().DATABASE_URL, db: db(), h
   },
 );
 const sync = startStateSync({ autostart: jobs ? (job) => jobs.autostart(job) : undefined });
+const heartbeat = startHostHeartbeat({ onRecovered: (hostId) => sync.resync(hostId) });
 server.listen(env().PORT, () =>
   console.log(
     JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),
@@ -116,6 +118,7 @@ server.listen(env().PORT, () =>
 const shutdown = () => {
   sync.stop();
   void jobs?.stop();
+  heartbeat.stop();
   server.close(() => process.exit(0));
   dual.closeAllConnections();
   setTimeout(() => process.exit(0), 3000).unref();

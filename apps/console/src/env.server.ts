@@ -12,6 +12,10 @@ const schema = z.object({
   TLS_KEY: z.string().min(1).optional(),
   REQUIRE_HTTPS: z.enum(["0", "1"]).default("0"),
   PUBLIC_URL: z.url("PUBLIC_URL must be a URL such as https://vms.example.org").optional(),
+  // Heartbeats (docs/decisions/0036-host-heartbeats.md): how often each host is asked, and how long
+  // it may stay silent before it is shown unreachable and its VMs unknown.
+  HOST_HEARTBEAT_MS: z.coerce.number().int().min(100, "HOST_HEARTBEAT_MS: at least 100").max(600_000).default(5000),
+  HOST_UNREACHABLE_AFTER_S: z.coerce.number().min(0.2, "HOST_UNREACHABLE_AFTER_S: at least 0.2").max(3600).default(15),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import type { AccelMode } from "@guesthouse/qemu/accel";
 import { z } from "zod";
 import type { HostConfig } from "./config.ts";
+import { hostname } from "node:os";
+import { JoinError, parseJoin } from "./join.ts";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
@@ -18,9 +20,17 @@ const EnvSchema = EngineEnvSchema.extend({
   GUESTHOUSE_DATA: z.string().min(1).default(resolve(REPO_ROOT, ".data")),
   HOST_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   HOST_BIND: z.string().min(1).default("127.0.0.1"),
-  HOST_TOKEN: z
-    .string({ error: "HOST_TOKEN is not set: the host API needs a token (at least 16 characters)" })
-    .min(16, "HOST_TOKEN must be at least 16 characters"),
+  /** Optional once the host has joined a console (its credential is in the data folder, join.ts). */
+  HOST_TOKEN: z.string().min(16, "HOST_TOKEN must be at least 16 characters").optional(),
+  /** <console-url>#<join-token>: register with that console at the first start (ADR 0034). */
+  GUESTHOUSE_JOIN: z.string().min(1).max(500).optional(),
+  /** The name this host registers under; default: the machine's host name. */
+  HOST_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "HOST_NAME: lower-case letters, digits and '-', starting with a letter or digit")
+    .optional(),
+  /** How the console reaches this host's API; default http://<HOST_BIND>:<HOST_PORT>. */
+  HOST_PUBLIC_URL: z.url("HOST_PUBLIC_URL must be a URL such as http://10.0.0.5:3001").optional(),
   /** Extra folders (colon-separated) whose ISOs and images guests may use. */
   HOST_MEDIA_DIRS: z.string().default(""),
   QEMU_TCG_TB_SIZE_MIB: z.coerce.number().int().min(1).max(4096).default(64),
@@ -55,7 +65,9 @@ export interface HostEnv {
   accelMode: AccelMode;
   port: number;
   bind: string;
-  token: string;
+  /** Absent when the credential comes from the data folder or a join (join.ts). */
+  token: string | undefined;
+  join: { consoleUrl: string; token: string; name: string; url: string | undefined } | undefined;
   logLevel: string;
 }
 
@@ -97,6 +109,28 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
     port: e.HOST_PORT,
     bind: e.HOST_BIND,
     token: e.HOST_TOKEN,
+    join: e.GUESTHOUSE_JOIN
+      ? { ...parseJoinEnv(e.GUESTHOUSE_JOIN), name: e.HOST_NAME ?? defaultHostName(), url: e.HOST_PUBLIC_URL }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function parseJoinEnv(value: string): { consoleUrl: string; token: string } {
+  try {
+    return parseJoin(value);
+  } catch (err) {
+    if (err instanceof JoinError) throw new EnvError(err.message);
+    throw err;
+  }
+}
+
+/** The machine's name, as a host name the console accepts. */
+function defaultHostName(): string {
+  const name = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 63);
+  return name || "host";
 }

@@ -1,5 +1,5 @@
 /** Host capacity figures, read from /proc and the QEMU binary. */
-import { readFile } from "node:fs/promises";
+import { readFile, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import type { AccelInfo } from "@guesthouse/shared/cpu-models";
 
@@ -18,6 +18,8 @@ export interface HostInfo {
   cores: number;
   memTotalBytes: number;
   memFreeBytes: number;
+  /** Free space in the data folder, where disks, overlays and saved states go. */
+  diskFreeBytes: number;
   kvm: boolean;
   accel: AccelInfo["accel"];
   /** The probe's findings: summary in words, CPU models that run, the migratable baseline. */
@@ -38,6 +40,7 @@ export async function bootId(file = KERNEL_BOOT_ID): Promise<string> {
 }
 
 export async function hostInfo(p: {
+  dataDir: string;
   accel: AccelInfo;
   qemuVersion: string;
   vmCount: number;
@@ -46,10 +49,12 @@ export async function hostInfo(p: {
   bootIdFile?: string;
 }): Promise<HostInfo> {
   const mem = await memInfo();
+  const fs = await statfs(p.dataDir);
   return {
     cores: availableParallelism(),
     memTotalBytes: mem.totalBytes,
     memFreeBytes: mem.availableBytes,
+    diskFreeBytes: fs.bavail * fs.bsize,
     kvm: p.accel.accel === "kvm",
     accel: p.accel.accel,
     cpu: p.accel,

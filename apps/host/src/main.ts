@@ -6,6 +6,7 @@ import { EnvError, readEnv } from "./env.ts";
 import { createHostHttpServer } from "./http-server.ts";
 import { createLogger } from "./logger.ts";
 import { HostService } from "./service.ts";
+import { JoinError, resolveHostToken } from "./join.ts";
 import { LockHeldError } from "./service-lock.ts";
 
 /** One clear line, no stack trace, non-zero exit. */
@@ -30,6 +31,18 @@ async function main(): Promise<void> {
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     die(`data folder ${dataDir} is not writable (${why}); set GUESTHOUSE_DATA to a writable folder`);
+  }
+
+  // Before the service opens: a refused join leaves nothing behind.
+  let token: string;
+  try {
+    const url = env.join?.url ?? `http://${env.bind.includes(":") ? `[${env.bind}]` : env.bind}:${env.port}`;
+    const resolved = await resolveHostToken({ dataDir, staticToken: env.token, join: env.join && { ...env.join, url } });
+    token = resolved.token;
+    if (resolved.source === "joined") log.info({ console: env.join?.consoleUrl, name: env.join?.name, url }, "registered with the console");
+  } catch (err) {
+    if (err instanceof JoinError) die(err.message);
+    throw err;
   }
 
   try {
@@ -60,7 +73,7 @@ async function main(): Promise<void> {
     die(`could not start: ${e.message}`);
   }
 
-  const http = createHostHttpServer({ service, token: env.token, log });
+  const http = createHostHttpServer({ service, token, log });
   http.server.once("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EADDRINUSE") die(`port ${env.port} on ${env.bind} is already in use (set HOST_PORT)`);
     if (err.code === "EACCES") die(`no permission to listen on ${env.bind}:${env.port}`);

@@ -103,6 +103,7 @@ export class HostService {
   info(): Promise<HostInfo> {
     const recs = [...this.vms.records.values()];
     return hostInfo({
+      dataDir: this.config.dataDir,
       accel: this.config.accel,
       qemuVersion: this.#qemuVersion,
       vmCount: recs.length,

@@ -35,6 +35,7 @@ export const fakeHosts = {
         },
       },
     } as unknown as HostClient),
+  credential: () => Promise.resolve("-"),
 } satisfies HostGateway;
 
 export interface ApiWorld {

@@ -19,3 +19,5 @@ export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
 export { AUTOSTART_JOB, autostartHost, noteHostBoot, type AutostartJob } from "./autostart.ts";
 export { ensureDefaultNetwork } from "./default-network.ts";
+export { markSilentHosts, recordHeartbeat } from "./host-heartbeat.ts";
+export { deriveHostCredential } from "./host-credential.ts";

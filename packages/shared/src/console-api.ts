@@ -41,6 +41,8 @@ export const VmCreateInput = z
     diskGiB: z.coerce.number().min(0, "Disk size cannot be negative").max(16384, "At most 16 TiB").default(0),
     /** Absent: one NIC on the default network, if there is one; `[]`: no NIC. */
     nics: NicRequestListSchema.optional(),
+    /** Absent: placement picks the host with the most free capacity that fits (ADR 0035). */
+    hostId: z.string().min(1).max(64).optional(),
   })
   .strict();
 

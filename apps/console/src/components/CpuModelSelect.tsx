@@ -9,9 +9,11 @@ export function CpuModelSelect(props: {
   profile: "modern" | "legacy";
   onChange: (value: string) => void;
   allowAuto?: boolean;
+  /** The host the VM is (or will be) on; absent: the local host. */
+  hostId?: string;
 }) {
   const trpc = useTRPC();
-  const cpu = useQuery(trpc.host.cpuModels.queryOptions());
+  const cpu = useQuery(trpc.host.cpuModels.queryOptions(props.hostId ? { hostId: props.hostId } : undefined));
   const models = cpu.data?.models ?? [];
   const chosen = models.find((m) => m.id === props.value);
   const autoLabel = props.profile === "legacy" ? "legacy-x86-64" : (cpu.data?.baseline ?? "…");

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { VmCreateInput } from "@guesthouse/shared/console-api";
 import { useTRPC } from "@/trpc/react";
 import { CpuModelSelect } from "./CpuModelSelect";
+import { HostSelect } from "./HostSelect";
 
 type Kind = "template" | "iso" | "blank";
 
@@ -28,6 +29,7 @@ export function CreateVmForm() {
     diskGiB: "0",
     /** "default": the server picks (one NIC on the default network); "none": no NIC; else a network id. */
     network: "default",
+    hostId: "",
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation(
@@ -54,6 +56,7 @@ export function CreateVmForm() {
       memoryMiB: form.memoryMiB,
       diskGiB: form.diskGiB,
       ...(form.network === "default" ? {} : { nics: form.network === "none" ? [] : [{ networkId: form.network }] }),
+      ...(form.hostId ? { hostId: form.hostId } : {}),
     });
     if (!parsed.success) {
       setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] === "source" ? "source" : i.path[0]), i.message])));
@@ -132,6 +135,7 @@ export function CreateVmForm() {
           allowAuto
           value={form.cpuModel}
           profile={form.profile === "legacy" ? "legacy" : "modern"}
+          hostId={form.hostId || undefined}
           onChange={(cpuModel) => setForm((f) => ({ ...f, cpuModel }))}
         />
         {field("cpuModel")}
@@ -174,6 +178,12 @@ export function CreateVmForm() {
             {field("diskGiB")}
           </label>
         </div>
+        <HostSelect
+          value={form.hostId}
+          onChange={(hostId) => setForm((f) => ({ ...f, hostId }))}
+          needs={{ memoryMiB: Number(form.memoryMiB), cpus: Number(form.cpus), cpuModel: form.cpuModel }}
+        />
+        {field("hostId")}
         {create.error && (
           <p role="alert" className="error">
             {create.error.message}

@@ -12,6 +12,7 @@ const NAV = [
   { href: "/templates", label: "Templates", needs: "vm.create" },
   { href: "/media", label: "ISO library", needs: "media.upload" },
   { href: "/networks", label: "Networks", needs: "network.use" },
+  { href: "/hosts", label: "Hosts", needs: "host.admin" },
   { href: "/users", label: "Users & access", needs: "user.admin" },
   { href: "/tasks", label: "Tasks", needs: null },
   { href: "/audit", label: "Audit log", needs: "audit.view" },

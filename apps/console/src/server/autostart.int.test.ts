@@ -19,6 +19,7 @@ import { createCaller, createContextInner, createHostGateway } from "@guesthouse
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { exited, freePort, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
 import { startJobs, type Jobs } from "./jobs.server.ts";
+import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
 describe("start at boot: when a host's machine has booted again, its autostart VMs start in their order", () => {
@@ -27,6 +28,7 @@ describe("start at boot: when a host's machine has booted again, its autostart V
   let bootFile = "";
   let jobs: Jobs;
   let sync: { stop(): void };
+  let heartbeat: { stop(): void };
   let caller: ReturnType<typeof createCaller>;
   let hostId = "";
   let templateId = "";
@@ -62,10 +64,12 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     );
     jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
     sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, autostart: jobs.autostart });
+    heartbeat = startHostHeartbeat({ db: t.db, hosts: gateway, log: quiet, everyMs: 200, unreachableAfterMs: 60_000 });
   });
 
   after(async () => {
     sync?.stop();
+    heartbeat?.stop();
     await jobs?.stop();
     for (const vm of await host.client.vm.list.query().catch(() => [])) {
       if (vm.pid) await host.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
@@ -132,16 +136,16 @@ describe("start at boot: when a host's machine has booted again, its autostart V
 
   test("a host-service restart on the same boot starts nothing", { timeout: 180_000 }, async () => {
     const first = (await t.db.vm.findUniqueOrThrow({ where: { name: "boot-first" }, select: { id: true } })).id;
+    const second = (await t.db.vm.findUniqueOrThrow({ where: { name: "boot-second" }, select: { id: true } })).id;
     await caller.vm.stop({ vmId: first });
     await until("boot-first to be off", async () => (await state(first)) === "stopped");
     const restartAt = new Date();
     await host.stop();
+    await until("the console to lose the host", async () => (await state(second)) === "unknown");
     await host.start();
-    await until("the console to reach the host again", async () => {
-      const row = await t.db.host.findUniqueOrThrow({ where: { id: hostId }, select: { lastSeenAt: true } });
-      return row.lastSeenAt !== null && row.lastSeenAt >= restartAt;
-    });
-    // The boot check runs before the host counts as reached: by now a reboot would have been recorded.
+    // State sync checks the boot id before it records the VMs' states: once boot-second is running
+    // again, a reboot would have been noted.
+    await until("the console to reconcile the host again", async () => (await state(second)) === "running");
     assert.equal(await t.db.auditEvent.count({ where: { action: "host.booted" } }), 1, "no second reboot recorded");
     assert.equal(await t.db.task.count({ where: { kind: "vm.start", createdAt: { gte: restartAt } } }), 0);
     assert.equal(await state(first), "stopped");

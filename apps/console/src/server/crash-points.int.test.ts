@@ -20,9 +20,10 @@ import { pino } from "pino";
 import { TRPCError } from "@trpc/server";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
+import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
 describe("crash points: the DB and the host agree after a console or a host service dies mid-operation", () => {
@@ -30,6 +31,7 @@ describe("crash points: the DB and the host agree after a console or a host serv
   let host: HostProcess;
   let caller: ReturnType<typeof createCaller>;
   let sync: { stop(): void };
+  let heartbeat: { stop(): void };
   let hostId = "";
   let tinyTemplateId = "";
   let user: { id: string; email: string; name: string; sessionId: string };
@@ -45,6 +47,8 @@ describe("crash points: the DB and the host agree after a console or a host serv
     host = new HostProcess(await mkdtemp(join(tmpdir(), "gh-crash-")), await freePort());
     await host.start();
     hostId = (await t.db.host.create({ data: { name: "local", url: host.url, tokenHash: "-" } })).id;
+    // As the console's heartbeat would: placement reads the host's reported capacity.
+    await recordHeartbeat(t.db, hostId, await (await gateway().forHost(hostId)).host.info.query());
     const { tinyLinux } = manifest;
     tinyTemplateId = (
       await t.db.template.create({
@@ -66,10 +70,13 @@ describe("crash points: the DB and the host agree after a console or a host serv
     user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
     caller = createCaller(createContextInner({ db: t.db, hosts: gateway(), ip: "test", secureCookies: false, user }));
     consoleStarts();
+    // The console's heartbeat is what records a host as online again (ADR 0036).
+    heartbeat = startHostHeartbeat({ db: t.db, hosts: gateway(), log: quiet, everyMs: 200, unreachableAfterMs: 60_000 });
   });
 
   after(async () => {
     sync?.stop();
+    heartbeat?.stop();
     // No guest outlives the test: power off and delete whatever is left, then stop the service.
     for (const vm of await host.client.vm.list.query().catch(() => [])) {
       if (vm.pid) await host.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);

@@ -12,7 +12,8 @@ import { isWebSocketHandshake, openHostDisplay, switchingProtocols } from "./hos
 export interface DisplayBridgeOptions {
   /** The base URL (http://…) of the host service that runs the ticket's VM, or null if unknown. */
   hostUrl(hostId: string): Promise<string | null>;
-  hostToken(): string;
+  /** The bearer token of the VM's host (each joined host has its own, ADR 0034). */
+  hostToken(hostId: string): Promise<string> | string;
   /** Once per session, after both sides have closed. */
   onSessionEnd(ticket: Ticket, metrics: RelayMetrics, seconds: number): void;
 }
@@ -33,7 +34,7 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
     if (!isWebSocketHandshake(req.headers)) return refuse(socket, 400, "not a WebSocket handshake");
     const hostSide = await openHostDisplay(
       `${hostUrl}/display/${encodeURIComponent(vmId)}?mode=${ticket.mode}`,
-      options.hostToken(),
+      await options.hostToken(ticket.hostId),
       req.headers,
     );
     if (!hostSide.ok) return refuse(socket, 502, "the VM's display is not available (is it running?)");

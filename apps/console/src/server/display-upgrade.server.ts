@@ -1,13 +1,12 @@
 // Browser WebSocket → ticket check → the VM's host display endpoint. The ticket is redeemed before
 // anything is forwarded; the host applies the RFB filter for the ticket's mode.
 import { audit } from "@guesthouse/api";
-import { db } from "./db.server.ts";
-import { env } from "../env.server.ts";
+import { db, hosts } from "./db.server.ts";
 import { createDisplayBridge } from "./display-bridge.server.ts";
 
 export const handleDisplayUpgrade = createDisplayBridge({
   hostUrl: async (hostId) => (await db().host.findUnique({ where: { id: hostId }, select: { url: true } }))?.url ?? null,
-  hostToken: () => env().HOST_TOKEN,
+  hostToken: (hostId) => hosts().credential(hostId),
   onSessionEnd: (ticket, m, seconds) =>
     void audit(db(), {
       // A share link's viewer has no account: the link is named in the detail instead.

@@ -53,7 +53,11 @@ function fakeHost(behaviour: {
     network: { defaultPlan: { query: () => Promise.resolve({ allowed: false, reason: "FAKE HOST: no default network" }) } },
     disk: { undo: { mutate: behaviour.undo ?? (() => Promise.resolve({})) } },
   };
-  const gateway: HostGateway = { token: "-", forHost: () => Promise.resolve(client as unknown as HostClient) };
+  const gateway: HostGateway = {
+    token: "-",
+    forHost: () => Promise.resolve(client as unknown as HostClient),
+    credential: () => Promise.resolve("-"),
+  };
   return gateway;
 }
 
@@ -160,12 +164,10 @@ describe("state sync failures are logged, never swallowed", () => {
     stop = startStateSync({ db: t.db, hosts, log: logger, retryMs: 5 }).stop;
     const state = async () => (await t.db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { state: true } })).state;
     await untilAsync("the VM to be unknown", async () => (await state()) === "unknown");
-    const hostRow = () => t.db.host.findUniqueOrThrow({ where: { id: hostId }, select: { state: true, lastSeenAt: true } });
-    await untilAsync("the host to be offline", async () => (await hostRow()).state === "offline");
     reachable = true;
     await untilAsync("the VM to be running again", async () => (await state()) === "running");
-    await untilAsync("the host to be online", async () => (await hostRow()).state === "online");
-    assert.ok((await hostRow()).lastSeenAt, "when it last answered is kept");
+    // The host's own state is the heartbeat's to write (host-heartbeat.server.db.test.ts), not state sync's.
+    assert.equal((await t.db.host.findUniqueOrThrow({ where: { id: hostId }, select: { state: true } })).state, "offline");
   });
 });
 

@@ -1,5 +1,6 @@
 // Keeps the DB's idea of each VM's power state equal to what its host reports: a full reconcile
-// when the console starts (or a host comes back), then the host's event stream. Nothing here may
+// when the console starts (or a host comes back), then the host's event stream; every registered
+// host is followed, those that join later too. Nothing here may
 // fail silently: a host that cannot be reached, a state that cannot be recorded and an undo policy
 // that cannot be applied are each logged with the host and VM they concern.
 import type { Logger } from "pino";
@@ -31,6 +32,8 @@ export interface StateSyncDeps {
   reconcileEveryMs: number;
   /** Queues start at boot for a host whose machine booted again (jobs.server.ts); absent: never. */
   autostart?: (job: { hostId: string; bootId: string }) => Promise<void>;
+  /** How often the list of hosts is read again, to follow hosts that joined since. */
+  discoverEveryMs: number;
 }
 
 async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
@@ -38,6 +41,7 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   const closed = await reconcileTasks(deps.db, client, hostId);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   const { bootId } = await client.host.info.query();
+  const rebooted = Boolean(deps.autostart) && (await noteHostBoot(deps.db, hostId, bootId));
   await offerDefaultNetwork(deps, hostId);
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
@@ -49,8 +53,8 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
       deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
   }
-  // After the states are recorded, so start at boot sees the VMs as the host has them.
-  if (deps.autostart && (await noteHostBoot(deps.db, hostId, bootId))) {
+  // Queued after the states are recorded, so start at boot sees the VMs as the host has them.
+  if (deps.autostart && rebooted) {
     deps.log.info({ hostId, bootId }, "the host's machine booted again: queueing start at boot");
     await deps.autostart({ hostId, bootId });
   }
@@ -83,14 +87,6 @@ async function reconcileVm(
   }
 }
 
-/** The host's reachability for the dashboard; a host in maintenance stays so (lastSeenAt: when it last answered). */
-async function hostSeen(deps: StateSyncDeps, hostId: string, state: "online" | "offline"): Promise<void> {
-  const data = state === "online" ? { state, lastSeenAt: new Date() } : { state };
-  await deps.db.host
-    .updateMany({ where: { id: hostId, NOT: { state: "maintenance" } }, data })
-    .catch((err: unknown) => deps.log.error({ hostId, err }, "could not record the host's reachability"));
-}
-
 /** One state event from a host: record it, then (at power-off) apply the VM's undo policy. */
 async function onStateEvent(
   deps: StateSyncDeps,
@@ -119,7 +115,6 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
     try {
       const client = await deps.hosts.forHost(hostId);
       await reconcileHost(deps, hostId, client);
-      await hostSeen(deps, hostId, "online");
       if (failing) deps.log.info({ hostId }, "host reachable again; its VMs' states are reconciled");
       failing = false;
       let sub: { unsubscribe(): void } | undefined;
@@ -153,16 +148,14 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
       if (ended && !signal.aborted) {
         deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
-        await hostSeen(deps, hostId, "offline");
         failing = true;
       }
     } catch (err) {
-      // The dashboard shows the host as offline meanwhile, and its VMs as unknown (never stopped:
+      // The heartbeat shows the host as unreachable meanwhile (host-heartbeat.server.ts), and its VMs as unknown (never stopped:
       // they may well be running). One warning per outage, not one per retry.
       if (!failing) {
         deps.log.warn({ hostId, err, retryMs: deps.retryMs }, "cannot sync VM states with host; retrying");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
-        await hostSeen(deps, hostId, "offline");
       } else deps.log.debug({ hostId, err }, "host still unreachable");
       failing = true;
     }
@@ -170,7 +163,13 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
   }
 }
 
-export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop(): void } {
+export interface StateSync {
+  stop(): void;
+  /** Follows the host again from a full reconcile (its heartbeat came back after an outage). */
+  resync(hostId: string): void;
+}
+
+export function startStateSync(overrides: Partial<StateSyncDeps> = {}): StateSync {
   const deps: StateSyncDeps = {
     db: overrides.db ?? db(),
     hosts: overrides.hosts ?? hosts(),
@@ -178,12 +177,35 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop()
     retryMs: overrides.retryMs ?? 2000,
     reconcileEveryMs: overrides.reconcileEveryMs ?? 60_000,
     autostart: overrides.autostart,
+    discoverEveryMs: overrides.discoverEveryMs ?? 3000,
   };
   const controller = new AbortController();
-  deps.db.host
-    .findMany({ select: { id: true } })
-    .then((rows) => rows.forEach((h) => void followHost(deps, h.id, controller.signal)))
-    .catch((err: unknown) => deps.log.error({ err }, "cannot list the hosts: VM states will not follow the hosts until a restart"));
+  // One follower per registered host: a host that joins is followed within discoverEveryMs, and a
+  // removed one is let go.
+  const followers = new Map<string, AbortController>();
+  const follow = (hostId: string) => {
+    const own = new AbortController();
+    controller.signal.addEventListener("abort", () => own.abort(), { once: true });
+    followers.set(hostId, own);
+    void followHost(deps, hostId, own.signal);
+  };
+  const discover = () =>
+    deps.db.host
+      .findMany({ select: { id: true } })
+      .then((rows) => {
+        if (controller.signal.aborted) return;
+        const ids = new Set(rows.map((h) => h.id));
+        for (const id of ids) if (!followers.has(id)) follow(id);
+        for (const [id, c] of followers)
+          if (!ids.has(id)) {
+            c.abort();
+            followers.delete(id);
+          }
+      })
+      .catch((err: unknown) => deps.log.error({ err }, "cannot list the hosts: VM states follow only the hosts found before"));
+  void discover();
+  const discovering = setInterval(() => void discover(), deps.discoverEveryMs);
+  discovering.unref();
   // And periodically: a task whose reconciliation failed (its host was away) is tried again.
   const periodic = setInterval(() => {
     void deps.db.host
@@ -195,7 +217,13 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): { stop()
   return {
     stop: () => {
       clearInterval(periodic);
+      clearInterval(discovering);
       controller.abort();
+    },
+    resync: (hostId) => {
+      if (controller.signal.aborted) return;
+      followers.get(hostId)?.abort();
+      follow(hostId);
     },
   };
 }

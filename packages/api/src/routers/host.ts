@@ -1,9 +1,18 @@
 import { CPU_MODELS } from "@guesthouse/shared/cpu-models";
+import { z } from "zod";
 import { protectedProcedure, router } from "../trpc.ts";
 import { can, visibleVmFilter } from "../authz.ts";
 import { localHostId } from "../hosts.ts";
+import { hostAdmin } from "./host-admin.ts";
+
+/** Absent: the local host's (the wizard passes the host placement chose). */
+const CpuModelsInput = z
+  .object({ hostId: z.string().min(1).max(64).optional() })
+  .strict()
+  .optional();
 
 export const hostRouter = router({
+  ...hostAdmin,
   /**
    * The caller's running/stopped counts, for the dashboard; each host's capacity only for those who
    * place VMs on it (vm.create or host.admin everywhere), and its QEMU version only for host.admin.
@@ -27,9 +36,10 @@ export const hostRouter = router({
     return { hosts: withInfo, counts: countsByState };
   }),
 
-  /** The CPU models offered, and which the host runs (from its accelerator probe), for the VM forms. */
-  cpuModels: protectedProcedure.query(async ({ ctx }) => {
-    const info = await (await ctx.hosts.forHost(await localHostId(ctx.db))).host.info.query();
+  /** The CPU models offered, and which the (given) host runs (from its accelerator probe), for the VM forms. */
+  cpuModels: protectedProcedure.input(CpuModelsInput).query(async ({ ctx, input }) => {
+    const hostId = input?.hostId ?? (await localHostId(ctx.db));
+    const info = await (await ctx.hosts.forHost(hostId)).host.info.query();
     return {
       accel: info.cpu.accel,
       summary: info.cpu.summary,

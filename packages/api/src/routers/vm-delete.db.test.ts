@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createCaller } from "../root.ts";
 import { createContextInner } from "../context.ts";
+import { recordHeartbeat } from "../host-heartbeat.ts";
 import { createHostGateway, type HostClient } from "../host-gateway.ts";
 import { displayViewers } from "../display/viewers.ts";
 import { recordVmState } from "../vm-state.ts";
@@ -52,6 +53,8 @@ describe("vm.delete while in use, and vm.discardSaved", () => {
     const hostRow = await t.db.host.create({ data: { name: "local", url: process.env.HOST_URL, tokenHash: "-" } });
     const gateway = createHostGateway(t.db, process.env.HOST_TOKEN);
     host = await gateway.forHost(hostRow.id);
+    // What the console's heartbeat does: placement reads the host's reported capacity.
+    await recordHeartbeat(t.db, hostRow.id, await host.host.info.query());
     const user = await t.db.user.create({ data: { email: ADMIN, name: "Deleter", passwordHash: "!" } });
     const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
     await t.db.accessGrant.create({ data: { roleId: role.id, userId: user.id, scope: "global" } });

@@ -10,7 +10,7 @@ import { permissionProcedure, vmProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
 import { nicRows } from "../nic-record.ts";
 import { vmBus } from "../vm-bus.ts";
-import { localHostId } from "../hosts.ts";
+import { placeVm } from "../placement.ts";
 import { runTask } from "../tasks.ts";
 import { displayViewers } from "../display/viewers.ts";
 
@@ -56,7 +56,13 @@ export const vmLifecycle = {
         mediaId = media.id;
         osLabel = media.name;
       }
-      const hostId = await localHostId(ctx.db);
+      const { hostId } = await placeVm(ctx.db, {
+        memoryMiB: input.memoryMiB,
+        cpus: input.cpus,
+        cpuModel: input.cpuModel,
+        networkIds: (input.nics ?? []).map((n) => n.networkId),
+        hostId: input.hostId,
+      });
       const host = await ctx.hosts.forHost(hostId);
       const info = await host.host.info.query();
       if (input.memoryMiB * 1024 * 1024 > info.memTotalBytes) {

@@ -1,8 +1,7 @@
 // ISO / disk image upload: session + `media.upload`, then the body streams to the host service,
 // which writes it atomically and hashes it; the library row is written only for a complete file.
 import { audit, loadAccessForUpload } from "@guesthouse/api";
-import { db } from "@/server/db.server";
-import { env } from "@/env.server";
+import { db, hosts } from "@/server/db.server";
 import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
 
@@ -31,7 +30,7 @@ export async function POST(req: Request) {
   const host = await db().host.findUniqueOrThrow({ where: { name: "local" }, select: { id: true, url: true } });
   const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
     method: "PUT",
-    headers: { authorization: `Bearer ${env().HOST_TOKEN}`, "content-length": length },
+    headers: { authorization: `Bearer ${await hosts().credential(host.id)}`, "content-length": length },
     body: req.body,
     duplex: "half",
   } as RequestInit & { duplex: "half" }).catch(

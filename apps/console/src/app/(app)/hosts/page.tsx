@@ -1,0 +1,5 @@
+import { Hosts } from "@/components/Hosts";
+
+export default function HostsPage() {
+  return <Hosts />;
+}

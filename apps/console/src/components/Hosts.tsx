@@ -1,0 +1,151 @@
+"use client";
+// The Hosts page (host.admin): each host's state, capacity (its last heartbeat), networks and VMs;
+// a one-time join token to register another machine, shown once; maintenance on and off (it only
+// stops new placements for now); removal, which the server refuses while the host holds anything.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "@/trpc/react";
+import { ConfirmDialog } from "./ConfirmDialog";
+import { formatBytes, formatTime } from "./format";
+
+function JoinToken({ token, expiresAt, onDone }: { token: string; expiresAt: Date; onDone: () => void }) {
+  const origin = typeof window === "undefined" ? "" : window.location.origin;
+  const join = `${origin}#${token}`;
+  return (
+    <section className="panel" aria-label="Join token">
+      <h2>Join token</h2>
+      <p>
+        Shown once; it works for one host, until {formatTime(expiresAt)}. On the new machine, start the host service with it (from a
+        checkout of Guesthouse):
+      </p>
+      <pre data-testid="join-command">{`GUESTHOUSE_JOIN='${join}' HOST_NAME=<name> HOST_BIND=0.0.0.0 HOST_PUBLIC_URL=http://<its-address>:3001 npm run host`}</pre>
+      <p>
+        It trades the token for a credential of its own, kept in its data folder, and appears here within seconds. The token itself:{" "}
+        <code data-testid="join-token">{token}</code>
+      </p>
+      <button type="button" onClick={onDone}>
+        Done
+      </button>
+    </section>
+  );
+}
+
+export function Hosts() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const list = useQuery({ ...trpc.host.list.queryOptions(), refetchInterval: 3000 });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.host.list.queryKey() });
+  const makeToken = useMutation(trpc.host.createJoinToken.mutationOptions());
+  const maintenance = useMutation(trpc.host.setMaintenance.mutationOptions({ onSuccess: refresh }));
+  const remove = useMutation(trpc.host.remove.mutationOptions({ onSuccess: refresh }));
+  const [shown, setShown] = useState<{ token: string; expiresAt: Date } | null>(null);
+
+  return (
+    <>
+      <h1>Hosts</h1>
+      <div className="toolbar">
+        <button type="button" disabled={makeToken.isPending} onClick={() => makeToken.mutate({}, { onSuccess: (t) => setShown(t) })}>
+          {makeToken.isPending ? "Making…" : "Add a host (join token)"}
+        </button>
+      </div>
+      {shown && <JoinToken {...shown} onDone={() => setShown(null)} />}
+      {[makeToken.error, maintenance.error, list.error].map(
+        (e, i) =>
+          e && (
+            <p key={i} role="alert" className="error">
+              {e.message}
+            </p>
+          ),
+      )}
+      <table className="grid">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>State</th>
+            <th>CPUs</th>
+            <th>RAM (free / total)</th>
+            <th>Free disk</th>
+            <th>Accelerator</th>
+            <th>CPU models</th>
+            <th>Networks</th>
+            <th>VMs</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.map((h) => (
+            <tr key={h.id} data-host={h.name}>
+              <td>
+                {h.name}
+                <br />
+                <small>{h.url}</small>
+              </td>
+              <td data-testid="host-state">
+                {h.state === "offline" ? "not reporting yet" : h.state}
+                {h.maintenance ? " · maintenance" : ""}
+                {h.lastSeenAt && (
+                  <>
+                    <br />
+                    <small>seen {formatTime(h.lastSeenAt)}</small>
+                  </>
+                )}
+              </td>
+              <td data-testid="host-cpus">{h.cores || "—"}</td>
+              <td data-testid="host-ram">
+                {h.memoryBytes ? `${formatBytes(Number(h.memoryFreeBytes))} / ${formatBytes(Number(h.memoryBytes))}` : "—"}
+              </td>
+              <td>{h.diskFreeBytes ? formatBytes(Number(h.diskFreeBytes)) : "—"}</td>
+              <td data-testid="host-accel">{h.lastSeenAt ? (h.kvm ? "KVM" : "TCG (no KVM)") : "—"}</td>
+              <td>{h.cpuModels.join(", ") || "—"}</td>
+              <td>{h.networks.map((n) => n.name).join(", ") || "—"}</td>
+              <td data-testid="host-vms">
+                {h.counts.vms}
+                {h.counts.vms > 0 && (
+                  <small>
+                    {" "}
+                    (
+                    {Object.entries(h.counts.byState)
+                      .map(([s, n]) => `${n} ${s}`)
+                      .join(", ")}
+                    )
+                  </small>
+                )}
+              </td>
+              <td>
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={h.maintenance}
+                    disabled={maintenance.isPending}
+                    onChange={(e) => maintenance.mutate({ hostId: h.id, on: e.target.checked })}
+                  />{" "}
+                  Maintenance
+                </label>{" "}
+                <ConfirmDialog
+                  trigger={<button type="button">Remove</button>}
+                  title={`Remove host '${h.name}'?`}
+                  confirmLabel="Remove host"
+                  pendingLabel="Removing…"
+                  onConfirm={() => remove.mutateAsync({ hostId: h.id })}
+                >
+                  <p>
+                    The console forgets the host and its credential. A host that still holds VMs, templates, ISOs or networks is not
+                    removed.
+                  </p>
+                </ConfirmDialog>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p>
+        <small>
+          In maintenance a host takes no new VMs; moving its running VMs elsewhere comes with live migration. A host that misses its
+          heartbeats is shown unreachable, and its VMs unknown until it answers again.
+        </small>
+      </p>
+    </>
+  );
+}
