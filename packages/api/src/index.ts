@@ -17,3 +17,4 @@ export { reconcileSnapshots } from "./snapshot-reconcile.ts";
 export { applyUndoPolicy } from "./undo-policy.ts";
 export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
+export { DB_UNAVAILABLE, isDbUnreachable } from "./db-errors.ts";
