@@ -31,6 +31,10 @@ const dual = createDualProtocolServer({
     req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     req.headers[TLS_HEADER] = encrypted ? "1" : "0";
     if (encrypted) res.setHeader("Strict-Transport-Security", HSTS);
+    // An event stream (vm.events) is not compressed: Next's gzip holds a zlib state outside the JS
+    // heap for each response, and a closed stream's response stays reachable in Next (found by heap
+    // snapshot diff in the soak, bench/README.md), so each stream a browser closed kept its zlib state.
+    if ((req.headers.accept ?? "").includes("text/event-stream")) delete req.headers["accept-encoding"];
     const redirect = httpsRedirect(facts(req));
     if (redirect) return void res.writeHead(308, { location: redirect }).end();
     void handle(req, res);

@@ -10,6 +10,7 @@ import type { HostPaths } from "./paths.ts";
 import { resolveAllowedFile } from "./path-guard.ts";
 import { undoPath, undoPending } from "./undo-disks.ts";
 import { exists } from "./path-exists.ts";
+import { unlessDiskFull } from "./free-space.ts";
 
 export interface DiskInfo {
   id: string;
@@ -84,7 +85,12 @@ export class DiskStore {
   create(id: string, sizeBytes: number): Promise<DiskInfo> {
     return this.#queue.run(id, "create", async () => {
       const path = await this.#fresh(id);
-      await engine(() => qemuImg.createQcow2({ path, sizeBytes, ...this.#img }));
+      const what = `creating disk '${id}'`;
+      await made(path, () =>
+        unlessDiskFull(what, this.paths.disksDir, 1024 * 1024, () =>
+          engine(() => qemuImg.createQcow2({ path, sizeBytes, ...this.#img }), what),
+        ),
+      );
       return this.info(id);
     });
   }
@@ -95,7 +101,12 @@ export class DiskStore {
       await this.#existing(from);
       const path = await this.#fresh(id);
       // Relative backing name: the pair keeps working if the data folder moves.
-      await engine(() => qemuImg.createLinkedClone({ path, backingPath: `${from}.qcow2`, backingFormat: "qcow2", ...this.#img }));
+      await made(path, () =>
+        engine(
+          () => qemuImg.createLinkedClone({ path, backingPath: `${from}.qcow2`, backingFormat: "qcow2", ...this.#img }),
+          `creating disk '${id}' as a linked clone of '${from}'`,
+        ),
+      );
       return this.info(id);
     });
   }
@@ -165,11 +176,22 @@ export class DiskStore {
   }
 }
 
-async function engine<T>(f: () => Promise<T>): Promise<T> {
+/** qemu-img's failure as the host's, prefixed with what was being done when `what` says. */
+async function engine<T>(f: () => Promise<T>, what?: string): Promise<T> {
   try {
     return await f();
   } catch (err) {
-    if (err instanceof QemuImgError) throw new EngineError(err.message);
+    if (err instanceof QemuImgError) throw new EngineError(what ? `${what}: ${err.message}` : err.message);
+    throw err;
+  }
+}
+
+/** A new file made by `f`, or none at all: a failure half-way (say, a full disk) leaves no partial file. */
+async function made<T>(path: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    await rm(path, { force: true });
     throw err;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { link, mkdir, rm, stat, statfs } from "node:fs/promises";
+import { link, mkdir, readdir, rm, stat, statfs } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -14,6 +14,7 @@ import { Transform } from "node:stream";
 import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 
 const SPARE_BYTES = 512 * 1024 * 1024; // never fill the disk the guests live on
+const PARTIAL = ".partial-";
 
 export interface UploadOptions {
   dataDir: string;
@@ -44,9 +45,12 @@ export async function handleMediaUpload(req: IncomingMessage, res: ServerRespons
     return answer(res, 409, { error: `A file named '${name}' is already in the library` });
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  if (length + SPARE_BYTES > free) return answer(res, 507, { error: `Not enough free space: ${length} bytes needed, ${free} free` });
+  if (length + SPARE_BYTES > free)
+    return answer(res, 507, {
+      error: `Not enough free space for '${name}': ${length} bytes needed plus ${SPARE_BYTES} kept spare, ${free} free`,
+    });
 
-  const partial = join(dir, `.partial-${randomBytes(6).toString("hex")}`);
+  const partial = join(dir, `${PARTIAL}${randomBytes(6).toString("hex")}`);
   const hash = createHash("sha256");
   let received = 0;
   const meter = new Transform({
@@ -67,6 +71,11 @@ export async function handleMediaUpload(req: IncomingMessage, res: ServerRespons
     await rm(partial, { force: true });
     if ((error as NodeJS.ErrnoException).code === "EEXIST")
       return answer(res, 409, { error: `A file named '${name}' is already in the library` });
+    // The disk filling up under the upload (another writer, a guest) is the host's condition, not bad input.
+    if ((error as NodeJS.ErrnoException).code === "ENOSPC")
+      return answer(res, 507, {
+        error: `No space left on the host's disk while receiving '${name}' (${received} of ${length} bytes): nothing was kept; free some space and try again`,
+      });
     if (!res.headersSent) answer(res, 400, { error: `Upload failed: ${(error as Error).message}` });
     return;
   }
@@ -80,4 +89,16 @@ export async function handleMediaDelete(res: ServerResponse, url: URL, opts: Upl
   if (!MEDIA_NAME.test(name)) return answer(res, 400, { error: "Not a library file name" });
   await rm(join(opts.dataDir, "media", name), { force: true });
   answer(res, 200, { ok: true });
+}
+
+/**
+ * At service start: the partial files of uploads a dead service was receiving. Nobody will finish
+ * them (the console answered that upload with an error, and a retry starts a new file), and each
+ * holds disk space the free-space check counts against the next upload. Returns how many went.
+ */
+export async function removePartialUploads(dataDir: string): Promise<number> {
+  const dir = join(dataDir, "media");
+  const partials = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(PARTIAL));
+  for (const name of partials) await rm(join(dir, name), { force: true });
+  return partials.length;
 }

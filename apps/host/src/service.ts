@@ -22,6 +22,7 @@ import { VmManager } from "./vm-manager.ts";
 import { pauseVm, powerOffVm, resetVm, resumeVm, shutdownVm, startVm } from "./vm-power.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { rediscover } from "./vm-rediscover.ts";
+import { removePartialUploads } from "./media-upload.ts";
 import { discardSavedState, restoreVm, saveVm } from "./vm-save.ts";
 import { VmStore } from "./vm-store.ts";
 
@@ -79,6 +80,8 @@ export class HostService {
       await service.vms.store.init();
       await service.disks.init();
       await templatesOf(service).recover();
+      const partials = await removePartialUploads(config.dataDir);
+      if (partials) log.warn({ partials }, "removed the partial files of uploads a previous service did not finish");
       // Networks first: a reattached guest's taps sit on these bridges.
       await service.networks.reconcile();
       await rediscover(service.vms);

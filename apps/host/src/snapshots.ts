@@ -7,6 +7,8 @@ import type { QemuInstance } from "@guesthouse/qemu/instance";
 import { assertAllowed } from "./transitions.ts";
 import { QemuImgError } from "@guesthouse/qemu/qemu-img";
 import { crashPoint } from "@guesthouse/shared/crash-point";
+import { dirname } from "node:path";
+import { unlessDiskFull } from "./free-space.ts";
 import { imgSnapshot, imgSnapshots, nodeSnapshots, runSnapshotJob, settleSnapshotJobs } from "@guesthouse/qemu/snapshot-ops";
 import type { SnapshotEntry } from "@guesthouse/shared/host-snapshot-api";
 import { AlreadyExistsError, BadInputError, DomainError, EngineError, InvalidStateError, NotFoundError } from "./errors.ts";
@@ -83,29 +85,33 @@ export function takeSnapshot(s: HostService, id: string, name: string, withRam?:
       throw new InvalidStateError(`VM '${id}' is ${rec.state}: a snapshot with RAM needs it running or paused; take it with withRam false`);
     }
     const what = `taking snapshot '${name}' of VM '${id}'`;
-    return engine(what, async () => {
-      if ((await perDisk(m, t)).some((d) => d.some((e) => e.name === name))) {
-        throw new AlreadyExistsError(`VM '${id}' already has a snapshot named '${name}'`);
-      }
-      if (t.live && ram) {
-        const qmp = t.live.qmp;
-        // QEMU refuses savevm while the clipboard's vdagent is attached.
-        await withClipboardUnplugged(qmp, rec.spec.clipboard, () =>
-          runSnapshotJob(qmp, "snapshot-save", { tag: name, vmstate: t.nodes[0], devices: t.nodes }, { timeoutMs: JOB_TIMEOUT_MS }),
-        );
-      } else if (t.live) {
-        // Disk-only while live: one atomic transaction over every disk.
-        const actions = t.nodes.map((device) => ({ type: "blockdev-snapshot-internal-sync", data: { device, name } }));
-        await t.live.qmp.execute("transaction", { actions });
-      } else {
-        await createOffline(m, t.paths, name);
-      }
-      const entry = (await perDisk(m, t))[0]?.find((e) => e.name === name);
-      if (!entry) throw new EngineError(`${what}: QEMU reported success but the disk holds no such snapshot`);
-      m.store.writeCurrentSnapshot(id, name);
-      crashPoint("snapshot.take:taken");
-      return entry;
-    });
+    // The RAM state goes into the first disk's file: up to the guest's memory, plus some metadata.
+    const needed = (ram ? rec.spec.memoryMiB : 0) * 1024 * 1024 + 4 * 1024 * 1024;
+    return unlessDiskFull(what, dirname(t.paths[0] ?? m.paths.disksDir), needed, () =>
+      engine(what, async () => {
+        if ((await perDisk(m, t)).some((d) => d.some((e) => e.name === name))) {
+          throw new AlreadyExistsError(`VM '${id}' already has a snapshot named '${name}'`);
+        }
+        if (t.live && ram) {
+          const qmp = t.live.qmp;
+          // QEMU refuses savevm while the clipboard's vdagent is attached.
+          await withClipboardUnplugged(qmp, rec.spec.clipboard, () =>
+            runSnapshotJob(qmp, "snapshot-save", { tag: name, vmstate: t.nodes[0], devices: t.nodes }, { timeoutMs: JOB_TIMEOUT_MS }),
+          );
+        } else if (t.live) {
+          // Disk-only while live: one atomic transaction over every disk.
+          const actions = t.nodes.map((device) => ({ type: "blockdev-snapshot-internal-sync", data: { device, name } }));
+          await t.live.qmp.execute("transaction", { actions });
+        } else {
+          await createOffline(m, t.paths, name);
+        }
+        const entry = (await perDisk(m, t))[0]?.find((e) => e.name === name);
+        if (!entry) throw new EngineError(`${what}: QEMU reported success but the disk holds no such snapshot`);
+        m.store.writeCurrentSnapshot(id, name);
+        crashPoint("snapshot.take:taken");
+        return entry;
+      }),
+    );
   });
 }
 

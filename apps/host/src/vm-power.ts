@@ -1,5 +1,6 @@
 /** Start, shutdown, power-off, reset, pause and resume. Each runs inside the VM's queue. */
 import type { QemuInstance } from "@guesthouse/qemu/instance";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import { EngineError } from "./errors.ts";
 import { assertAllowed } from "./transitions.ts";
 import { abandon, hardStop, launch, prepareLaunch, requireInstance, settlesWithin } from "./vm-launch.ts";
@@ -13,6 +14,7 @@ export async function startVm(m: VmManager, rec: VmRecord): Promise<void> {
   let instance: QemuInstance | undefined;
   try {
     instance = await launch(m, rec, resolved);
+    crashPoint("vm.start:launched"); // QEMU is up with its CPUs stopped (-S), not yet told to run
     await instance.qmp.execute("cont");
     m.setState(rec, "running", "host-request");
   } catch (err) {

@@ -10,6 +10,7 @@ import type { VmManager } from "./vm-manager.ts";
 import { stateFromRunState, type VmRecord } from "./vm-record.ts";
 import type { StoredVm } from "./vm-store.ts";
 import { exists } from "./path-exists.ts";
+import { abandon } from "./vm-launch.ts";
 
 const LIVE_STATES = ["starting", "running", "paused", "saving", "stopping"];
 
@@ -53,6 +54,17 @@ async function reattach(m: VmManager, rec: VmRecord, pid: number): Promise<void>
     .attach(instance.paths.serial)
     .catch((err: Error) => m.log.warn({ vmId: rec.id, err: err.message }, "serial console not reattached"));
   const status = await instance.qmp.execute<{ status: string }>("query-status");
+  if (status.status === "prelaunch") {
+    // A start cut short (the service died between launching QEMU with -S and `cont`): the guest
+    // never ran an instruction. Undo it, as a failed start is undone, rather than show it paused.
+    rec.expectExit = { state: "stopped", reason: "start-failed" };
+    await abandon(rec, instance);
+    rec.expectExit = undefined;
+    await m.removeRuntimeFiles(rec.id);
+    m.setState(rec, "stopped", "start-failed", { force: true });
+    m.log.warn({ vmId: rec.id, pid }, "undid a start the service had not finished (QEMU was never told to run)");
+    return;
+  }
   m.setState(rec, stateFromRunState(status.status), "reattached", { force: true });
   m.log.info({ vmId: rec.id, pid, status: status.status }, "reattached to running QEMU");
 }

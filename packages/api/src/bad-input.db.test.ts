@@ -178,3 +178,14 @@ test("the running console answers a malformed login with 400 naming the field", 
   assert.match(body.error.json.message, /^email: /);
   assert.ok(body.error.json.data.fieldErrors.email?.length);
 });
+
+test("the running console answers a signed-out call carrying a NUL with 401, not 400", async () => {
+  assert.ok(consoleUrl, "CONSOLE_URL names the console npm test started");
+  const input = encodeURIComponent(JSON.stringify(superjson.serialize({ vmId: "vm\u0000" })));
+  const response = await fetch(`${consoleUrl}/api/trpc/vm.get?input=${input}`, { headers: { origin: consoleUrl! } });
+  assert.equal(response.status, 401);
+  const body = (await response.json()) as { error: { json: { message: string; data: { code: string; fieldErrors: unknown } } } };
+  assert.equal(body.error.json.data.code, "UNAUTHORIZED");
+  assert.equal(body.error.json.message, "Sign in first");
+  assert.equal(body.error.json.data.fieldErrors, null, "nothing about the input");
+});

@@ -1,7 +1,32 @@
 // Prisma's "no such row", "that name is taken" and "that reference is missing / still in use" are
 // the caller's situation, not a server fault: they become the domain errors that errors.ts maps
-// to codes (NOT_FOUND, CONFLICT). Anything else passes through unchanged (and stays a 500).
-import { InvalidState, NotFound } from "./errors.ts";
+// to codes (NOT_FOUND, CONFLICT). A database that is not answering (stopped, restarting, out of
+// connections) is Unavailable: a 503 with words, not a 500. Anything else passes through unchanged.
+import { InvalidState, NotFound, Unavailable } from "./errors.ts";
+
+export const DB_UNAVAILABLE = "The database is not answering; try again in a moment";
+
+// What the pg driver adapter calls a lost or refused connection; PostgreSQL's own class 08
+// (connection exception) and 57P0x (shutting down, starting up) say the same.
+const UNREACHABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+const UNREACHABLE_MESSAGE = /Can't reach database server|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET/i;
+
+/** Whether `error` (or what it wraps) says the database could not be reached. */
+export function isDbUnreachable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== "object" || depth > 5) return false;
+  const e = error as {
+    message?: unknown;
+    code?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
+  };
+  const adapter = e.meta?.driverAdapterError?.cause ?? (e as { kind?: string; code?: string });
+  if (adapter.kind && UNREACHABLE_KINDS.has(adapter.kind)) return true;
+  if (adapter.kind === "postgres" && /^(08|57P0)/.test(String(adapter.code))) return true;
+  if (typeof e.code === "string" && /^(P1001|P1002|P1017|ECONNREFUSED|ECONNRESET|57P0[1-3])$/.test(e.code)) return true;
+  if (typeof e.message === "string" && UNREACHABLE_MESSAGE.test(e.message)) return true;
+  return isDbUnreachable(e.cause, depth + 1);
+}
 
 interface KnownRequestError {
   name: "PrismaClientKnownRequestError";
@@ -28,6 +53,7 @@ function constraint(error: KnownRequestError): { table: string; column: string }
 }
 
 export function fromDbError(error: unknown): unknown {
+  if (isDbUnreachable(error)) return new Unavailable(DB_UNAVAILABLE);
   if (!isKnownRequestError(error)) return error;
   const model = words(error.meta?.modelName ?? "record");
   const on = constraint(error);

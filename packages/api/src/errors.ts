@@ -5,6 +5,8 @@ export class NotFound extends Error {}
 export class InvalidState extends Error {}
 export class BadInput extends Error {}
 export class Forbidden extends Error {}
+/** A part the console depends on (its database) is not answering: try again, nothing was done. */
+export class Unavailable extends Error {}
 
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
@@ -12,6 +14,7 @@ export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof InvalidState) return new TRPCError({ code: "CONFLICT", message: error.message });
   if (error instanceof BadInput) return new TRPCError({ code: "BAD_REQUEST", message: error.message });
   if (error instanceof Forbidden) return new TRPCError({ code: "FORBIDDEN", message: error.message });
+  if (error instanceof Unavailable) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message });
   // Errors relayed from a host service keep their code and message: a host's domain errors (a QEMU
   // that refused to start, a model the host cannot run) are written for people. Host paths are not.
   const shape = error as { data?: { code?: string; domainError?: boolean }; message?: string };

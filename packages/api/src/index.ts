@@ -21,3 +21,4 @@ export { AUTOSTART_JOB, autostartHost, noteHostBoot, type AutostartJob } from ".
 export { ensureDefaultNetwork } from "./default-network.ts";
 export { markSilentHosts, recordHeartbeat } from "./host-heartbeat.ts";
 export { deriveHostCredential } from "./host-credential.ts";
+export { DB_UNAVAILABLE, isDbUnreachable } from "./db-errors.ts";

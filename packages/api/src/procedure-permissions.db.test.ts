@@ -219,7 +219,31 @@ describe("console API authorisation, procedure by procedure and role by role", (
       }
     }
   });
+
+  // A signed-out caller learns nothing about input validation: a NUL (refused for everyone before
+  // any schema runs) still gets "Sign in first", not the 400 that names the field.
+  test("a signed-out caller whose input carries a NUL gets UNAUTHORIZED, not BAD_REQUEST", async () => {
+    const caller = createCaller(
+      createContextInner({ db: t.db, hosts: createHostGateway(t.db, "-"), ip: "test", secureCookies: false, user: null }),
+    );
+    const nul = { ...fixture, vmId: "vm\u0000", otherUserId: "u\u0000", roleId: "r\u0000" };
+    for (const [path, entry] of Object.entries(TABLE)) {
+      if (entry.needs === "public") continue;
+      const { code, message } = await outcome(procedureAt(caller, path), withNul(entry.input?.(nul) ?? { vmId: "\u0000" }));
+      assert.equal(code, "UNAUTHORIZED", `${path}: ${code} ${message}`);
+      assert.equal(message, SIGN_IN_FIRST, path);
+    }
+  });
 });
+
+/** Every string in `value` with a NUL appended (a value without strings gets one as a field). */
+function withNul(value: unknown): unknown {
+  if (typeof value === "string") return `${value}\u0000`;
+  if (Array.isArray(value)) return value.map(withNul);
+  if (value && typeof value === "object" && !(value instanceof Date))
+    return { bad: "\u0000", ...Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNul(v)])) };
+  return value;
+}
 
 const SIGN_IN_FIRST = "Sign in first";
 

@@ -49,11 +49,15 @@ const refuseBadText = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors).use(refuseBadText);
 
-export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-  const access = await loadAccess(ctx.db, ctx.user.id);
-  return next({ ctx: { ...ctx, user: ctx.user, access } });
-});
+// Signed in first, input second: a signed-out caller learns nothing about what input would pass.
+export const protectedProcedure = t.procedure
+  .use(mapErrors)
+  .use(async ({ ctx, next }) => {
+    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+    return next({ ctx: { ...ctx, user: ctx.user } });
+  })
+  .use(refuseBadText)
+  .use(async ({ ctx, next }) => next({ ctx: { ...ctx, access: await loadAccess(ctx.db, ctx.user.id) } }));
 
 async function deny(
   ctx: Context & { access: Access },

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHostClient, type HostClient } from "@guesthouse/host-client";
-import { imagesDir } from "@guesthouse/images";
+import { imagesDir, TINY_PROMPT } from "@guesthouse/images";
 
 export const REPO = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
 export const CHILD = fileURLToPath(new URL("./console-crash-child.test-support.ts", import.meta.url));
@@ -79,4 +79,16 @@ export class HostProcess {
     this.child.kill("SIGTERM");
     await exited(this.child);
   }
+}
+
+/**
+ * The guest's shell answers on its serial console (what only a live, intact guest can do). A fresh
+ * boot is waited for until its prompt; a clone from RAM is already sitting at one.
+ */
+export async function guestAnswers(client: HostClient, vmId: string, fresh = true): Promise<void> {
+  const read = async () => Buffer.from((await client.serial.read.query({ id: vmId, maxBytes: 65536 })).base64, "base64").toString();
+  if (fresh) await until(`${vmId}'s shell prompt`, async () => (await read()).includes(TINY_PROMPT), 120_000);
+  const nonce = Math.floor(Math.random() * 1e6);
+  await client.serial.write.mutate({ id: vmId, data: `echo alive-$((${nonce}+1))\n`, encoding: "utf8" });
+  await until(`${vmId} to answer`, async () => (await read()).includes(`alive-${nonce + 1}`), 30_000);
 }

@@ -21,8 +21,8 @@ import { TRPCError } from "@trpc/server";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
-import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
-import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
+import { ensureImages } from "@guesthouse/images";
+import { CHILD, exited, freePort, guestAnswers, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
 import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
@@ -89,6 +89,8 @@ describe("crash points: the DB and the host agree after a console or a host serv
 
   const dbState = async (vmId: string) => (await t.db.vm.findUnique({ where: { id: vmId }, select: { state: true } }))?.state;
 
+  const answers = (vmId: string, fresh = true) => guestAnswers(host.client, vmId, fresh);
+
   async function newVm(name: string, run: boolean): Promise<string> {
     const { id } = await caller.vm.create({
       name,
@@ -103,18 +105,6 @@ describe("crash points: the DB and the host agree after a console or a host serv
       await answers(id);
     }
     return id;
-  }
-
-  /**
-   * The guest's shell answers on its serial console (what only a live, intact guest can do). A fresh
-   * boot is waited for until its prompt; a clone from RAM is already sitting at one.
-   */
-  async function answers(vmId: string, fresh = true): Promise<void> {
-    const read = async () => Buffer.from((await host.client.serial.read.query({ id: vmId, maxBytes: 65536 })).base64, "base64").toString();
-    if (fresh) await until(`${vmId}'s shell prompt`, async () => (await read()).includes(TINY_PROMPT), 120_000);
-    const nonce = Math.floor(Math.random() * 1e6);
-    await host.client.serial.write.mutate({ id: vmId, data: `echo alive-$((${nonce}+1))\n`, encoding: "utf8" });
-    await until(`${vmId} to answer`, async () => (await read()).includes(`alive-${nonce + 1}`), 30_000);
   }
 
   /** A console process that makes `call` and is killed with SIGKILL at `point`; then a console starts again. */

@@ -87,27 +87,34 @@ async function reconcileVm(
   }
 }
 
-/** One state event from a host: record it, then (at power-off) apply the VM's undo policy. */
+/**
+ * One state event from a host: record it, then (at power-off) apply the VM's undo policy. False
+ * when it could not be recorded (the database was away): the caller then reconciles in full.
+ */
 async function onStateEvent(
   deps: StateSyncDeps,
   hostId: string,
   client: HostClient,
   event: { vmId: string; state: string; reason: string; version: number },
-): Promise<void> {
+): Promise<boolean> {
   const context = { hostId, vmId: event.vmId, state: event.state };
   try {
-    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version))) return;
+    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version))) return true;
   } catch (err) {
-    deps.log.error({ ...context, err }, "could not record a VM's new power state");
-    return;
+    deps.log.error({ ...context, err }, "could not record a VM's new power state; reconciling with the host");
+    return false;
   }
-  if (event.state !== "stopped") return;
+  if (event.state !== "stopped") return true;
   try {
     await applyUndoPolicy(deps.db, client, event.vmId);
   } catch (err) {
     deps.log.error({ ...context, err }, "could not apply the VM's undo-disk policy at power-off");
   }
+  return true;
 }
+
+/** The stream ended because a state could not be recorded, not because the host went away. */
+const STATE_LOST = Symbol("state-lost");
 
 async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSignal): Promise<void> {
   let failing = false;
@@ -124,7 +131,10 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
           {
             onData: (envelope) => {
               const event = "data" in envelope ? envelope.data : envelope;
-              if (event.type === "state") void onStateEvent(deps, hostId, client, event);
+              // A state the database did not take would stay wrong until the next outage of the host:
+              // end the stream, so the loop reconciles in full once the database answers again.
+              if (event.type === "state")
+                void onStateEvent(deps, hostId, client, event).then((recorded) => recorded || resolve(STATE_LOST));
             },
             onError: (err) => resolve(err),
             onComplete: () => resolve(null),
@@ -145,7 +155,8 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
         );
       });
       sub?.unsubscribe();
-      if (ended && !signal.aborted) {
+      if (ended === STATE_LOST) failing = true;
+      else if (ended && !signal.aborted) {
         deps.log.warn({ hostId, err: ended }, "host event stream failed; reconnecting");
         await markHostUnknown(deps.db, hostId).catch((e: unknown) => deps.log.error({ hostId, err: e }, "could not mark VMs unknown"));
         failing = true;

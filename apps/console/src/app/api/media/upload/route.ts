@@ -1,6 +1,6 @@
 // ISO / disk image upload: session + `media.upload`, then the body streams to the host service,
 // which writes it atomically and hashes it; the library row is written only for a complete file.
-import { audit, loadAccessForUpload } from "@guesthouse/api";
+import { audit, DB_UNAVAILABLE, isDbUnreachable, loadAccessForUpload } from "@guesthouse/api";
 import { db, hosts } from "@/server/db.server";
 import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
@@ -8,8 +8,17 @@ import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/ser
 export const dynamic = "force-dynamic";
 
 const json = (status: number, body: object) => Response.json(body, { status });
+const hostLost = (name: string) =>
+  `The host service stopped answering during the upload of '${name}': nothing was added to the library; try again`;
 
 export async function POST(req: Request) {
+  return upload(req).catch((error: unknown) => {
+    if (isDbUnreachable(error)) return json(503, { error: DB_UNAVAILABLE });
+    throw error;
+  });
+}
+
+async function upload(req: Request) {
   if (isCrossSite(req)) return json(403, { error: "cross-site request refused" });
   const user = await sessionUser(req.headers);
   if (!user) return json(401, { error: "Sign in first" });
@@ -33,13 +42,17 @@ export async function POST(req: Request) {
     headers: { authorization: `Bearer ${await hosts().credential(host.id)}`, "content-length": length },
     body: req.body,
     duplex: "half",
-  } as RequestInit & { duplex: "half" }).catch(
-    (e: Error) => new Response(JSON.stringify({ error: `The host service is unreachable: ${e.message}` }), { status: 502 }),
-  );
-  const result = (await upstream.json()) as { error?: string; path?: string; sizeBytes?: number; sha256?: string };
+  } as RequestInit & { duplex: "half" }).catch(() => new Response(JSON.stringify({ error: hostLost(name) }), { status: 502 }));
+  // The host may also go away after its headers, while the body is read.
+  const result = (await upstream.json().catch(() => ({ error: hostLost(name) }))) as {
+    error?: string;
+    path?: string;
+    sizeBytes?: number;
+    sha256?: string;
+  };
   if (!upstream.ok || !result.path) {
     await audit(db(), { ...base, outcome: "failure", detail: { name, error: result.error ?? upstream.statusText } });
-    return json(upstream.status, { error: result.error ?? "Upload failed" });
+    return json(upstream.ok ? 502 : upstream.status, { error: result.error ?? "Upload failed" });
   }
   const media = await db().$transaction(async (tx) => {
     const row = await tx.media.create({

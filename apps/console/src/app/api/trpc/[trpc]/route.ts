@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { appRouter, createContextInner } from "@guesthouse/api";
+import { TRPCError } from "@trpc/server";
+import { appRouter, createContextInner, DB_UNAVAILABLE, isDbUnreachable } from "@guesthouse/api";
 import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
 import { db, hosts } from "@/server/db.server";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
@@ -19,12 +20,18 @@ async function handler(req: Request) {
       createContextInner({
         db: db(),
         hosts: hosts(),
-        user: await sessionUser(req.headers),
+        user: await sessionUser(req.headers).catch(unavailable),
         ip: clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? ""),
         resHeaders,
         secureCookies: secureCookies(req.headers),
       }),
   });
+}
+
+// The session lookup runs before any procedure: a database that is down is a 503 here too, not a 500.
+function unavailable(error: unknown): never {
+  if (isDbUnreachable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DB_UNAVAILABLE, cause: error });
+  throw error;
 }
 
 export { handler as GET, handler as POST };
