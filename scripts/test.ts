@@ -40,10 +40,12 @@ process.removeAllListeners("SIGTERM");
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(
     signal,
+    // Whatever stopping the stack runs into, the namespace (and what runs in it) still goes.
     () =>
       void stopRuntime(runtime)
+        .catch((err: unknown) => console.error(`stopping the test stack: ${(err as Error).message}`))
         .then(() => netns?.remove())
-        .then(() => process.exit(130)),
+        .finally(() => process.exit(130)),
   );
 }
 
