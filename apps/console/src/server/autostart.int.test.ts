@@ -85,7 +85,7 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     Buffer.from((await host.client.serial.read.query({ id: vmId, maxBytes: 65536 })).base64, "base64").toString();
 
   async function runningVm(name: string, autostart: boolean, startOrder: number): Promise<string> {
-    const { id } = await caller.vm.create({ name, source: { kind: "template", templateId }, memoryMiB: 128, diskGiB: 0.01 });
+    const { id } = await caller.vm.create({ name, source: { kind: "template", templateId }, memoryMiB: 128, diskGiB: 0.01, nics: [] });
     await until(`${name} to be recorded`, async () => (await state(id)) === "stopped");
     await caller.vm.setAutostart({ vmId: id, autostart, startOrder });
     await caller.vm.start({ vmId: id });

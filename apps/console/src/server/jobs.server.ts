@@ -2,7 +2,7 @@
 // PostgreSQL (its own `pgboss` schema, made by pg-boss itself when it starts) and needs no other
 // server (docs/decisions/0043-start-at-boot-as-a-queued-job.md). A job queued but not done when
 // the console stops is done by the next console. Today's one job: start at boot.
-import { PgBoss } from "pg-boss";
+import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "@guesthouse/db";
 import { AUTOSTART_JOB, autostartHost, type AutostartJob, type HostGateway } from "@guesthouse/api";
@@ -17,7 +17,7 @@ export async function startJobs(deps: { connectionString: string; db: Db; hosts:
   const boss = new PgBoss({ connectionString: deps.connectionString, schema: "pgboss" });
   boss.on("error", (err) => deps.log.error({ err }, "job queue error"));
   await boss.start();
-  if (!(await boss.getQueue(AUTOSTART_JOB))) await boss.createQueue(AUTOSTART_JOB, { retryLimit: 3, retryDelay: 10 });
+  if (!(await boss.getQueue(AUTOSTART_JOB))) await boss.createQueue(AUTOSTART_JOB, { name: AUTOSTART_JOB, retryLimit: 3, retryDelay: 10 });
   await boss.work<AutostartJob>(AUTOSTART_JOB, { pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return;
     const { hostId } = job.data;

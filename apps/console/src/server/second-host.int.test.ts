@@ -141,7 +141,12 @@ test("a second host joins with a token, takes a placed VM that boots, goes unrea
     },
   });
   assert.deepEqual(await admin.host.placement({ memoryMiB: 128 }), { ok: true, hostId: row.id, hostName: "second" });
-  const { id: vmId } = await admin.vm.create({ name: "placed", source: { kind: "template", templateId: template.id }, memoryMiB: 128 });
+  const { id: vmId } = await admin.vm.create({
+    name: "placed",
+    source: { kind: "template", templateId: template.id },
+    memoryMiB: 128,
+    nics: [],
+  });
   const dbState = async () => (await t.db.vm.findUniqueOrThrow({ where: { id: vmId } })).state;
   assert.equal((await t.db.vm.findUniqueOrThrow({ where: { id: vmId } })).hostId, row.id);
   await admin.vm.start({ vmId });
