@@ -41,7 +41,8 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     const dataDir = await mkdtemp(join(tmpdir(), "gh-boot-"));
     bootFile = join(dataDir, "boot_id");
     await writeFile(bootFile, "first-boot\n");
-    host = new HostProcess(dataDir, await freePort(), { GUESTHOUSE_BOOT_ID_FILE: bootFile });
+    // No default network: this test is about start at boot, not networks.
+    host = new HostProcess(dataDir, await freePort(), { GUESTHOUSE_BOOT_ID_FILE: bootFile, GUESTHOUSE_DEFAULT_NETWORK: "off" });
     await host.start();
     hostId = (await t.db.host.create({ data: { name: "local", url: host.url, tokenHash: "-" } })).id;
     templateId = (
@@ -65,6 +66,8 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
     sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, autostart: jobs.autostart });
     heartbeat = startHostHeartbeat({ db: t.db, hosts: gateway, log: quiet, everyMs: 200, unreachableAfterMs: 60_000 });
+    // Placement reads the capacity the heartbeat records.
+    await until("the first heartbeat", async () => (await t.db.host.findUniqueOrThrow({ where: { id: hostId } })).state === "online");
   });
 
   after(async () => {
