@@ -111,8 +111,11 @@ const jobs = await startJobs({ connectionString: env().DATABASE_URL, db: db(), h
     return null;
   },
 );
-const sync = startStateSync({ autostart: jobs ? (job) => jobs.autostart(job) : undefined });
-const heartbeat = startHostHeartbeat({ onRecovered: (hostId) => sync.resync(hostId) });
+const sync = startStateSync();
+const heartbeat = startHostHeartbeat({
+  onRecovered: (hostId) => sync.resync(hostId),
+  autostart: jobs ? (job) => jobs.autostart(job) : undefined,
+});
 server.listen(env().PORT, () =>
   console.log(
     JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),
