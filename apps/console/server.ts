@@ -14,12 +14,14 @@ import { startJobs } from "./src/server/jobs.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
 import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
+import { consoleCert } from "./src/server/console-cert.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
 const tls = await loadTls({ certPath: env().TLS_CERT, keyPath: env().TLS_KEY, dataDir: env().GUESTHOUSE_DATA }).catch((error: unknown) => {
   console.error(error instanceof TlsConfigError ? `The console could not start: ${error.message}` : error);
   process.exit(1);
 });
+consoleCert.sha256 = tls.fingerprint256;
 // HSTS only where the browser already came over https; a year, this host only (not subdomains).
 const HSTS = "max-age=31536000";
 
