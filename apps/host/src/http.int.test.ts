@@ -7,6 +7,7 @@ import { WebSocket } from "ws";
 import { createHostClient } from "@guesthouse/host-client";
 import { destroyHost, openHost, tempDataDir, type TestHost } from "./harness.test-support.ts";
 import { createHostHttpServer, type HostHttpServer } from "./http-server.ts";
+import { SSE_PING_MS } from "./trpc.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 let host: TestHost;
@@ -132,6 +133,25 @@ function wsOpen(path: string, token: string): Promise<WebSocket> {
     ws.once("error", reject);
   });
 }
+
+// Found trying the product: after 5 idle minutes the console's stream of host events ended in a
+// body timeout, and every VM of the host showed "unknown" until it reconnected.
+test("an idle event stream keeps sending pings, so a client never sees a silent body", { timeout: 60_000 }, async () => {
+  const input = encodeURIComponent(JSON.stringify({}));
+  const response = await fetch(`${base}/trpc/vm.events?input=${input}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(response.status, 200);
+  const reader = response.body!.getReader();
+  const started = Date.now();
+  let text = "";
+  while (!/event: ping/.test(text)) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, "the stream stays open");
+    text += new TextDecoder().decode(value);
+  }
+  const waited = Date.now() - started;
+  await reader.cancel();
+  assert.ok(waited <= SSE_PING_MS + 5_000, `a ping within ${SSE_PING_MS} ms of silence (took ${waited} ms)`);
+});
 
 test("ISO uploads need the token, land in <data>/media, and are usable as VM media", async () => {
   const body = Buffer.alloc(64 * 1024, 1);

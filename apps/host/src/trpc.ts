@@ -12,8 +12,13 @@ export interface HostContext {
 
 // isDev false: never send stack traces to callers.
 // domainError: the message was written for people (the console relays it, where it would hide a bug's).
+// sse: an event stream with nothing to say still sends a ping every SSE_PING_MS, so the console's
+// HTTP client (which gives up on a body silent for 5 minutes) does not drop it and mark every VM
+// unknown; and the client reconnects by itself if the pings stop (a host gone without a FIN).
+export const SSE_PING_MS = 10_000;
 const t = initTRPC.context<HostContext>().create({
   isDev: false,
+  sse: { ping: { enabled: true, intervalMs: SSE_PING_MS }, client: { reconnectAfterInactivityMs: 3 * SSE_PING_MS } },
   errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, domainError: error.cause instanceof DomainError } }),
 });
 
