@@ -147,7 +147,7 @@ export class TemplateStore {
    * service opens, after the VM folders are read and before their guests are looked for.
    */
   async recover(): Promise<string[]> {
-    const { paths, log } = this.service;
+    const { log } = this.service;
     const done: string[] = [];
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (!name.startsWith(PARTIAL)) continue;
