@@ -116,6 +116,18 @@ describe("display bridge (console ⇄ host, bytes passed through)", () => {
     await until("off the list", () => displayViewers.count(VM) === 0);
   });
 
+  it("tells the viewer the host is unreachable when the host's side drops without closing", async () => {
+    const { ws, received } = await openViewer("view");
+    await until("the greeting", () => received.length >= 1);
+    // As a killed host service or a cut network: the TCP connection goes, with no close frame.
+    hostSockets.at(-1)!.terminate();
+    const [code, reason] = (await once(ws, "close")) as [number, Buffer];
+    assert.equal(code, 4000);
+    assert.equal(reason.toString(), "the host is unreachable");
+    await until("session end", () => ended.at(-1)?.reason === "the host is unreachable");
+    await until("off the list", () => displayViewers.count(VM) === 0);
+  });
+
   it("refuses a replayed ticket before reaching the host", async () => {
     const { ticket } = displayTickets.issue({ userId: "u1", userEmail: "u1@x", vmId: VM, vmName: VM, hostId: "h1", mode: "view" });
     displayTickets.redeem(ticket, VM);
