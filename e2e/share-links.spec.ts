@@ -1,9 +1,10 @@
 // Share links in Chromium against a real tiny Linux guest: someone with no account opens a
 // view-only console from a link in a fresh browser context and watches the guest's screen; the
-// link stops working on revocation and at expiry, and the viewer is told why within 2 s.
+// link stops working on revocation and at expiry, and the viewer is told why within 2 s. A control
+// link's visitor takes control under the operators' own one-controller rule (ADR 0050).
 import { randomBytes } from "node:crypto";
 import type { Browser, Page } from "@playwright/test";
-import { test, expect, callApi, shot } from "./fixtures";
+import { test, expect, callApi, shot, typeLikeAPerson } from "./fixtures";
 import { serialLine, serialRun } from "./serial";
 
 test.describe.configure({ mode: "serial" });
@@ -117,6 +118,87 @@ test("a link with a PIN asks for it, a wrong PIN is refused with a clear message
   await expect(refusal(second)).toHaveText("This share link has already been used");
   await guest.context().close();
   await second.context().close();
+});
+
+test("a control link's visitor watches while an operator has control, takes it on request and types into the guest, is listed as the controller, and loses it to the operator's own request", async ({
+  browser,
+  page,
+  makeUser,
+  signIn,
+}) => {
+  const operator = await makeUser({ role: "Administrator" });
+  await signIn(page.context(), operator);
+  await page.goto(`/vms/${vmId}`);
+  await page.getByRole("tab", { name: "Serial" }).click();
+  await serialLine(page, /^tiny#/);
+  const operatorConsole = await page.context().newPage();
+  await operatorConsole.goto(`/vms/${vmId}`);
+  await operatorConsole.getByRole("tab", { name: "Console" }).click();
+  await expect(operatorConsole.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+  await expect(operatorConsole.getByLabel("Mode")).toHaveValue("control");
+  const form = operatorConsole.getByRole("form", { name: "Make a share link" });
+  await form.getByLabel("Link gives").selectOption("control");
+  await form.getByLabel("Label").fill("vendor");
+  await form.getByRole("button", { name: "Make link" }).click();
+  const link = await operatorConsole.getByLabel("New share link").inputValue();
+  const viewers = operatorConsole.locator(".viewers");
+
+  // Someone has control: the visitor watches, is told who has it, and is listed as watching.
+  const guest = await openAsGuest(browser, link);
+  const toolbar = guest.getByRole("toolbar", { name: "Console" });
+  await expect(guest.getByRole("status").filter({ hasText: `${operator.email} has control of this console` })).toBeVisible();
+  await expect(toolbar).toContainText("Watching · link expires");
+  await expect(viewers).toContainText('guest via share link "vendor" · view');
+
+  // Request control: the visitor has it, the operator watches, the list says who controls.
+  await guest.getByRole("button", { name: "Request control" }).click();
+  await expect(toolbar).toContainText("Control · link expires");
+  await expect(guest.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+  await expect(guest.getByRole("button", { name: "Request control" })).toHaveCount(0);
+  await operatorConsole.bringToFront();
+  await expect(
+    operatorConsole.getByRole("status").filter({ hasText: 'guest via share link "vendor" has control of this console' }),
+  ).toBeVisible();
+  await expect(operatorConsole.getByLabel("Mode")).toHaveValue("view");
+  await expect(viewers).toContainText('guest via share link "vendor" · control');
+  await expect(viewers.getByRole("listitem").filter({ hasText: " · control" })).toHaveCount(1);
+
+  // The visitor's keys reach the guest: a command typed on its screen prints on the serial port.
+  await guest.bringToFront();
+  await guest.locator("[data-testid=vnc-screen] canvas").click();
+  await typeLikeAPerson(guest, "echo $((6*7))SHARED > /dev/ttyS0\n");
+  await page.bringToFront();
+  await serialLine(page, /^(tiny# )?42SHARED$/);
+  await guest.screenshot({ path: shot("share-link-control") });
+
+  // The operator asks for control back: the visitor watches again, with its button to ask once more.
+  await operatorConsole.bringToFront();
+  await operatorConsole.getByRole("button", { name: "Request control" }).click();
+  await expect(operatorConsole.getByLabel("Mode")).toHaveValue("control");
+  await guest.bringToFront();
+  await expect(guest.getByRole("status").filter({ hasText: `${operator.email} has control of this console` })).toBeVisible();
+  await expect(toolbar).toContainText("Watching · link expires");
+  await expect(guest.getByRole("button", { name: "Request control" })).toBeVisible();
+  await guest.context().close();
+  await operatorConsole.close();
+});
+
+test("a view-only link's visitor is offered no control, and asking for it directly is refused", async ({ browser }) => {
+  const context = await browser.newContext();
+  const made = (await callApi(context, "share.create", { vmId, mode: "view", expiresInSeconds: 600 })) as {
+    result: { data: { json: { token: string } } };
+  };
+  await context.close();
+  const guest = await openAsGuest(browser, `/share#${made.result.data.json.token}`);
+  await expect(guest.getByRole("toolbar", { name: "Console" })).toContainText("View only");
+  await expect(guest.getByRole("button", { name: "Request control" })).toHaveCount(0);
+  // The page's own pass, asked for control as a hand-made request would.
+  const opened = await guest.request.post("/api/trpc/share.open", { data: { json: { token: made.result.data.json.token } } });
+  const pass = ((await opened.json()) as { result: { data: { json: { pass: string } } } }).result.data.json.pass;
+  const refused = await guest.request.post("/api/trpc/share.ticket", { data: { json: { pass, mode: "control", takeOver: true } } });
+  expect(refused.status()).toBe(403);
+  expect(JSON.stringify(await refused.json())).toContain("This share link is view-only: it cannot take control");
+  await guest.context().close();
 });
 
 test.afterAll(async ({ browser }) => {

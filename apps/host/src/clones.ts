@@ -19,6 +19,9 @@ import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+import { unlessDiskFull } from "./free-space.ts";
+
+const MiB = 1024 * 1024;
 
 /**
  * A RAM template's NICs live in its saved RAM with the template's MACs, and the guest keeps the MAC it
@@ -59,9 +62,17 @@ export async function cloneTemplate(
         const src = store.diskPath(p.templateId, base);
         const path = paths.diskPath(diskIds[i] as string);
         created.push(path);
-        if (p.mode === "full") await qemuImg.convert({ source: src, sourceFormat: "qcow2", target: path, binary: config.qemuImgBinary });
-        // Relative backing name, like disk.clone: keeps working if the data folder moves.
-        else await qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary });
+        // A full copy needs up to the disk's whole size; a linked clone only its metadata. A full
+        // disk is told as such, naming the clone (qemu-img only names a byte offset).
+        const what = `making ${p.mode} clone '${p.id}' of template '${p.templateId}'`;
+        const needed =
+          p.mode === "full" ? (await qemuImg.info({ path: src, format: "qcow2", binary: config.qemuImgBinary }))["virtual-size"] : MiB;
+        await unlessDiskFull(what, paths.disksDir, needed, () =>
+          p.mode === "full"
+            ? qemuImg.convert({ source: src, sourceFormat: "qcow2", target: path, binary: config.qemuImgBinary })
+            : // Relative backing name, like disk.clone: keeps working if the data folder moves.
+              qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary }),
+        );
       }
       crashPoint("template.clone:disks-made");
       const spec: VmSpec = {
@@ -70,7 +81,7 @@ export async function cloneTemplate(
         disks: tpl.spec.disks.map((d, i) => ({ ...d, disk: diskIds[i] as string })),
         nics: freshMacs(tpl.spec.nics),
       };
-      await vms.define(p.id, spec);
+      await unlessDiskFull(`defining clone '${p.id}' of template '${p.templateId}'`, paths.root, MiB, () => vms.define(p.id, spec));
     } catch (err) {
       await Promise.all(created.map((f) => rm(f, { force: true })));
       throw err instanceof Error && err.name === "QemuImgError" ? new EngineError(err.message) : err;

@@ -1,13 +1,13 @@
 /**
  * Fault: the data folder's filesystem fills up. The host service runs on a small tmpfs of its own
  * (mounted by the test, as root, and unmounted afterwards), with a running guest on it. A snapshot
- * with RAM, a new disk and an upload that do not fit each fail with words that say what failed
- * and that there is no space left; none leaves a partial file; the guest keeps running; and once
- * space is freed the same snapshot succeeds.
+ * with RAM, a new disk, an upload, a full clone and a template capture that do not fit each fail
+ * with words that say what failed and that there is no space left; none leaves a partial file or
+ * record; the guests keep running; and once space is freed the same operations succeed.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { open, mkdtemp, readdir, rm, rmdir, statfs } from "node:fs/promises";
+import { open, mkdtemp, readdir, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { handleMediaUpload } from "./media-upload.ts";
+import { templatesOf } from "./templates.ts";
 import { destroyHost, openHost, PROMPT, serialRun, testImages, tinySpec, waitSerial, type TestHost } from "./harness.test-support.ts";
 
 const run = promisify(execFile);
@@ -155,5 +156,50 @@ test(
     const taken = await host.api.snapshot.take({ id: VM, name: "nospace" });
     assert.equal(taken.withRam, true);
     await guestAnswers();
+  },
+);
+
+test(
+  "a full clone and a template capture on a full data folder: 'no space left' naming each, nothing half-made, the source VM runs on",
+  { timeout: 240_000 },
+  async () => {
+    // With room to spare: a template to clone from (of a stopped VM with a disk), and a running VM to capture.
+    await host.api.disk.create({ id: "tpldisk", sizeBytes: 16 * MiB });
+    await host.api.vm.define({ id: "tplsrc", spec: tinySpec(await testImages(), "tplsrc", { disks: [{ disk: "tpldisk" }] }) });
+    await host.api.template.create({ id: "tplok", fromVm: "tplsrc" });
+    await host.api.vm.define({ id: "capvm", spec: tinySpec(await testImages(), "capvm") });
+    await host.api.vm.start({ id: "capvm" });
+    await waitSerial(host.service, "capvm", PROMPT);
+    const templatesDir = templatesOf(host.service).dir;
+    const vmIds = async () => (await host.api.vm.list()).map((v) => v.id).sort();
+    const before = await vmIds();
+
+    await fill();
+    const clone = await failure(host.api.template.clone({ templateId: "tplok", id: "fullclone", name: "Full clone", mode: "full" }));
+    assert.match(clone, /^making full clone 'fullclone' of template 'tplok' failed: no space left on the host's disk/);
+    assert.deepEqual(await vmIds(), before, "no VM was left behind");
+    assert.ok(!(await readdir(host.service.paths.disksDir)).some((f) => f.startsWith("fullclone")), "no partial disk file");
+
+    // A few MiB free: the capture's folder and notes fit, the guest's RAM state does not (QEMU's own failure).
+    await truncate(FILLER(), (await stat(FILLER())).size - 4 * MiB);
+    const capture = await failure(host.api.template.create({ id: "nospacetpl", fromVm: "capvm" }));
+    assert.match(capture, /^capturing template 'nospacetpl' from VM 'capvm' failed: no space left on the host's disk/);
+    assert.deepEqual(
+      (await host.api.template.list()).map((t) => t.id),
+      ["tplok"],
+      "no template was recorded",
+    );
+    assert.deepEqual(await readdir(templatesDir), ["tplok"], "no partial capture folder");
+    assert.equal((await host.api.vm.get({ id: "capvm" })).state, "running", "the source VM runs on");
+    const nonce = Math.floor(Math.random() * 1e6);
+    await serialRun(host.service, "capvm", `echo cap-$((${nonce}+1))`, new RegExp(`cap-${nonce + 1}`));
+    await guestAnswers();
+
+    // Space again: the same clone and capture go through, so the failed ones left nothing in their way.
+    await rm(FILLER());
+    const made = await host.api.template.clone({ templateId: "tplok", id: "fullclone", name: "Full clone", mode: "full" });
+    assert.equal(made.id, "fullclone");
+    const captured = await host.api.template.create({ id: "nospacetpl", fromVm: "capvm" });
+    assert.equal(captured.withRam, true);
   },
 );

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { handleMediaUpload } from "./media-upload.ts";
+import { discardUpload, handleMediaUpload } from "./media-upload.ts";
 
 let dataDir: string;
 let server: http.Server;
@@ -72,4 +72,18 @@ test("of two uploads of one name, the second to finish is refused with 409 and r
   const kept = await readFile(join(dataDir, "media", "race.iso"));
   assert.ok(kept.equals(Buffer.alloc(size, 0x62)), "the first finisher's file stays");
   assert.deepEqual(await readdir(join(dataDir, "media")), ["race.iso"], "no partial file is left behind");
+});
+
+test("discarding an unrecorded upload removes only a file written before the given time", async () => {
+  const media = join(dataDir, "media");
+  await mkdir(media, { recursive: true });
+  await writeFile(join(media, "orphan.iso"), "whole");
+  await writeFile(join(media, "live.iso"), "whole");
+  const now = Date.now();
+  await utimes(join(media, "orphan.iso"), new Date(now - 60_000), new Date(now - 60_000));
+  assert.deepEqual(await discardUpload(dataDir, "orphan.iso", now - 1000), { removed: true, present: false });
+  assert.deepEqual(await discardUpload(dataDir, "live.iso", now - 1000), { removed: false, present: true }, "a newer file stays");
+  assert.deepEqual(await discardUpload(dataDir, "never.iso", now), { removed: false, present: false });
+  const left = await readdir(media);
+  assert.ok(!left.includes("orphan.iso") && left.includes("live.iso"));
 });

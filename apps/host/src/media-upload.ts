@@ -102,3 +102,16 @@ export async function removePartialUploads(dataDir: string): Promise<number> {
   for (const name of partials) await rm(join(dir, name), { force: true });
   return partials.length;
 }
+
+/**
+ * Removes library file `name` if it was written before `writtenBefore` (ms since the epoch): an
+ * upload a dead console never recorded. A newer file is some live upload's, and stays.
+ */
+export async function discardUpload(dataDir: string, name: string, writtenBefore: number): Promise<{ removed: boolean; present: boolean }> {
+  const file = join(dataDir, "media", name);
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return { removed: false, present: false };
+  if (info.mtimeMs >= writtenBefore) return { removed: false, present: true };
+  await rm(file, { force: true });
+  return { removed: true, present: false };
+}

@@ -41,6 +41,9 @@ export async function saveStateToFile(
       server.close();
       // flush: fsync before close, so a completed save survives a host crash.
       written = pipeline(sock, createWriteStream(tmp, { mode: 0o600, flush: true }));
+      // A write that fails (a full disk) while QEMU is still sending is awaited below; until then
+      // it must not count as unhandled, which would end the host service.
+      written.catch(() => undefined);
     });
     try {
       await enableMigrationEvents(qmp);

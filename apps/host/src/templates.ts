@@ -23,6 +23,9 @@ import { undoPending } from "./undo-disks.ts";
 import { hardStop, requireInstance } from "./vm-launch.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+import { unlessDiskFull } from "./free-space.ts";
+
+const MiB = 1024 * 1024;
 
 const MIGRATION_TIMEOUT_MS = 120_000;
 const PARTIAL = ".partial-";
@@ -89,22 +92,34 @@ export class TemplateStore {
         const withRam = rec.state === "running" || rec.state === "paused";
         await this.#checkDisks(rec, withRam);
         const partial = this.partialFolder(id);
-        await rm(partial, { recursive: true, force: true }); // leftovers of a failed attempt
-        await mkdir(partial, { recursive: true, mode: 0o700 });
+        const what = `capturing template '${id}' from VM '${fromVm}'`;
         const capture: Capture = { fromVm, diskIds: rec.spec.disks.map((d) => d.disk) };
-        await writeFile(join(partial, CAPTURE_FILE), JSON.stringify(capture) + "\n", { mode: 0o600 });
         const ram = join(partial, "ram.state");
-        try {
-          if (withRam) await this.#saveRam(rec, ram);
-        } catch (err) {
-          await rm(partial, { recursive: true, force: true });
-          throw err;
-        }
+        // The RAM state is up to the guest's memory; the folder and its notes a little more.
+        await unlessDiskFull(what, this.dir, (withRam ? rec.spec.memoryMiB * MiB : 0) + MiB, async () => {
+          try {
+            await rm(partial, { recursive: true, force: true }); // leftovers of a failed attempt
+            await mkdir(partial, { recursive: true, mode: 0o700 });
+            await writeFile(join(partial, CAPTURE_FILE), JSON.stringify(capture) + "\n", { mode: 0o600 });
+            // A failed save lets the guest run on (#saveRam), and nothing of the capture stays.
+            if (withRam) await this.#saveRam(rec, ram);
+          } catch (err) {
+            await rm(partial, { recursive: true, force: true });
+            throw err;
+          }
+        });
         crashPoint("template.capture:ram-saved");
         // From here on the VM is stopped: move its disks, then hand its definition over to the template.
-        for (const disk of capture.diskIds) {
-          await this.#moveDisk(disk, join(partial, `${disk}.qcow2`));
-          crashPoint("template.capture:disk-moved");
+        try {
+          for (const disk of capture.diskIds) {
+            const target = join(partial, `${disk}.qcow2`);
+            await unlessDiskFull(what, this.dir, await this.#flattenBytes(disk), () => this.#moveDisk(disk, target));
+            crashPoint("template.capture:disk-moved");
+          }
+        } catch (err) {
+          // A linked clone's disk that could not be flattened: the VM gets every disk back, stopped.
+          await this.#undoCapture(id, capture);
+          throw err;
         }
         // Root's alone: a clone's QEMU gets it as an fd, never by path (ADR 0025).
         if (withRam) await chmod(ram, 0o400);
@@ -132,7 +147,7 @@ export class TemplateStore {
    * service opens, after the VM folders are read and before their guests are looked for.
    */
   async recover(): Promise<string[]> {
-    const { paths, log } = this.service;
+    const { log } = this.service;
     const done: string[] = [];
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (!name.startsWith(PARTIAL)) continue;
@@ -148,18 +163,7 @@ export class TemplateStore {
         done.push(`${id}: finished`);
         continue;
       }
-      // Not described yet: every disk goes back to the VM (a copy made while flattening is dropped).
-      for (const disk of capture?.diskIds ?? []) {
-        const moved = join(partial, `${disk}.qcow2`);
-        if (!(await exists(moved))) continue;
-        if (await exists(paths.diskPath(disk))) await rm(moved, { force: true });
-        else {
-          // Writable again; its next start hands it to QEMU's user (ADR 0025).
-          await chmod(moved, 0o600);
-          await rename(moved, paths.diskPath(disk));
-        }
-      }
-      await rm(partial, { recursive: true, force: true });
+      await this.#undoCapture(id, capture);
       log.warn(
         { templateId: id, fromVm: capture?.fromVm },
         "undid a template capture that a host restart cut short; the VM keeps its disks",
@@ -167,6 +171,30 @@ export class TemplateStore {
       done.push(`${id}: undone`);
     }
     return done;
+  }
+
+  /** Not described yet: every disk goes back to the VM (a copy made while flattening is dropped), the folder goes. */
+  async #undoCapture(id: string, capture: Capture | undefined): Promise<void> {
+    const { paths } = this.service;
+    const partial = this.partialFolder(id);
+    for (const disk of capture?.diskIds ?? []) {
+      const moved = join(partial, `${disk}.qcow2`);
+      if (!(await exists(moved))) continue;
+      if (await exists(paths.diskPath(disk))) await rm(moved, { force: true });
+      else {
+        // Writable again; its next start hands it to QEMU's user (ADR 0025).
+        await chmod(moved, 0o600);
+        await rename(moved, paths.diskPath(disk));
+      }
+    }
+    await rm(partial, { recursive: true, force: true });
+  }
+
+  /** What moving a disk into a template may write: a linked clone is flattened (up to its whole size), others are renamed. */
+  async #flattenBytes(diskId: string): Promise<number> {
+    const { paths, config } = this.service;
+    const info = await qemuImg.info({ path: paths.diskPath(diskId), format: "qcow2", binary: config.qemuImgBinary });
+    return info["backing-filename"] ? info["virtual-size"] : 0;
   }
 
   /** Refused while a disk in this host has a backing file in the template's folder. */

@@ -127,6 +127,22 @@ const HANDLERS: Record<string, Handler> = {
     return { state: "succeeded", line: "finished after an interruption: the host had deleted the VM, now its row is gone too" };
   },
 
+  // The host links a whole file into its library, then the console writes the row: a file with no
+  // row is the dead console's alone, and goes (a retry uploads it again).
+  async "media.upload"(db, host, t) {
+    const { name } = t.input as { name: string };
+    if (await db.media.findUnique({ where: { name }, select: { id: true } }))
+      return { state: "succeeded", line: `finished: '${name}' and its library entry were both kept` };
+    // Only a file written before this console started: a newer one is some live upload's.
+    const writtenBefore = Math.floor(Date.now() - process.uptime() * 1000);
+    const { removed } = await host.media.discard.mutate({ name, writtenBefore });
+    return interrupted(
+      removed
+        ? `the host had received '${name}' whole, but it was never added to the library; the file was removed, upload it again`
+        : `nothing of '${name}' was kept; upload it again`,
+    );
+  },
+
   // The row is written first, then the host makes the network: finish by asking the host again (ensure is idempotent).
   async "network.create"(db, host, t) {
     const { networkId } = t.input as { networkId: string };

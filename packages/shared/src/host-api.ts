@@ -1,6 +1,7 @@
 /** Input schemas of the host service's tRPC API, shared with the console. */
 import { z } from "zod";
 import { DiskIdSchema, HostPathSchema, VmIdSchema, VmSpecSchema } from "./vm.ts";
+import { MEDIA_NAME, MEDIA_NAME_RULE } from "./media-name.ts";
 
 export const VmRefInput = z.object({ id: VmIdSchema });
 
@@ -68,3 +69,12 @@ export const DiskImportInput = z.object({
 
 export const MediaAttachInput = z.object({ id: VmIdSchema, iso: HostPathSchema });
 export const MediaEjectInput = z.object({ id: VmIdSchema });
+/**
+ * Removes a library file an upload left without its console's record (the console died between
+ * the host's last byte and its own row): only a file written before `writtenBefore` (ms), so an
+ * upload of the same name that a newer console is finishing is never touched.
+ */
+export const MediaDiscardInput = z.object({
+  name: z.string().regex(MEDIA_NAME, MEDIA_NAME_RULE),
+  writtenBefore: z.number().int().nonnegative(),
+});

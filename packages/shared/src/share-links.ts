@@ -29,4 +29,13 @@ export const ShareTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "Tha
 export const ShareOpenInput = z.object({ token: ShareTokenSchema, pin: SharePinSchema });
 export const ShareDescribeInput = z.object({ token: ShareTokenSchema });
 /** What share.open handed out: lets the page fetch display tickets for as long as the link is good. */
-export const ShareTicketInput = z.object({ pass: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "That share session is not valid") });
+export const ShareTicketInput = z.object({
+  pass: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "That share session is not valid"),
+  /**
+   * How the holder wants to see the screen: a control link's visitor watches while someone else
+   * has control, and asks for it with takeOver, as a signed-in operator does (ADR 0050). Unset:
+   * the link's own mode.
+   */
+  mode: z.enum(["view", "control"], { error: "Ask for view or control" }).optional(),
+  takeOver: z.boolean().default(false),
+});

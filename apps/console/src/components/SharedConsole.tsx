@@ -5,6 +5,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTRPC, useTRPCClient } from "@/trpc/react";
 import { VncViewer, type VncHandle, type ViewerStatus } from "./VncViewer";
+import { useControlRequest, type FetchTicket } from "./use-control-request";
 
 type Opened = { pass: string; vmId: string; vmName: string; mode: "view" | "control"; expiresAt: Date };
 
@@ -15,11 +16,8 @@ export function SharedConsole() {
   const [pin, setPin] = useState("");
   const [opened, setOpened] = useState<Opened | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
-  const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
-  const handle = useRef<VncHandle>({ rfb: null });
   const client = useTRPCClient();
   const open = useMutation(trpc.share.open.mutationOptions());
-  const ticket = useMutation(trpc.share.ticket.mutationOptions());
 
   const openWith = useCallback(
     (t: string, p?: string) =>
@@ -47,9 +45,6 @@ export function SharedConsole() {
     );
     // Once per page load.
   }, []);
-
-  const getTicket = useCallback(async () => (await ticket.mutateAsync({ pass: opened!.pass })).ticket, [opened, ticket]);
-  const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
 
   if (!opened) {
     return (
@@ -79,6 +74,24 @@ export function SharedConsole() {
       </div>
     );
   }
+  return <SharedScreen opened={opened} />;
+}
+
+/**
+ * The screen of an opened link. A control link's visitor arbitrates for control as an operator
+ * does (ADR 0050): they watch while someone else has it, and "Request control" takes it over.
+ */
+function SharedScreen({ opened }: { opened: Opened }) {
+  const trpc = useTRPC();
+  const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
+  const handle = useRef<VncHandle>({ rfb: null });
+  const ticket = useMutation(trpc.share.ticket.mutationOptions());
+  const fetchTicket = useCallback<FetchTicket>(
+    async (mode, takeOver) => (await ticket.mutateAsync({ pass: opened.pass, mode, takeOver })).ticket,
+    [opened.pass, ticket.mutateAsync],
+  );
+  const { mode, notice, getTicket, requestControl } = useControlRequest(opened.mode, fetchTicket);
+  const onStatus = useCallback((s: ViewerStatus, detail?: string) => setStatus({ s, detail }), []);
   return (
     <div className="console">
       <div className="toolbar" role="toolbar" aria-label="Console">
@@ -88,12 +101,23 @@ export function SharedConsole() {
           {status.detail ? `: ${status.detail}` : ""}
         </span>
         <span className="muted">
-          {opened.mode === "view" ? "View only" : "Control"} · link expires at {new Date(opened.expiresAt).toLocaleTimeString()}
+          {opened.mode === "view" ? "View only" : mode === "control" ? "Control" : "Watching"} · link expires at{" "}
+          {new Date(opened.expiresAt).toLocaleTimeString()}
         </span>
+        {opened.mode === "control" && mode === "view" && (
+          <button type="button" onClick={requestControl}>
+            Request control
+          </button>
+        )}
       </div>
+      {notice && (
+        <p role="status" className="muted">
+          {notice}
+        </p>
+      )}
       <VncViewer
         vmId={opened.vmId}
-        mode={opened.mode}
+        mode={mode}
         scale="fit"
         getTicket={getTicket}
         handle={handle}

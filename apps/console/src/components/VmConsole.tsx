@@ -1,6 +1,5 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { TRPCClientError } from "@trpc/client";
 import { useCallback, useRef, useState } from "react";
 import { useTRPC } from "@/trpc/react";
 import { VncViewer, type VncHandle, type ViewerStatus } from "./VncViewer";
@@ -10,11 +9,11 @@ import { SpecialKeys, type HeldModifiers } from "./SpecialKeys";
 import { formatBytes } from "./format";
 import { VmShareLinks } from "./VmShareLinks";
 import { ClipboardPanel } from "./ClipboardPanel";
+import { useControlRequest, type FetchTicket } from "./use-control-request";
 
 export function VmConsole({ vmId, state, canControl }: { vmId: string; state: string; canControl: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [mode, setMode] = useState<"control" | "view">(canControl ? "control" : "view");
   const [scale, setScale] = useState<"fit" | "1:1">("fit");
   const [status, setStatus] = useState<{ s: ViewerStatus; detail?: string }>({ s: "connecting" });
   const [figures, setFigures] = useState<VncFigures | null>(null);
@@ -33,25 +32,11 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.display.viewers.queryKey({ vmId }) }),
     }),
   );
-  const [notice, setNotice] = useState<string | null>(null);
-  const takeOver = useRef(false);
-  // One controller at a time: asking for control while someone holds it falls back to watching,
-  // with a "Request control" button that takes it over explicitly.
-  const getTicket = useCallback(async () => {
-    if (mode === "view") return (await view.mutateAsync({ vmId })).ticket;
-    try {
-      const { ticket } = await control.mutateAsync({ vmId, takeOver: takeOver.current });
-      takeOver.current = false;
-      setNotice(null);
-      return ticket;
-    } catch (error) {
-      if (error instanceof TRPCClientError && error.data?.code === "CONFLICT" && /has control/.test(error.message)) {
-        setNotice(error.message);
-        setMode("view"); // reconnects as a watcher
-      }
-      throw error;
-    }
-  }, [mode, vmId, control, view]);
+  const fetchTicket = useCallback<FetchTicket>(
+    async (m, takeOver) => (m === "view" ? await view.mutateAsync({ vmId }) : await control.mutateAsync({ vmId, takeOver })).ticket,
+    [vmId, view.mutateAsync, control.mutateAsync],
+  );
+  const { mode, setMode, notice, getTicket, requestControl } = useControlRequest(canControl ? "control" : "view", fetchTicket);
   const onClipboard = useCallback((text: string) => {
     setFromGuest(text);
     // Where the browser allows it; a refusal (no focus, no permission) leaves the panel to show it.
@@ -100,13 +85,7 @@ export function VmConsole({ vmId, state, canControl }: { vmId: string; state: st
           Fullscreen
         </button>
         {canControl && mode === "view" && (
-          <button
-            type="button"
-            onClick={() => {
-              takeOver.current = true;
-              setMode("control");
-            }}
-          >
+          <button type="button" onClick={requestControl}>
             Request control
           </button>
         )}

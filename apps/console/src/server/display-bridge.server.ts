@@ -6,8 +6,9 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { displayTickets, type Ticket } from "@guesthouse/api/display/tickets";
 import { displayViewers } from "@guesthouse/api/display/viewers";
-import { spliceDisplay, type RelayMetrics } from "./display-splice.server.ts";
-import { isWebSocketHandshake, openHostDisplay, switchingProtocols } from "./host-display.server.ts";
+import { HOST_UNREACHABLE, spliceDisplay, type RelayMetrics } from "./display-splice.server.ts";
+import { isWebSocketHandshake, openHostDisplay, ownSwitchingProtocols, switchingProtocols } from "./host-display.server.ts";
+import { serverCloseFrame } from "./ws-frames.server.ts";
 
 export interface DisplayBridgeOptions {
   /** The base URL (http://…) of the host service that runs the ticket's VM, or null if unknown. */
@@ -37,6 +38,12 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
       await options.hostToken(ticket.hostId),
       req.headers,
     );
+    if (!hostSide.ok && hostSide.unreachable) {
+      // The viewer keeps retrying; it is told why each time, not "the connection dropped".
+      socket.write(ownSwitchingProtocols(req.headers));
+      socket.end(serverCloseFrame(4000, HOST_UNREACHABLE));
+      return;
+    }
     if (!hostSide.ok) return refuse(socket, 502, "the VM's display is not available (is it running?)");
     if (socket.destroyed) return void hostSide.socket.destroy();
 

@@ -9,6 +9,9 @@ import type { Duplex } from "node:stream";
 import { FrameReader, serverCloseFrame } from "./ws-frames.server.ts";
 
 const HIGH_WATER = 1024 * 1024;
+/** What a viewer is told when the host's side of its display drops without closing. */
+export const HOST_UNREACHABLE = "the host is unreachable";
+
 /** A viewer being closed mid-frame gets this long for the frame to end before the cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -74,12 +77,25 @@ export function spliceDisplay(browser: Duplex, host: Duplex, onClose: (m: RelayM
     if (up.close && !reason) reason = `viewer closed (${up.close.code}${up.close.reason ? `: ${up.close.reason}` : ""})`;
   });
 
+  /**
+   * The host's side went without a close frame of its own (the host service died, or the network
+   * to it did): the viewer is told so in a close frame of ours, between frames, rather than seeing
+   * a dropped connection. A host that closed properly has passed its own close frame through.
+   */
+  const hostGone = (why: string) => {
+    if (ended || closing || down.close) return finish(why);
+    reason = HOST_UNREACHABLE;
+    if (!down.atBoundary) return finish(reason);
+    closing = serverCloseFrame(4000, HOST_UNREACHABLE);
+    sendClose();
+  };
+
   browser.on("end", () => finish("viewer closed"));
-  host.on("end", () => finish("display closed"));
+  host.on("end", () => hostGone("display closed"));
   browser.on("close", () => finish("viewer closed"));
-  host.on("close", () => finish("display closed"));
+  host.on("close", () => hostGone("display closed"));
   browser.on("error", () => finish("viewer connection error"));
-  host.on("error", () => finish("display connection error"));
+  host.on("error", () => hostGone("display connection error"));
 
   return {
     close(why, code = 1000) {

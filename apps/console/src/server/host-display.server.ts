@@ -3,6 +3,7 @@
 // Sec-WebSocket-Accept included, is then the right answer for the browser, and the two
 // connections carry one WebSocket end to end (ADR 0019). No extension is offered, so frames
 // stay as the browser and the host wrote them.
+import { createHash } from "node:crypto";
 import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 
@@ -10,7 +11,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 export type HostDisplay =
-  { ok: true; socket: Socket; head: Buffer; response: IncomingMessage } | { ok: false; status: number; text: string };
+  | { ok: true; socket: Socket; head: Buffer; response: IncomingMessage }
+  /** unreachable: no answer at all (refused, reset, timed out), not a refusal from the host. */
+  | { ok: false; status: number; text: string; unreachable: boolean };
 
 /** The browser's request is a WebSocket handshake we can pass on (RFC 6455 §4.2.1). */
 export function isWebSocketHandshake(headers: IncomingHttpHeaders): boolean {
@@ -45,10 +48,10 @@ export function openHostDisplay(url: string, token: string, browser: IncomingHtt
     });
     req.once("response", (response) => {
       response.resume();
-      resolve({ ok: false, status: response.statusCode ?? 502, text: response.statusMessage ?? "" });
+      resolve({ ok: false, status: response.statusCode ?? 502, text: response.statusMessage ?? "", unreachable: false });
     });
     req.once("timeout", () => req.destroy(new Error("timed out")));
-    req.once("error", (error) => resolve({ ok: false, status: 502, text: error.message }));
+    req.once("error", (error) => resolve({ ok: false, status: 502, text: error.message, unreachable: true }));
     req.end();
   });
 }
@@ -57,6 +60,27 @@ export function openHostDisplay(url: string, token: string, browser: IncomingHtt
 export function switchingProtocols(host: IncomingMessage): string {
   const accept = host.headers["sec-websocket-accept"] ?? "";
   const protocol = host.headers["sec-websocket-protocol"];
+  return [
+    "HTTP/1.1 101 Switching Protocols",
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    `Sec-WebSocket-Accept: ${accept}`,
+    ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []),
+    "",
+    "",
+  ].join("\r\n");
+}
+
+/**
+ * The console's own answer to a browser's handshake (RFC 6455 §4.2.2), for when there is no host
+ * to answer it: the WebSocket opens only to carry a close frame with the reason, which a browser
+ * cannot read from a refused upgrade.
+ */
+export function ownSwitchingProtocols(browser: IncomingHttpHeaders): string {
+  const accept = createHash("sha1")
+    .update(`${browser["sec-websocket-key"] ?? ""}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest("base64");
+  const protocol = browser["sec-websocket-protocol"]?.split(",")[0]?.trim();
   return [
     "HTTP/1.1 101 Switching Protocols",
     "Upgrade: websocket",

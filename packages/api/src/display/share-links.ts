@@ -1,8 +1,9 @@
 // Share links (docs/decisions/0028-console-share-links.md): what makes a link good or not, the
-// in-memory passes an opened link hands out, and the PIN guess limits (the login limiter's class).
+// passes an opened link hands out, and the PIN guess limits (the login limiter's class).
 import { randomBytes } from "node:crypto";
 import { AttemptLimiter, OncePerWindow, addressKey } from "../rate-limit.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
+import { sha256, type Db } from "@guesthouse/db";
 
 export interface ShareLinkState {
   id: string;
@@ -56,26 +57,30 @@ export function newShareToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** A pass outlives its link a little, so a viewer retrying just after expiry is told the link's own reason. */
+export const SHARE_PASS_GRACE_MS = 10 * 60 * 1000;
+
 /**
  * A pass is handed to the browser that opened a link (with its PIN): it asks for display tickets
  * with it for as long as the link is good, so a reconnect (a guest reset) needs neither the PIN
- * again nor a second use of a single-use link. In memory, like tickets: a console restart ends them.
+ * again nor a second use of a single-use link. Kept in PostgreSQL as a sha256 (ADR 0049), so a
+ * console restart keeps it; whether it still admits anyone is always the link's own state.
  */
-class SharePasses {
-  private passes = new Map<string, { linkId: string; until: number }>();
-  /** A pass outlives its link a little, so a viewer retrying just after expiry is told the link's own reason. */
-  static readonly GRACE_MS = 10 * 60 * 1000;
-  issue(linkId: string, linkExpiresAt: number, now = Date.now()): string {
-    for (const [k, p] of this.passes) if (p.until <= now) this.passes.delete(k);
-    const pass = randomBytes(24).toString("base64url");
-    this.passes.set(pass, { linkId, until: linkExpiresAt + SharePasses.GRACE_MS });
-    return pass;
-  }
-  linkOf(pass: string, now = Date.now()): string | null {
-    const p = this.passes.get(pass);
-    if (!p || p.until <= now) return null;
-    return p.linkId;
-  }
+export async function issueSharePass(db: Db, linkId: string, linkExpiresAt: Date, now = Date.now()): Promise<string> {
+  // Passes whose links are long gone are of no use to anyone: swept as new ones are made.
+  await db.sharePass.deleteMany({ where: { until: { lte: new Date(now) } } });
+  const pass = randomBytes(24).toString("base64url");
+  await db.sharePass.create({
+    data: { passHash: sha256(pass), linkId, until: new Date(linkExpiresAt.getTime() + SHARE_PASS_GRACE_MS) },
+  });
+  return pass;
+}
+
+/** The link a pass was handed out for, while the pass lasts; null for an unknown or outlived pass. */
+export async function linkOfSharePass(db: Db, pass: string, now = Date.now()): Promise<string | null> {
+  const found = await db.sharePass.findUnique({ where: { passHash: sha256(pass) }, select: { linkId: true, until: true } });
+  if (!found || found.until.getTime() <= now) return null;
+  return found.linkId;
 }
 
 const WINDOW_MS = 15 * 60 * 1000;
@@ -111,5 +116,4 @@ export function reservePinGuess(limiters: PinLimiters, linkId: string, ip: strin
   };
 }
 
-export const sharePasses = processWide("share-passes", () => new SharePasses());
 export const pinLimiters = processWide("pin-limiters", createPinLimiters);

@@ -150,6 +150,52 @@ describe("console share links", () => {
     assert.deepEqual(audited?.detail, { linkId: id, disconnected: 1 });
   });
 
+  test("an opened link's pass is kept in PostgreSQL only as its hash, good while its link is, gone with the link", async () => {
+    const { id, token } = await owner.api.share.create({ vmId, mode: "view", expiresInSeconds: 600, singleUse: true });
+    const { pass } = await anonymous(w).share.open({ token });
+    const rows = await w.t.db.sharePass.findMany({ where: { linkId: id } });
+    assert.equal(rows.length, 1);
+    assert.ok(!JSON.stringify(rows).includes(pass), "the pass itself is not stored");
+    const link = await w.t.db.shareLink.findUniqueOrThrow({ where: { id } });
+    assert.ok(rows[0]!.until.getTime() > link.expiresAt.getTime(), "it lasts as long as its link (and a grace)");
+    // Nothing about the pass is in this process's memory: a caller built from nothing but the database gets a ticket.
+    assert.ok((await anonymous(w, "203.0.113.77").share.ticket({ pass })).ticket);
+    const unknown = await failure(anonymous(w).share.ticket({ pass: pass.slice(1) + "A" }));
+    assert.equal(unknown.code, "UNAUTHORIZED");
+    await w.t.db.shareLink.delete({ where: { id } });
+    assert.equal(await w.t.db.sharePass.count({ where: { linkId: id } }), 0, "deleting the link deletes its passes");
+  });
+
+  test("a view-only link never controls; a control link's visitor watches while someone has control and takes it over on request", async () => {
+    const viewLink = await owner.api.share.create({ vmId, mode: "view", expiresInSeconds: 600 });
+    const watcher = await anonymous(w).share.open({ token: viewLink.token });
+    const forbidden = await failure(anonymous(w).share.ticket({ pass: watcher.pass, mode: "control", takeOver: true }));
+    assert.deepEqual([forbidden.code, forbidden.message], ["FORBIDDEN", "This share link is view-only: it cannot take control"]);
+
+    const controlLink = await owner.api.share.create({ vmId, mode: "control", expiresInSeconds: 600, label: "vendor" });
+    const visitor = await anonymous(w).share.open({ token: controlLink.token });
+    const holder = displayViewers.add({ vmId, userId: owner.id, userEmail: owner.email, mode: "control", disconnect: () => {} });
+    try {
+      const held = await failure(anonymous(w).share.ticket({ pass: visitor.pass }));
+      assert.equal(held.code, "CONFLICT");
+      assert.equal(held.message, `${owner.email} has control of this console; you are watching. Request control to take it over.`);
+      const watching = displayTickets.redeem((await anonymous(w).share.ticket({ pass: visitor.pass, mode: "view" })).ticket, vmId);
+      assert.ok(watching.ok);
+      assert.equal(watching.ticket.mode, "view");
+      const taking = displayTickets.redeem(
+        (await anonymous(w).share.ticket({ pass: visitor.pass, mode: "control", takeOver: true })).ticket,
+        vmId,
+      );
+      assert.ok(taking.ok);
+      assert.deepEqual(
+        [taking.ticket.mode, taking.ticket.userEmail, taking.ticket.share?.linkId],
+        ["control", 'guest via share link "vendor"', controlLink.id],
+      );
+    } finally {
+      displayViewers.remove(holder.id);
+    }
+  });
+
   test("a share viewer is closed when its link expires, with that reason", async () => {
     const reasons: string[] = [];
     const viewer = displayViewers.add(

@@ -12,7 +12,8 @@ import {
   pinLimiters,
   reservePinGuess,
   SHARE_LINK_SELECT,
-  sharePasses,
+  issueSharePass,
+  linkOfSharePass,
   shareRefusal,
   shareStatus,
   shareViewerName,
@@ -152,13 +153,13 @@ export const shareRouter = router({
       if (spent.count === 0) throw new TRPCError({ code: "BAD_REQUEST", message: "This share link has already been used" });
     }
     await audit(ctx.db, { ...who, action: "share.open", outcome: "success", detail: { linkId: link.id, mode: link.mode } });
-    const pass = sharePasses.issue(link.id, link.expiresAt.getTime());
+    const pass = await issueSharePass(ctx.db, link.id, link.expiresAt);
     return { pass, vmId: link.vm.id, vmName: link.vm.name, mode: link.mode, expiresAt: link.expiresAt };
   }),
 
   /** A display ticket for the holder of an opened link, checked against the link each time. */
   ticket: publicProcedure.input(ShareTicketInput).mutation(async ({ ctx, input }) => {
-    const linkId = sharePasses.linkOf(input.pass);
+    const linkId = await linkOfSharePass(ctx.db, input.pass);
     if (!linkId) throw new TRPCError({ code: "UNAUTHORIZED", message: "This share session has ended; open the link again" });
     const link = await ctx.db.shareLink.findUnique({
       where: { id: linkId },
@@ -166,8 +167,12 @@ export const shareRouter = router({
     });
     if (!link) throw new TRPCError({ code: "BAD_REQUEST", message: "This share link no longer exists (its VM was deleted)" });
     refuseUnlessGood(link, false);
-    return issueDisplayTicket(link.vm, { userId: "", userEmail: shareViewerName(link) }, link.mode, {
-      takeOver: false,
+    const mode = input.mode ?? link.mode;
+    // A view-only link never controls, however it asks; a control link may also just watch.
+    if (mode === "control" && link.mode !== "control")
+      throw new TRPCError({ code: "FORBIDDEN", message: "This share link is view-only: it cannot take control" });
+    return issueDisplayTicket(link.vm, { userId: "", userEmail: shareViewerName(link) }, mode, {
+      takeOver: input.takeOver,
       share: { linkId: link.id, until: link.expiresAt.getTime() },
     });
   }),

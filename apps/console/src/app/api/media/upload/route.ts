@@ -1,6 +1,7 @@
 // ISO / disk image upload: session + `media.upload`, then the body streams to the host service,
 // which writes it atomically and hashes it; the library row is written only for a complete file.
-import { audit, DB_UNAVAILABLE, isDbUnreachable, loadAccessForUpload } from "@guesthouse/api";
+// The whole of it is a task (media.upload), so a console killed half-way is settled when the next starts.
+import { audit, DB_UNAVAILABLE, isDbUnreachable, loadAccessForUpload, runTask } from "@guesthouse/api";
 import { db, hosts } from "@/server/db.server";
 import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
@@ -8,6 +9,16 @@ import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/ser
 export const dynamic = "force-dynamic";
 
 const json = (status: number, body: object) => Response.json(body, { status });
+
+/** The host's answer to an upload it did not keep, passed on to the browser as it came. */
+class UploadRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 const hostLost = (name: string) =>
   `The host service stopped answering during the upload of '${name}': nothing was added to the library; try again`;
 
@@ -37,38 +48,55 @@ async function upload(req: Request) {
   if (await db().media.findUnique({ where: { name }, select: { id: true } }))
     return json(409, { error: `'${name}' is already in the library` });
   const host = await db().host.findUniqueOrThrow({ where: { name: "local" }, select: { id: true, url: true } });
-  const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${await hosts().credential(host.id)}`, "content-length": length },
-    body: req.body,
-    duplex: "half",
-  } as RequestInit & { duplex: "half" }).catch(() => new Response(JSON.stringify({ error: hostLost(name) }), { status: 502 }));
-  // The host may also go away after its headers, while the body is read.
-  const result = (await upstream.json().catch(() => ({ error: hostLost(name) }))) as {
-    error?: string;
-    path?: string;
-    sizeBytes?: number;
-    sha256?: string;
-  };
-  if (!upstream.ok || !result.path) {
-    await audit(db(), { ...base, outcome: "failure", detail: { name, error: result.error ?? upstream.statusText } });
-    return json(upstream.ok ? 502 : upstream.status, { error: result.error ?? "Upload failed" });
-  }
-  const media = await db().$transaction(async (tx) => {
-    const row = await tx.media.create({
-      data: {
-        name,
-        kind: /\.iso$/i.test(name) ? "iso" : "disk",
-        path: result.path!,
-        sizeBytes: BigInt(result.sizeBytes!),
-        sha256: result.sha256!,
-        hostId: host.id,
-        uploadedById: user.id,
-      },
-      select: { id: true, name: true, sha256: true },
+  // Journaled first (ADR 0018): a console that dies between the host's last byte and the library
+  // row leaves a task that reconciliation settles by removing the host's unrecorded file.
+  const spec = { kind: "media.upload", hostId: host.id, actor: user, input: { name, sizeBytes: Number(length) } };
+  const outcome = await runTask(db(), spec, async (task) => {
+    await task.progress(5, `sending '${name}' to the host`);
+    const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${await hosts().credential(host.id)}`, "content-length": length },
+      body: req.body,
+      duplex: "half",
+    } as RequestInit & { duplex: "half" }).catch(() => new Response(JSON.stringify({ error: hostLost(name) }), { status: 502 }));
+    // The host may also go away after its headers, while the body is read.
+    const result = (await upstream.json().catch(() => ({ error: hostLost(name) }))) as {
+      error?: string;
+      path?: string;
+      sizeBytes?: number;
+      sha256?: string;
+    };
+    if (!upstream.ok || !result.path) {
+      await audit(db(), { ...base, taskId: task.id, outcome: "failure", detail: { name, error: result.error ?? upstream.statusText } });
+      throw new UploadRefused(upstream.ok ? 502 : upstream.status, result.error ?? "Upload failed");
+    }
+    await task.progress(90, "recording it in the library");
+    return db().$transaction(async (tx) => {
+      const row = await tx.media.create({
+        data: {
+          name,
+          kind: /\.iso$/i.test(name) ? "iso" : "disk",
+          path: result.path!,
+          sizeBytes: BigInt(result.sizeBytes!),
+          sha256: result.sha256!,
+          hostId: host.id,
+          uploadedById: user.id,
+        },
+        select: { id: true, name: true, sha256: true },
+      });
+      await audit(tx, {
+        ...base,
+        taskId: task.id,
+        outcome: "success",
+        detail: { name, sizeBytes: result.sizeBytes!, sha256: result.sha256! },
+      });
+      return row;
     });
-    await audit(tx, { ...base, outcome: "success", detail: { name, sizeBytes: result.sizeBytes!, sha256: result.sha256! } });
-    return row;
+  }).catch((error: unknown) => {
+    if (error instanceof UploadRefused) return error;
+    throw error;
   });
+  if (outcome instanceof UploadRefused) return json(outcome.status, { error: outcome.message });
+  const media = outcome;
   return json(201, media);
 }
