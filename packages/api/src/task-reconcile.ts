@@ -11,6 +11,7 @@ import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
 import { hostNetworkOf } from "./network-host.ts";
 import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
+import { FORWARD_KINDS, NIC_LINK_KIND, settleForwardChange, settleNicLink } from "./live-nic-change.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
@@ -32,6 +33,8 @@ const interrupted = (what: string): Outcome => ({
 
 const HANDLERS: Record<string, Handler> = {
   ...Object.fromEntries(SPEC_CHANGE_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleSpecChange(db, host, t)])),
+  ...Object.fromEntries(FORWARD_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleForwardChange(db, host, t)])),
+  [NIC_LINK_KIND]: settleNicLink,
 
   // Each disk's choice is one host step; the host's undo disks say how far it got.
   async "vm.undo"(db, host, t) {
