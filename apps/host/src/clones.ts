@@ -55,13 +55,32 @@ export async function cloneTemplate(
       if (await exists(paths.diskPath(d))) throw new AlreadyExistsError(`disk '${d}' already exists`);
     }
     try {
-      for (const [i, base] of tpl.diskIds.entries()) {
-        const src = store.diskPath(p.templateId, base);
-        const path = paths.diskPath(diskIds[i] as string);
-        created.push(path);
-        if (p.mode === "full") await qemuImg.convert({ source: src, sourceFormat: "qcow2", target: path, binary: config.qemuImgBinary });
-        // Relative backing name, like disk.clone: keeps working if the data folder moves.
-        else await qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary });
+      const copies = tpl.diskIds.map((base, i) => ({
+        src: store.diskPath(p.templateId, base),
+        path: paths.diskPath(diskIds[i] as string),
+      }));
+      if (p.mode === "full") {
+        // The long part: qemu-img's own progress, and a cancel kills it (the partial copies go below).
+        await service.longOps.run(p.id, "full clone", async ({ signal, report }) => {
+          for (const [i, { src, path }] of copies.entries()) {
+            created.push(path);
+            const onProgress = (pct: number) => report((100 * i + pct) / copies.length, `disk ${i + 1} of ${copies.length}: ${pct}%`);
+            await qemuImg.convertWithProgress({
+              source: src,
+              sourceFormat: "qcow2",
+              target: path,
+              onProgress,
+              signal,
+              binary: config.qemuImgBinary,
+            });
+          }
+        });
+      } else {
+        for (const { src, path } of copies) {
+          created.push(path);
+          // Relative backing name, like disk.clone: keeps working if the data folder moves.
+          await qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary });
+        }
       }
       crashPoint("template.clone:disks-made");
       const spec: VmSpec = {

@@ -7,6 +7,7 @@ import type { Db, Task } from "@guesthouse/db";
 import type { HostClient } from "./host-gateway.ts";
 import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapshot, type SnapshotRef } from "./snapshot-record.ts";
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
+import { cancelRequestedBy } from "./task-cancel.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
 import { hostNetworkOf } from "./network-host.ts";
@@ -164,7 +165,10 @@ export async function reconcileTasks(db: Db, host: HostClient, hostId: string): 
   for (const task of orphans) {
     const handler = HANDLERS[task.kind];
     const outcome = handler ? await handler(db, host, task) : interrupted("its VM's state is what its host now reports");
-    await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
+    // A cancel was asked for and the host's half did not happen (or was undone): that is what the person asked.
+    const by = cancelRequestedBy(task.input);
+    if (by && outcome.state === "failed") await finishTask(db, task.id, "cancelled", `cancelled by ${by}; ${outcome.line}`);
+    else await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
   }
   return orphans.length;
 }
