@@ -19,6 +19,7 @@ import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+import type { LongOpControl } from "./long-ops.ts";
 
 /**
  * A RAM template's NICs live in its saved RAM with the template's MACs, and the guest keeps the MAC it
@@ -61,20 +62,15 @@ export async function cloneTemplate(
       }));
       if (p.mode === "full") {
         // The long part: qemu-img's own progress, and a cancel kills it (the partial copies go below).
-        await service.longOps.run(p.id, "full clone", async ({ signal, report }) => {
+        const copyAll = async ({ signal, report }: LongOpControl) => {
           for (const [i, { src, path }] of copies.entries()) {
             created.push(path);
             const onProgress = (pct: number) => report((100 * i + pct) / copies.length, `disk ${i + 1} of ${copies.length}: ${pct}%`);
-            await qemuImg.convertWithProgress({
-              source: src,
-              sourceFormat: "qcow2",
-              target: path,
-              onProgress,
-              signal,
-              binary: config.qemuImgBinary,
-            });
+            const binary = config.qemuImgBinary;
+            await qemuImg.convertWithProgress({ source: src, sourceFormat: "qcow2", target: path, onProgress, signal, binary });
           }
-        });
+        };
+        await service.longOps.run(p.id, "full clone", copyAll, `the full clone '${p.name}'`);
       } else {
         for (const { src, path } of copies) {
           created.push(path);

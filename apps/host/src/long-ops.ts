@@ -30,7 +30,8 @@ export class LongOps {
   readonly #ops = new Map<string, LongOp>();
 
   /** Runs `work` as the long operation of `id`; `work` reports progress and watches `signal`. */
-  async run<T>(id: string, operation: string, work: (op: LongOpControl) => Promise<T>): Promise<T> {
+  /** `what` names it in the refusal a canceller reads (the VM's name, where the caller knows it). */
+  async run<T>(id: string, operation: string, work: (op: LongOpControl) => Promise<T>, what = `${operation} of '${id}'`): Promise<T> {
     const op: LongOp = { operation, percent: 0, detail: "", abort: new AbortController() };
     this.#ops.set(id, op);
     try {
@@ -45,7 +46,7 @@ export class LongOps {
         },
       });
     } catch (err) {
-      if (op.abort.signal.aborted) throw new CancelledError(`${operation} of '${id}' was cancelled; what it had begun was removed`);
+      if (op.abort.signal.aborted) throw new CancelledError(`${what} was cancelled; what it had begun was removed`);
       throw err;
     } finally {
       if (this.#ops.get(id) === op) this.#ops.delete(id);
