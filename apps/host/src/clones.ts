@@ -20,6 +20,7 @@ import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
 import { unlessDiskFull } from "./free-space.ts";
+import type { LongOpControl } from "./long-ops.ts";
 
 const MiB = 1024 * 1024;
 
@@ -58,21 +59,35 @@ export async function cloneTemplate(
       if (await exists(paths.diskPath(d))) throw new AlreadyExistsError(`disk '${d}' already exists`);
     }
     try {
-      for (const [i, base] of tpl.diskIds.entries()) {
-        const src = store.diskPath(p.templateId, base);
-        const path = paths.diskPath(diskIds[i] as string);
-        created.push(path);
-        // A full copy needs up to the disk's whole size; a linked clone only its metadata. A full
-        // disk is told as such, naming the clone (qemu-img only names a byte offset).
-        const what = `making ${p.mode} clone '${p.id}' of template '${p.templateId}'`;
-        const needed =
-          p.mode === "full" ? (await qemuImg.info({ path: src, format: "qcow2", binary: config.qemuImgBinary }))["virtual-size"] : MiB;
-        await unlessDiskFull(what, paths.disksDir, needed, () =>
-          p.mode === "full"
-            ? qemuImg.convert({ source: src, sourceFormat: "qcow2", target: path, binary: config.qemuImgBinary })
-            : // Relative backing name, like disk.clone: keeps working if the data folder moves.
-              qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary: config.qemuImgBinary }),
-        );
+      const copies = tpl.diskIds.map((base, i) => ({
+        src: store.diskPath(p.templateId, base),
+        path: paths.diskPath(diskIds[i] as string),
+      }));
+      // A full disk is told as such, naming the clone (qemu-img only names a byte offset).
+      const what = `making ${p.mode} clone '${p.id}' of template '${p.templateId}'`;
+      const binary = config.qemuImgBinary;
+      if (p.mode === "full") {
+        // The long part: qemu-img's own progress, and a cancel kills it (the partial copies go below).
+        const copyAll = async ({ signal, report }: LongOpControl) => {
+          for (const [i, { src, path }] of copies.entries()) {
+            created.push(path);
+            // A full copy needs up to the disk's whole size.
+            const needed = (await qemuImg.info({ path: src, format: "qcow2", binary }))["virtual-size"];
+            const onProgress = (pct: number) => report((100 * i + pct) / copies.length, `disk ${i + 1} of ${copies.length}: ${pct}%`);
+            await unlessDiskFull(what, paths.disksDir, needed, () =>
+              qemuImg.convertWithProgress({ source: src, sourceFormat: "qcow2", target: path, onProgress, signal, binary }),
+            );
+          }
+        };
+        await service.longOps.run(p.id, "full clone", copyAll, `the full clone '${p.name}'`);
+      } else {
+        for (const { src, path } of copies) {
+          created.push(path);
+          // Relative backing name, like disk.clone: keeps working if the data folder moves; only metadata.
+          await unlessDiskFull(what, paths.disksDir, MiB, () =>
+            qemuImg.createLinkedClone({ path, backingPath: relative(paths.disksDir, src), binary }),
+          );
+        }
       }
       crashPoint("template.clone:disks-made");
       const spec: VmSpec = {

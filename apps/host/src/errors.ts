@@ -26,3 +26,7 @@ export class CapacityError extends DomainError {
 export class EngineError extends DomainError {
   override name = "EngineError";
 }
+/** A long operation was cancelled at the caller's request; what it had begun is gone. */
+export class CancelledError extends DomainError {
+  override name = "CancelledError";
+}

@@ -7,6 +7,7 @@ import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { QmpClient, QmpEvent } from "@guesthouse/qemu/qmp";
+import type { LongOpControl } from "./long-ops.ts";
 
 const MIGRATION_DONE = ["completed", "failed", "cancelled"];
 const isDone = (e: QmpEvent) => MIGRATION_DONE.includes(String(e.data.status));
@@ -28,6 +29,8 @@ export async function saveStateToFile(
     file: string;
     timeoutMs: number;
     /** Lets QEMU's own user connect (ADR 0025). */ shareSocket?: (path: string) => Promise<void>;
+    /** Progress from `query-migrate` (RAM bytes sent of the total); aborting it runs `migrate_cancel`. */
+    control?: LongOpControl;
   },
 ): Promise<number> {
   const tmp = `${p.file}.partial`;
@@ -48,10 +51,12 @@ export async function saveStateToFile(
     try {
       await enableMigrationEvents(qmp);
       const done = qmp.waitEvent("MIGRATION", { timeoutMs: p.timeoutMs, match: isDone });
+      if (p.control?.signal.aborted) throw new Error("cancelled before it began");
       await qmp.execute("migrate", { uri: `unix:${p.socketPath}` }).catch((err) => {
         done.catch(() => undefined);
         throw err;
       });
+      watchMigration(qmp, p.control);
       const status = String((await done).data.status);
       if (status !== "completed") throw new Error(await failureDetail(qmp, status));
       if (!written) throw new Error("QEMU reported the migration complete but never connected");
@@ -68,6 +73,21 @@ export async function saveStateToFile(
     server.close();
     await rm(p.socketPath, { force: true });
   }
+}
+
+/** Feeds a save's RAM figures to its long operation, and cancels the migration when it is aborted. */
+function watchMigration(qmp: QmpClient, control: LongOpControl | undefined): void {
+  if (!control) return;
+  control.pollWith(async () => {
+    const info = await qmp.execute<{ status?: string; ram?: { transferred?: number; total?: number; remaining?: number } }>(
+      "query-migrate",
+    );
+    const { transferred = 0, total = 0 } = info.ram ?? {};
+    if (total > 0) control.report((100 * transferred) / total, `${transferred} of ${total} RAM bytes written`);
+  });
+  const cancel = () => void qmp.execute("migrate_cancel").catch(() => undefined);
+  if (control.signal.aborted) cancel();
+  else control.signal.addEventListener("abort", cancel, { once: true });
 }
 
 /** Loads a state into a QEMU started with `-incoming defer` that holds the state file as `fd`. */

@@ -25,6 +25,7 @@ import { rediscover } from "./vm-rediscover.ts";
 import { removePartialUploads } from "./media-upload.ts";
 import { discardSavedState, restoreVm, saveVm } from "./vm-save.ts";
 import { VmStore } from "./vm-store.ts";
+import { LongOps } from "./long-ops.ts";
 
 export interface VmView {
   id: string;
@@ -44,6 +45,8 @@ export class HostService {
   readonly vms: VmManager;
   readonly networks: NetworkManager;
   readonly disks: DiskStore;
+  /** Full clones' disk copies and state saves under way: their progress, and their cancellation. */
+  readonly longOps = new LongOps();
   #qemuVersion = "unknown";
   #releaseLock: (() => void) | undefined;
 
@@ -173,7 +176,7 @@ export class HostService {
   reset = (id: string) => this.#op(id, "reset", (r) => resetVm(this.vms, r));
   pause = (id: string) => this.#op(id, "pause", (r) => pauseVm(this.vms, r));
   resume = (id: string) => this.#op(id, "resume", (r) => resumeVm(this.vms, r));
-  save = (id: string) => this.#op(id, "save", (r) => saveVm(this.vms, r));
+  save = (id: string) => this.#op(id, "save", (r) => this.longOps.run(id, "save", (control) => saveVm(this.vms, r, control)));
   restore = (id: string) => this.#op(id, "restore", (r) => restoreVm(this.vms, r));
   discardSaved = (id: string) => this.#op(id, "discardSaved", (r) => discardSavedState(this.vms, r));
   mediaAttach = (id: string, iso: string) => this.#op(id, "media", (r) => mediaAttach(this.vms, r, iso));

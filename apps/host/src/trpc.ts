@@ -1,7 +1,16 @@
 /** The host API's single tRPC instance, its context, and the one place domain errors become tRPC codes. */
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z, ZodError } from "zod";
-import { AlreadyExistsError, BadInputError, CapacityError, DomainError, EngineError, InvalidStateError, NotFoundError } from "./errors.ts";
+import {
+  AlreadyExistsError,
+  BadInputError,
+  CancelledError,
+  CapacityError,
+  DomainError,
+  EngineError,
+  InvalidStateError,
+  NotFoundError,
+} from "./errors.ts";
 import type { HostService } from "./service.ts";
 
 export interface HostContext {
@@ -29,6 +38,7 @@ const CODES: [new (...args: never[]) => DomainError, TRPC_ERROR_CODE_KEY][] = [
   [BadInputError, "BAD_REQUEST"],
   [CapacityError, "PRECONDITION_FAILED"],
   [EngineError, "INTERNAL_SERVER_ERROR"],
+  [CancelledError, "CLIENT_CLOSED_REQUEST"],
 ];
 
 export function toTRPCError(err: unknown): TRPCError | undefined {

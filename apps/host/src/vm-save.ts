@@ -3,6 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { QemuInstance } from "@guesthouse/qemu/instance";
 import { EngineError } from "./errors.ts";
+import type { LongOpControl } from "./long-ops.ts";
 import { plugClipboard, withClipboardUnplugged } from "@guesthouse/qemu/clipboard-port";
 import { loadStateFromFd, saveStateToFile } from "./migrate-file.ts";
 import { assertAllowed } from "./transitions.ts";
@@ -14,7 +15,7 @@ const MIGRATION_TIMEOUT_MS = 120_000;
 /** The saved state reaches QEMU as its fd 3 (after stdin, stdout, stderr). */
 const STATE_FD = 3;
 
-export async function saveVm(m: VmManager, rec: VmRecord): Promise<{ bytes: number }> {
+export async function saveVm(m: VmManager, rec: VmRecord, control?: LongOpControl): Promise<{ bytes: number }> {
   assertAllowed("save", rec.id, rec.state);
   const instance = requireInstance(rec);
   const wasRunning = rec.state === "running";
@@ -28,6 +29,7 @@ export async function saveVm(m: VmManager, rec: VmRecord): Promise<{ bytes: numb
         file: m.paths.savedStateFile(rec.id),
         timeoutMs: MIGRATION_TIMEOUT_MS,
         shareSocket: (path) => m.guestFiles.giveSocket(path),
+        control,
       }),
     );
   } catch (err) {

@@ -12,7 +12,7 @@ import { createContextInner } from "./context.ts";
 import { createHostGateway } from "./host-gateway.ts";
 
 type Need = Permission | "signed-in" | "public";
-type Fixture = { vmId: string; otherUserId: string; roleId: string };
+type Fixture = { vmId: string; otherUserId: string; roleId: string; taskId: string };
 const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = {
   "auth.login": { needs: "public", input: () => ({ email: "nobody@test.local", password: "x" }) },
   "auth.logout": { needs: "signed-in" },
@@ -52,6 +52,8 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "task.list": { needs: "signed-in" },
   "task.get": { needs: "signed-in", input: () => ({ id: "no-such-task" }) },
   "task.events": { needs: "signed-in" },
+  // A state save's task (finished, so an allowed call is a CONFLICT): cancelling takes the save's permission.
+  "task.cancel": { needs: "vm.power", input: (f) => ({ id: f.taskId }) },
   "display.controlTicket": { needs: "vm.console", input: (f) => ({ vmId: f.vmId }) },
   "display.viewTicket": { needs: "vm.console.view", input: (f) => ({ vmId: f.vmId }) },
   "display.viewers": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },
@@ -141,7 +143,7 @@ describe("console API authorisation, procedure by procedure and role by role", (
     }
     const other = await t.db.user.create({ data: { email: "other@test.local", name: "Other", passwordHash: "!" } });
     const custom = await t.db.role.create({ data: { name: "Custom", permissions: ["vm.view"] } });
-    fixture = { vmId: "", otherUserId: other.id, roleId: custom.id };
+    fixture = { vmId: "", otherUserId: other.id, roleId: custom.id, taskId: "" };
   });
   after(async () => t.drop());
 
@@ -180,6 +182,10 @@ describe("console API authorisation, procedure by procedure and role by role", (
           data: { id: `vperm${Math.random().toString(36).slice(2, 12)}`, name: `perm-${Math.random().toString(36).slice(2)}`, hostId },
         });
         fixture.vmId = vm.id;
+        if (path === "task.cancel") {
+          const task = await t.db.task.create({ data: { kind: "vm.save", vmId: vm.id, vmName: vm.name, hostId, state: "succeeded" } });
+          fixture.taskId = task.id;
+        }
         const allowed = entry.needs === "public" || entry.needs === "signed-in" || perms.includes(entry.needs);
         const deniedBefore = await t.db.auditEvent.count({ where: { actorId: user.id, action: path, outcome: "denied" } });
         const fn = procedureAt(caller, path);

@@ -7,10 +7,12 @@ import type { Db, Task } from "@guesthouse/db";
 import type { HostClient } from "./host-gateway.ts";
 import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapshot, type SnapshotRef } from "./snapshot-record.ts";
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
+import { cancelRequestedBy } from "./task-cancel.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
 import { hostNetworkOf } from "./network-host.ts";
 import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
+import { FORWARD_KINDS, NIC_LINK_KIND, settleForwardChange, settleNicLink } from "./live-nic-change.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
@@ -32,6 +34,8 @@ const interrupted = (what: string): Outcome => ({
 
 const HANDLERS: Record<string, Handler> = {
   ...Object.fromEntries(SPEC_CHANGE_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleSpecChange(db, host, t)])),
+  ...Object.fromEntries(FORWARD_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleForwardChange(db, host, t)])),
+  [NIC_LINK_KIND]: settleNicLink,
 
   // Each disk's choice is one host step; the host's undo disks say how far it got.
   async "vm.undo"(db, host, t) {
@@ -177,7 +181,10 @@ export async function reconcileTasks(db: Db, host: HostClient, hostId: string): 
   for (const task of orphans) {
     const handler = HANDLERS[task.kind];
     const outcome = handler ? await handler(db, host, task) : interrupted("its VM's state is what its host now reports");
-    await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
+    // A cancel was asked for and the host's half did not happen (or was undone): that is what the person asked.
+    const by = cancelRequestedBy(task.input);
+    if (by && outcome.state === "failed") await finishTask(db, task.id, "cancelled", `cancelled by ${by}; ${outcome.line}`);
+    else await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
   }
   return orphans.length;
 }

@@ -9,6 +9,7 @@ import { hostWentAway } from "@guesthouse/host-client";
 import { crashPoint } from "@guesthouse/shared/crash-point";
 import { toTRPCError } from "./errors.ts";
 import { taskBus } from "./task-bus.ts";
+import { cancelRequestedBy } from "./task-cancel.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
 
 /** This console process; a running task owned by another one was left by a console that died. */
@@ -28,6 +29,8 @@ export interface TaskHandle {
   /** Records how far it got (0–100), with a line for the log. */
   progress(percent: number, line?: string): Promise<void>;
   log(line: string): Promise<void>;
+  /** Moves the progress figure only (the host's own figures as they come), with no log line. */
+  advance(percent: number): Promise<void>;
 }
 
 export const taskSelect = {
@@ -78,6 +81,10 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       crashPoint(`${spec.kind}@${percent}`);
     },
     log: (line) => appendLog(db, task.id, line),
+    advance: async (percent) => {
+      await db.task.update({ where: { id: task.id }, data: { progress: Math.max(0, Math.min(100, Math.round(percent))) } });
+      taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
+    },
   };
   try {
     const result = await work(handle);
@@ -95,10 +102,19 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       });
     }
     const message = toTRPCError(error).message.replaceAll(`'${spec.vm?.id}'`, `'${spec.vm?.name}'`);
+    if (hostCancelled(error)) {
+      // The host stopped at someone's request (task-cancel.ts) and removed what it had begun.
+      const row = await db.task.findUnique({ where: { id: task.id }, select: { input: true } });
+      await finishTask(db, task.id, "cancelled", `cancelled by ${cancelRequestedBy(row?.input) ?? "the host"}: ${message}`);
+      throw error;
+    }
     await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);
     throw error;
   }
 }
+
+/** The host's answer to an operation stopped by `vm.cancel` (its CancelledError). */
+export const hostCancelled = (error: unknown) => (error as { data?: { code?: string } } | null)?.data?.code === "CLIENT_CLOSED_REQUEST";
 
 export async function finishTask(db: Db, id: string, state: "succeeded" | "failed" | "cancelled", line: string, error = ""): Promise<void> {
   await appendLog(db, id, line, { state, error, finishedAt: new Date(), ...(state === "succeeded" ? { progress: 100 } : {}) });

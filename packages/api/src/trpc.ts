@@ -59,7 +59,7 @@ export const protectedProcedure = t.procedure
   .use(refuseBadText)
   .use(async ({ ctx, next }) => next({ ctx: { ...ctx, access: await loadAccess(ctx.db, ctx.user.id) } }));
 
-async function deny(
+export async function deny(
   ctx: Context & { access: Access },
   path: string,
   permission: Permission,

@@ -24,16 +24,21 @@ export interface SpecChangeCtx {
 
 type Tx = Prisma.TransactionClient;
 
-/** Runs `write` (the DB half; it returns what to answer and what the audit row records) as a task. */
-export async function changeVmSpec<T>(
+/**
+ * Runs `change` (the DB half, which also calls the host before it returns) in one transaction with
+ * its audit row naming the task, after the task row: the pattern every two-sided VM change shares.
+ */
+export async function journaledVmChange<T>(
   ctx: SpecChangeCtx,
-  kind: SpecChangeKind,
-  write: (tx: Tx) => Promise<{ result: T; detail: Prisma.InputJsonValue }>,
+  kind: string,
+  input: Prisma.InputJsonValue | undefined,
+  change: (tx: Tx, host: HostClient) => Promise<{ result: T; detail: Prisma.InputJsonValue }>,
 ): Promise<T> {
   const host = await ctx.hosts.forHost(ctx.vm.hostId);
-  return runTask(ctx.db, { kind, vm: ctx.vm, actor: ctx.user }, async (task) =>
+  return runTask(ctx.db, { kind, vm: ctx.vm, actor: ctx.user, input }, async (task) =>
     ctx.db.$transaction(async (tx) => {
-      const { result, detail } = await write(tx);
+      await task.progress(10, "recording the change and sending it to the host");
+      const { result, detail } = await change(tx, host);
       await audit(tx, {
         actorId: ctx.user.id,
         actorName: ctx.user.email,
@@ -45,11 +50,23 @@ export async function changeVmSpec<T>(
         ip: ctx.ip,
         taskId: task.id,
       });
-      await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
-      await task.progress(80, "the host has the new spec; recording it");
+      await task.progress(80, "the host has the change; recording it");
       return result;
     }),
   );
+}
+
+/** Runs `write` (the DB half; it returns what to answer and what the audit row records) as a task. */
+export async function changeVmSpec<T>(
+  ctx: SpecChangeCtx,
+  kind: SpecChangeKind,
+  write: (tx: Tx) => Promise<{ result: T; detail: Prisma.InputJsonValue }>,
+): Promise<T> {
+  return journaledVmChange(ctx, kind, undefined, async (tx, host) => {
+    const written = await write(tx);
+    await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
+    return written;
+  });
 }
 
 /** Settles a spec change cut short: the host gets the DB's spec; the audit row says which way it went. */

@@ -1,5 +1,5 @@
 /** qemu-img wrappers: every call is execFile with an argv array; JSON answers are parsed with zod. */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { z } from "zod";
 
@@ -75,6 +75,44 @@ export async function info(p: { path: string; format?: string; forceShare?: bool
 /** Copies `source` into a new qcow2 at `target` (flattening any backing chain). */
 export async function convert(p: { source: string; sourceFormat: "raw" | "qcow2"; target: string } & QemuImgOptions): Promise<void> {
   await run(["convert", "-q", "-f", p.sourceFormat, "-O", "qcow2", p.source, p.target], p);
+}
+
+/**
+ * `convert` with qemu-img's own progress (`-p` prints "(12.34/100%)" as it copies): `onProgress`
+ * gets the percent; aborting `signal` kills the child and the partial `target` is the caller's to
+ * remove. A cancelled copy rejects with an AbortError.
+ */
+export function convertWithProgress(
+  p: {
+    source: string;
+    sourceFormat: "raw" | "qcow2";
+    target: string;
+    onProgress: (percent: number) => void;
+    signal?: AbortSignal;
+  } & QemuImgOptions,
+): Promise<void> {
+  const args = ["convert", "-p", "-f", p.sourceFormat, "-O", "qcow2", p.source, p.target];
+  return new Promise((resolve, reject) => {
+    const child = spawn(p.binary ?? "qemu-img", args, { stdio: ["ignore", "pipe", "pipe"], signal: p.signal });
+    let stderr = "";
+    let last = -1;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      for (const m of chunk.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)) {
+        const percent = Number(m[1]);
+        if (percent !== last) p.onProgress((last = percent));
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.name === "AbortError") reject(err);
+      else reject(new QemuImgError(args, err.code === "ENOENT" ? `${p.binary ?? "qemu-img"} is not installed` : err.message));
+    });
+    child.once("close", (code, signal) => {
+      if (p.signal?.aborted) return reject(Object.assign(new Error("the copy was cancelled"), { name: "AbortError" }));
+      if (code === 0) resolve();
+      else reject(new QemuImgError(args, stderr || `exited with ${code ?? signal}`));
+    });
+  });
 }
 
 export const CheckResultSchema = z.object({

@@ -19,6 +19,10 @@ export const vmRouter = router({
   discardSaved: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ctx.service.discardSaved(input.id)),
   delete: hostProcedure.input(VmDeleteInput).mutation(({ ctx, input }) => ctx.service.delete(input.id, input.deleteDisks)),
   /** A NIC's link, live (QMP set_link); kept in the spec for the next start. */
+  /** How far the VM's long operation (a full clone's copy, a state save) has got; null when none runs. */
+  progress: hostProcedure.input(VmRefInput).query(({ ctx, input }) => ctx.service.longOps.progress(input.id)),
+  /** Stops the VM's long operation; it removes what it had begun. False when none was under way. */
+  cancel: hostProcedure.input(VmRefInput).mutation(({ ctx, input }) => ({ cancelled: ctx.service.longOps.cancel(input.id) })),
   setLink: hostProcedure.input(NicLinkInput).mutation(({ ctx, input }) => ctx.service.setLink(input.id, input.slot, input.up)),
   screendump: hostProcedure.input(VmRefInput).query(async ({ ctx, input }) => ({
     format: "png" as const,

@@ -6,7 +6,9 @@ import type { Prisma } from "@guesthouse/db";
 import { can, visibleVmFilter, type Access } from "../authz.ts";
 import { taskBus } from "../task-bus.ts";
 import { taskSelect } from "../tasks.ts";
-import { protectedProcedure, router } from "../trpc.ts";
+import { deny, protectedProcedure, router } from "../trpc.ts";
+import { audit } from "../audit.ts";
+import { CANCELLABLE, cancelRequestedBy, cancelTarget, requestCancel } from "../task-cancel.ts";
 
 export const TaskListInput = z.object({
   vmId: z.string().max(64).optional(),
@@ -25,36 +27,91 @@ function mayView(access: Access, userId: string, task: { actorId: string | null;
   return can(access, "audit.view") || task.actorId === userId || (task.vmId !== null && can(access, "vm.view", task.vmId));
 }
 
+/** A task as people see it: without its reconciliation input, with whether it can be cancelled now. */
+function shown<T extends { kind: string; vmId: string | null; state: string; input: Prisma.JsonValue }>(row: T) {
+  const { input, ...rest } = row;
+  const running = row.state === "running" || row.state === "queued";
+  return { ...rest, cancellable: running && cancelTarget(row) !== undefined && !cancelRequestedBy(input) };
+}
+
 export const taskRouter = router({
-  list: protectedProcedure.input(TaskListInput).query(({ ctx, input }) =>
-    ctx.db.task.findMany({
-      where: {
-        AND: [
-          visibleTasks(ctx.access, ctx.user.id),
-          input.vmId ? { vmId: input.vmId } : {},
-          input.state !== "any" ? { state: input.state } : {},
-          input.mine ? { actorId: ctx.user.id } : {},
-        ],
-      },
-      select: taskSelect,
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: input.limit,
-    }),
+  list: protectedProcedure.input(TaskListInput).query(async ({ ctx, input }) =>
+    (
+      await ctx.db.task.findMany({
+        where: {
+          AND: [
+            visibleTasks(ctx.access, ctx.user.id),
+            input.vmId ? { vmId: input.vmId } : {},
+            input.state !== "any" ? { state: input.state } : {},
+            input.mine ? { actorId: ctx.user.id } : {},
+          ],
+        },
+        select: { ...taskSelect, input: true },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: input.limit,
+      })
+    ).map(shown),
   ),
 
   get: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(async ({ ctx, input }) => {
-    const task = await ctx.db.task.findUnique({ where: { id: input.id }, select: { ...taskSelect, actorId: true } });
+    const task = await ctx.db.task.findUnique({ where: { id: input.id }, select: { ...taskSelect, actorId: true, input: true } });
     if (!task || !mayView(ctx.access, ctx.user.id, task)) throw new TRPCError({ code: "NOT_FOUND", message: "No such task" });
-    return task;
+    const { actorId: _actorId, ...rest } = task;
+    return shown(rest);
+  }),
+
+  /**
+   * Stops a running state save or full clone. It takes the permission the task's own operation
+   * needs, on its VM; the host removes what it had begun and the task ends `cancelled`.
+   */
+  cancel: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input, path }) => {
+    const task = await ctx.db.task.findUnique({
+      where: { id: input.id },
+      select: { id: true, kind: true, vmId: true, vmName: true, hostId: true, input: true, state: true, actorId: true },
+    });
+    if (!task || !mayView(ctx.access, ctx.user.id, task)) {
+      // Whoever could not see it is told they may not cancel it, as a VM procedure would.
+      if (task?.vmId && CANCELLABLE[task.kind]) await deny(ctx, path, CANCELLABLE[task.kind]!.permission, task.vmId);
+      throw new TRPCError({ code: "NOT_FOUND", message: "id: no such task" });
+    }
+    const rule = CANCELLABLE[task.kind];
+    if (!rule)
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `id: a ${task.kind} task cannot be cancelled (state saves and full clones can)`,
+      });
+    if (!can(ctx.access, rule.permission, task.vmId ?? undefined))
+      await deny(ctx, path, rule.permission, task.vmId ?? undefined, task.vmName || undefined);
+    if (task.state !== "running" && task.state !== "queued")
+      throw new TRPCError({ code: "CONFLICT", message: `This task has already ended (${task.state})` });
+    if (!rule.hostOpId(task))
+      throw new TRPCError({ code: "CONFLICT", message: "Only a full clone copies disks; this one cannot be cancelled" });
+    if (!task.hostId) throw new TRPCError({ code: "CONFLICT", message: "This task has no host to stop it on" });
+    const host = await ctx.hosts.forHost(task.hostId);
+    const cancelled = await requestCancel(ctx.db, host, task, ctx.user.email);
+    await audit(ctx.db, {
+      actorId: ctx.user.id,
+      actorName: ctx.user.email,
+      action: path,
+      vmId: task.vmId,
+      vmName: task.vmName,
+      outcome: cancelled ? "success" : "failure",
+      detail: { kind: task.kind, ...(cancelled ? {} : { error: "the host had nothing under way to stop" }) },
+      ip: ctx.ip,
+      taskId: task.id,
+    });
+    if (!cancelled)
+      throw new TRPCError({ code: "CONFLICT", message: "The host had already finished this step; it can no longer be cancelled" });
+    return { ok: true as const };
   }),
 
   /** Each change of a task the subscriber may see, as the task's current row. */
   events: protectedProcedure.subscription(async function* ({ ctx, signal }) {
     for await (const { taskId } of taskBus.listen(signal)) {
-      const task = await ctx.db.task.findUnique({ where: { id: taskId }, select: { ...taskSelect, actorId: true } });
+      const task = await ctx.db.task.findUnique({ where: { id: taskId }, select: { ...taskSelect, actorId: true, input: true } });
       if (task && mayView(ctx.access, ctx.user.id, task)) {
-        const { actorId: _actorId, ...shown } = task;
-        yield tracked(`${taskId}:${Date.now()}`, shown);
+        const { actorId: _actorId, ...rest } = task;
+        yield tracked(`${taskId}:${Date.now()}`, shown(rest));
       }
     }
   }),

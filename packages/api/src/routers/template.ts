@@ -6,6 +6,7 @@ import { audit } from "../audit.ts";
 import { can, type Access } from "../authz.ts";
 import { recordCapture, recordClone } from "../template-record.ts";
 import { runTask } from "../tasks.ts";
+import { withHostProgress } from "../host-progress.ts";
 import { createId } from "../ids.ts";
 import { permissionProcedure, router, vmOperationProcedure } from "../trpc.ts";
 
@@ -87,7 +88,9 @@ export const templateRouter = router({
       const input2 = { vmId: id, templateId: tpl.id, name: input.name, mode: input.mode };
       return runTask(ctx.db, { kind: "template.clone", hostId: tpl.hostId, actor: ctx.user, input: input2 }, async (task) => {
         await task.progress(10, `${input.mode} clone of '${tpl.name}'`);
-        const view = await host.template.clone.mutate({ templateId: tpl.id, id, name: input.name, mode: input.mode });
+        const cloning = host.template.clone.mutate({ templateId: tpl.id, id, name: input.name, mode: input.mode });
+        // A full clone copies every disk: the host's qemu-img says how far it got.
+        const view = input.mode === "full" ? await withHostProgress(task, host, id, cloning) : await cloning;
         await task.progress(90, "recording the new VM");
         await recordClone(ctx.db, { tpl, view, ...input2, actor: { id: ctx.user.id, email: ctx.user.email, ip: ctx.ip, taskId: task.id } });
         return { id, state: view.state };

@@ -2,11 +2,11 @@
 // stopped (the operations table says so), link up or down live, and port forwards to them.
 import { TRPCError } from "@trpc/server";
 import { ForwardAddInput, ForwardRefInput, NicAddInput, NicLinkInput, NicRefInput } from "@guesthouse/shared/network-console-api";
-import { audit } from "../audit.ts";
 import { can, canOnNetwork } from "../authz.ts";
 import { nicRows } from "../nic-record.ts";
 import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
-import { changeVmSpec } from "../vm-spec-change.ts";
+import { NIC_LINK_KIND } from "../live-nic-change.ts";
+import { changeVmSpec, journaledVmChange } from "../vm-spec-change.ts";
 
 const nicSelect = {
   id: true,
@@ -63,21 +63,11 @@ export const vmNics = {
     .mutation(async ({ ctx, input }) => {
       const nic = await ctx.db.nic.findFirst({ where: { id: input.nicId, vmId: ctx.vm.id }, select: { id: true, slot: true } });
       if (!nic) throw new TRPCError({ code: "NOT_FOUND", message: "nicId: this VM has no such NIC" });
-      await (await ctx.hosts.forHost(ctx.vm.hostId)).vm.setLink.mutate({ id: ctx.vm.id, slot: nic.slot, up: input.up });
-      await ctx.db.$transaction(async (tx) => {
+      return journaledVmChange(ctx, NIC_LINK_KIND, { nicId: nic.id, up: input.up }, async (tx, host) => {
         await tx.nic.update({ where: { id: nic.id }, data: { linkUp: input.up } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.nicLink",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { slot: nic.slot, up: input.up },
-          ip: ctx.ip,
-        });
+        await host.vm.setLink.mutate({ id: ctx.vm.id, slot: nic.slot, up: input.up });
+        return { result: { ok: true as const }, detail: { slot: nic.slot, up: input.up } };
       });
-      return { ok: true as const };
     }),
 
   forwardAdd: vmProcedure("vm.config")
@@ -99,34 +89,12 @@ export const vmNics = {
       if (input.hostPort < 1024 && !can(ctx.access, "network.admin")) {
         throw new TRPCError({ code: "FORBIDDEN", message: "hostPort: ports below 1024 need the 'network.admin' permission" });
       }
-      const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      return ctx.db.$transaction(async (tx) => {
-        const fwd = await tx.portForward.create({
-          data: {
-            networkId: nic.network.id,
-            nicId: nic.id,
-            protocol: input.protocol,
-            hostPort: input.hostPort,
-            guestPort: input.guestPort,
-          },
-          select: { id: true },
-        });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.forwardAdd",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { protocol: input.protocol, hostPort: input.hostPort, guestPort: input.guestPort, network: nic.network.name },
-          ip: ctx.ip,
-        });
+      const forward = { protocol: input.protocol, hostPort: input.hostPort, guestPort: input.guestPort };
+      return journaledVmChange(ctx, "vm.forwardAdd", { networkId: nic.network.id, ...forward }, async (tx, host) => {
+        const fwd = await tx.portForward.create({ data: { networkId: nic.network.id, nicId: nic.id, ...forward }, select: { id: true } });
         // The host refuses a port in use on it; then the row goes too.
-        const { guestIp } = await host.network.addForward.mutate({
-          network: nic.network.id,
-          forward: { protocol: input.protocol, hostPort: input.hostPort, guestMac: nic.mac, guestPort: input.guestPort },
-        });
-        return { id: fwd.id, guestIp };
+        const { guestIp } = await host.network.addForward.mutate({ network: nic.network.id, forward: { ...forward, guestMac: nic.mac } });
+        return { result: { id: fwd.id, guestIp }, detail: { ...forward, network: nic.network.name } };
       });
     }),
 
@@ -138,25 +106,13 @@ export const vmNics = {
         select: { id: true, networkId: true, protocol: true, hostPort: true },
       });
       if (!fwd) throw new TRPCError({ code: "NOT_FOUND", message: "forwardId: this VM has no such port forward" });
-      const host = await ctx.hosts.forHost(ctx.vm.hostId);
-      await ctx.db.$transaction(async (tx) => {
+      const what = { protocol: fwd.protocol as "tcp" | "udp", hostPort: fwd.hostPort };
+      return journaledVmChange(ctx, "vm.forwardRemove", { networkId: fwd.networkId, ...what }, async (tx, host) => {
         await tx.portForward.delete({ where: { id: fwd.id } });
-        await audit(tx, {
-          actorId: ctx.user.id,
-          actorName: ctx.user.email,
-          action: "vm.forwardRemove",
-          vmId: ctx.vm.id,
-          vmName: ctx.vm.name,
-          outcome: "success",
-          detail: { protocol: fwd.protocol, hostPort: fwd.hostPort },
-          ip: ctx.ip,
+        await host.network.removeForward.mutate({ network: fwd.networkId, ...what }).catch((err: { data?: { code?: string } }) => {
+          if (err?.data?.code !== "NOT_FOUND") throw err;
         });
-        await host.network.removeForward
-          .mutate({ network: fwd.networkId, protocol: fwd.protocol as "tcp" | "udp", hostPort: fwd.hostPort })
-          .catch((err: { data?: { code?: string } }) => {
-            if (err?.data?.code !== "NOT_FOUND") throw err;
-          });
+        return { result: { ok: true as const }, detail: what };
       });
-      return { ok: true as const };
     }),
 };

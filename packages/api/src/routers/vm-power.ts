@@ -1,13 +1,14 @@
 // Power operations: each asks the VM's host, records the state it reports, and audits the outcome.
 import { audit } from "../audit.ts";
 import { messageFor } from "../errors.ts";
-import { runTask } from "../tasks.ts";
+import { runTask, type TaskHandle } from "../tasks.ts";
+import { withHostProgress } from "../host-progress.ts";
 import { vmOperationProcedure } from "../trpc.ts";
 import type { HostClient } from "../host-gateway.ts";
 import { displayEndings, ENDING_WORDS } from "../display/endings.ts";
 
 type HostStatus = { state: string; reason: string };
-type PowerOp = (host: HostClient, id: string) => Promise<HostStatus>;
+type PowerOp = (host: HostClient, id: string, task: TaskHandle) => Promise<HostStatus>;
 
 const ops = {
   start: async (host, id) => host.vm.start.mutate({ id }),
@@ -16,7 +17,8 @@ const ops = {
   reset: async (host, id) => host.vm.reset.mutate({ id }),
   pause: async (host, id) => host.vm.pause.mutate({ id }),
   resume: async (host, id) => host.vm.resume.mutate({ id }),
-  save: async (host, id) => host.vm.save.mutate({ id }),
+  // The RAM goes to a file as the host's figures say (query-migrate); it can be cancelled (task.cancel).
+  save: async (host, id, task) => withHostProgress(task, host, id, host.vm.save.mutate({ id })),
   restore: async (host, id) => host.vm.restore.mutate({ id }),
   // Dropping a suspended VM's saved RAM state, so it boots afresh next time.
   discardSaved: async (host, id) => host.vm.discardSaved.mutate({ id }),
@@ -40,7 +42,7 @@ function powerProcedure(name: keyof typeof ops) {
       if (ending) displayEndings.end(ctx.vm.id, `the VM was ${ending} by ${ctx.user.email}`);
       if (name === "start" || name === "restore") displayEndings.forget(ctx.vm.id);
       try {
-        const status = await ops[name](host, ctx.vm.id);
+        const status = await ops[name](host, ctx.vm.id, task);
         await audit(ctx.db, { ...base, outcome: "success" });
         return status;
       } catch (error) {

@@ -1,0 +1,51 @@
+// Cancelling a long task (docs/decisions/0047-host-progress-and-cancellation.md). The request is
+// journaled first — `cancelRequestedBy` in the task's input, and a log line — then the host is
+// asked to stop the operation, which removes what it had begun and fails; the task that waited on
+// it then ends `cancelled` (runTask). A console that dies in between leaves the request in the
+// row: reconciliation closes the task `cancelled` when the host's half was undone.
+import type { Db, Prisma } from "@guesthouse/db";
+import type { Permission } from "@guesthouse/shared/permissions";
+import { VM_OPERATIONS } from "@guesthouse/shared/vm-operations";
+import type { HostClient } from "./host-gateway.ts";
+import { taskBus } from "./task-bus.ts";
+
+interface CancellableTask {
+  kind: string;
+  vmId: string | null;
+  input: Prisma.JsonValue | null;
+}
+
+/** The tasks that can be cancelled: the permission it takes, and the id the host knows the operation by. */
+export const CANCELLABLE: Record<string, { permission: Permission; hostOpId: (t: CancellableTask) => string | undefined }> = {
+  "vm.save": { permission: VM_OPERATIONS.save.permission, hostOpId: (t) => t.vmId ?? undefined },
+  // Only a full clone copies the disks; linked and instant clones are quick.
+  "template.clone": {
+    permission: "vm.create",
+    hostOpId: (t) => {
+      const p = (t.input ?? {}) as { vmId?: string; mode?: string };
+      return p.mode === "full" ? p.vmId : undefined;
+    },
+  },
+};
+
+export function cancelTarget(task: CancellableTask): string | undefined {
+  return CANCELLABLE[task.kind]?.hostOpId(task);
+}
+
+/** Who asked to cancel the task, if anyone did. */
+export function cancelRequestedBy(input: Prisma.JsonValue | null | undefined): string | undefined {
+  const by = (input as { cancelRequestedBy?: unknown } | null)?.cancelRequestedBy;
+  return typeof by === "string" ? by : undefined;
+}
+
+/** Journals the request, then asks the host to stop; false when the host had nothing under way to stop. */
+export async function requestCancel(db: Db, host: HostClient, task: { id: string } & CancellableTask, by: string): Promise<boolean> {
+  const target = cancelTarget(task);
+  if (!target) return false;
+  const entry = JSON.stringify([{ at: new Date().toISOString(), line: `cancel requested by ${by}` }]);
+  const mark = JSON.stringify({ cancelRequestedBy: by });
+  await db.$executeRaw`UPDATE "Task" SET "input" = coalesce("input", '{}'::jsonb) || ${mark}::jsonb, "log" = "log" || ${entry}::jsonb, "updatedAt" = now() WHERE "id" = ${task.id}`;
+  taskBus.publish({ taskId: task.id, vmId: task.vmId });
+  const { cancelled } = await host.vm.cancel.mutate({ id: target });
+  return cancelled;
+}
