@@ -4,6 +4,7 @@ import { readMigrationList, applyMigrations } from "./migrations.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 import { ensureFirstAdmin, seedBuiltInRoles } from "./seed.ts";
 import { verifyPassword } from "./password.ts";
+import { BUILT_IN_ROLES } from "@guesthouse/shared/permissions";
 
 describe("database set-up on a real PostgreSQL server", () => {
   let t: TestDatabase;
@@ -30,7 +31,7 @@ describe("database set-up on a real PostgreSQL server", () => {
   test("the first start creates one Administrator with an argon2id password; later starts create none", async () => {
     await seedBuiltInRoles(t.db);
     await seedBuiltInRoles(t.db); // idempotent
-    assert.equal(await t.db.role.count({ where: { builtIn: true } }), 5);
+    assert.equal(await t.db.role.count({ where: { builtIn: true } }), Object.keys(BUILT_IN_ROLES).length, "each built-in role once");
     const first = await ensureFirstAdmin(t.db, {});
     assert.ok(first);
     assert.equal(first.generated, true);
