@@ -42,12 +42,13 @@ export async function createNetwork(
   const isDefault = input.kind === "nat" && input.isDefault;
   return runTask(
     db,
-    { kind: "network.create", hostId, actor: deps.actor, input: { networkId: id, name: input.name, ...taskInput } },
+    { kind: "network.create", hostId, actor: deps.actor, input: { networkId: id, name: input.name, makeDefault: isDefault, ...taskInput } },
     async (task) => {
       const row = await db.$transaction(async (tx) => {
-        if (isDefault) await tx.network.updateMany({ where: { isDefault: true }, data: { isDefault: false } });
+        // Default only once its host has made it (below): a VM made meanwhile must not get a NIC on
+        // a bridge that does not exist yet.
         const created = await tx.network.create({
-          data: { id, name: input.name, hostId, kind: input.kind, bridge, subnet: subnet ?? null, isDefault },
+          data: { id, name: input.name, hostId, kind: input.kind, bridge, subnet: subnet ?? null, isDefault: false },
           select: { id: true, kind: true, bridge: true, subnet: true },
         });
         await audit(tx, {
@@ -72,7 +73,21 @@ export async function createNetwork(
           throw error;
         }
       }
+      if (isDefault) await makeDefaultNetwork(db, id);
       return { id };
     },
   );
+}
+
+/**
+ * Its host's one default network, set once the host has made it (here, or when the task is
+ * reconciled). Per host: the default network of another host stays its own.
+ */
+export async function makeDefaultNetwork(db: Db, networkId: string): Promise<void> {
+  const row = await db.network.findUnique({ where: { id: networkId }, select: { hostId: true } });
+  if (!row) return;
+  await db.$transaction([
+    db.network.updateMany({ where: { hostId: row.hostId, isDefault: true, NOT: { id: networkId } }, data: { isDefault: false } }),
+    db.network.update({ where: { id: networkId }, data: { isDefault: true } }),
+  ]);
 }

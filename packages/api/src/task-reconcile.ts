@@ -10,6 +10,7 @@ import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
 import { cancelRequestedBy } from "./task-cancel.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
+import { makeDefaultNetwork } from "./network-create.ts";
 import { hostNetworkOf } from "./network-host.ts";
 import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
 import { FORWARD_KINDS, NIC_LINK_KIND, settleForwardChange, settleNicLink } from "./live-nic-change.ts";
@@ -149,7 +150,7 @@ const HANDLERS: Record<string, Handler> = {
 
   // The row is written first, then the host makes the network: finish by asking the host again (ensure is idempotent).
   async "network.create"(db, host, t) {
-    const { networkId } = t.input as { networkId: string };
+    const { networkId, makeDefault } = t.input as { networkId: string; makeDefault?: boolean };
     const row = await db.network.findUnique({ where: { id: networkId }, select: { id: true, kind: true, bridge: true, subnet: true } });
     if (!row) {
       await host.network.remove.mutate({ id: networkId }).catch(() => undefined);
@@ -157,6 +158,7 @@ const HANDLERS: Record<string, Handler> = {
     }
     const realise = hostNetworkOf(row);
     if (realise) await host.network.ensure.mutate({ network: realise });
+    if (makeDefault) await makeDefaultNetwork(db, networkId);
     return { state: "succeeded", line: "finished after a console restart: the network is made on its host" };
   },
 
