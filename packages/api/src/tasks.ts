@@ -7,7 +7,7 @@ import { TRPCError } from "@trpc/server";
 import type { Db, Prisma } from "@guesthouse/db";
 import { hostWentAway } from "@guesthouse/host-client";
 import { crashPoint } from "@guesthouse/shared/crash-point";
-import { toTRPCError } from "./errors.ts";
+import { InvalidState, toTRPCError } from "./errors.ts";
 import { taskBus } from "./task-bus.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
 
@@ -28,7 +28,12 @@ export interface TaskHandle {
   /** Records how far it got (0–100), with a line for the log. */
   progress(percent: number, line?: string): Promise<void>;
   log(line: string): Promise<void>;
+  /** Records what the task measured so far (Task.detail), and how far it got, without a log line. */
+  measure(percent: number, detail: Prisma.InputJsonValue): Promise<void>;
 }
+
+/** Thrown by a task's work when a person cancelled it: the task ends `cancelled`, not `failed`. */
+export class TaskCancelled extends InvalidState {}
 
 export const taskSelect = {
   id: true,
@@ -40,6 +45,7 @@ export const taskSelect = {
   progress: true,
   log: true,
   error: true,
+  detail: true,
   createdAt: true,
   finishedAt: true,
 } satisfies Prisma.TaskSelect;
@@ -78,6 +84,10 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       crashPoint(`${spec.kind}@${percent}`);
     },
     log: (line) => appendLog(db, task.id, line),
+    measure: async (percent, detail) => {
+      await db.task.update({ where: { id: task.id }, data: { detail, progress: Math.max(0, Math.min(100, Math.round(percent))) } });
+      taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
+    },
   };
   try {
     const result = await work(handle);
@@ -95,7 +105,10 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       });
     }
     const message = toTRPCError(error).message.replaceAll(`'${spec.vm?.id}'`, `'${spec.vm?.name}'`);
-    await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);
+    const cancelled = error instanceof TaskCancelled;
+    await finishTask(db, task.id, cancelled ? "cancelled" : "failed", `${cancelled ? "cancelled" : "failed"}: ${message}`, message).catch(
+      () => undefined,
+    );
     throw error;
   }
 }

@@ -99,7 +99,7 @@ async function onStateEvent(
 ): Promise<boolean> {
   const context = { hostId, vmId: event.vmId, state: event.state };
   try {
-    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version))) return true;
+    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version, hostId))) return true;
   } catch (err) {
     deps.log.error({ ...context, err }, "could not record a VM's new power state; reconciling with the host");
     return false;
