@@ -14,6 +14,7 @@ import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { issueMigrationCert, sanOf } from "./migration-ca.ts";
 import { runTask, TaskCancelled, type TaskHandle } from "./tasks.ts";
 import { vmBus } from "./vm-bus.ts";
+import { displayViewers } from "./display/viewers.ts";
 import { MOVE_KIND, planMove, type MovePlan } from "./vm-move-plan.ts";
 
 export interface MoveCtx {
@@ -33,6 +34,8 @@ export interface MoveOptions {
 /** VMs this console is moving now: a second move of one of them is refused before it is journaled. */
 const moving = processWide("vm-moves", () => new Set<string>());
 const POLL_MS = 500;
+/** The close reason an open display gets at the switch-over; the viewer reconnects straight away on it. */
+export const MOVED_REASON = "the VM moved to another host; reconnecting";
 
 export async function moveVm(ctx: MoveCtx, opts: MoveOptions): Promise<{ taskId: string; hostId: string; mode: "live" | "cold" }> {
   if (moving.has(ctx.vm.id))
@@ -118,6 +121,8 @@ export async function switchHost(db: Db, vmId: string, hostId: string, view: { s
     data: { hostId, state: view.state as never, stateReason: "migrated", stateVersion: BigInt(view.stateVersion) },
   });
   vmBus.publish({ type: "host", vmId, hostId, at: Date.now() });
+  // Open displays reconnect at once, to the new host (VncViewer.tsx): same mode, so the controller stays one.
+  displayViewers.disconnectVm(vmId, MOVED_REASON);
   vmBus.publish({ type: "state", vmId, state: view.state, reason: "migrated", at: Date.now() });
 }
 

@@ -38,7 +38,7 @@ export interface StateSyncDeps {
 
 async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
   // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
-  const closed = await reconcileTasks(deps.db, client, hostId);
+  const closed = await reconcileTasks(deps.db, client, hostId, deps.hosts);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   const { bootId } = await client.host.info.query();
   const rebooted = Boolean(deps.autostart) && (await noteHostBoot(deps.db, hostId, bootId));
@@ -221,7 +221,9 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): StateSyn
   const periodic = setInterval(() => {
     void deps.db.host
       .findMany({ select: { id: true } })
-      .then((rows) => Promise.all(rows.map(async (h) => reconcileTasks(deps.db, await deps.hosts.forHost(h.id), h.id).catch(() => 0))))
+      .then((rows) =>
+        Promise.all(rows.map(async (h) => reconcileTasks(deps.db, await deps.hosts.forHost(h.id), h.id, deps.hosts).catch(() => 0))),
+      )
       .catch((err: unknown) => deps.log.warn({ err }, "periodic task reconciliation failed"));
   }, deps.reconcileEveryMs);
   periodic.unref();

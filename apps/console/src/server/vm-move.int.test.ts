@@ -6,6 +6,7 @@
 // task has QEMU's downtime; a cancel and a target QEMU killed mid-move leave the guest running at
 // the source and nothing at the target; refusals name the reason and change nothing.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +18,7 @@ import { createCaller, createContextInner, createHostGateway } from "@guesthouse
 import type { HostClient } from "@guesthouse/host-client";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { deleteAllTestNetns, makeNetns, vethBetween } from "../../../host/src/net/test-netns.test-support.ts";
-import { freePort, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
+import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
 import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
@@ -31,6 +32,8 @@ let consoleData = "";
 const hostDirs: string[] = [];
 const procs: HostProcess[] = [];
 let stops: (() => void)[] = [];
+let sync: ReturnType<typeof startStateSync>;
+let user: { id: string; email: string; name: string; sessionId: string };
 let admin: ReturnType<typeof createCaller>;
 let srcId = "";
 let dstId = "";
@@ -62,7 +65,7 @@ before(async () => {
   dstId = (await openHostProcess("dst", dstNs, DST_ADDR)).id;
 
   const gateway = createHostGateway(t.db, TOKEN, { dataDir: consoleData });
-  const sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
+  sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
   const beat = startHostHeartbeat({
     db: t.db,
     hosts: gateway,
@@ -71,13 +74,13 @@ before(async () => {
     unreachableAfterMs: 5000,
     onRecovered: sync.resync,
   });
-  stops = [beat.stop, sync.stop];
+  stops = [beat.stop, () => sync.stop()];
 
   const row = await t.db.user.create({ data: { email: "mover@test.local", name: "Mover", passwordHash: "!" } });
   const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
   await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
   const session = await t.db.session.create({ data: { tokenHash: "mover", userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
-  const user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
+  user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
   admin = createCaller(createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user }));
   const tpl = await t.db.template.create({
     data: {
@@ -163,6 +166,13 @@ async function assertStillAtSource(vmId: string, nonce: string): Promise<void> {
 test("vm.migrate moves a running guest live: its shell variable survives, hostId switches once, the task has QEMU's downtime", async () => {
   const vmId = await runningVm("mover");
   await shell(client(srcId), vmId, "GHVAR=kept-$((6*7)); echo set-$GHVAR", "set-kept-42");
+  // An open serial stream, as the VM page has: it must follow the VM to the target by itself.
+  const streamed = { text: "" };
+  const closeStream = new AbortController();
+  const stream = (await admin.serial.stream({ vmId }, { signal: closeStream.signal })) as AsyncIterable<string>;
+  const reading = (async () => {
+    for await (const b64 of stream) streamed.text += Buffer.from(b64, "base64").toString();
+  })().catch(() => undefined);
 
   const moved = await admin.vm.migrate({ vmId, targetHostId: dstId });
   assert.equal(moved.mode, "live");
@@ -173,6 +183,13 @@ test("vm.migrate moves a running guest live: its shell variable survives, hostId
   assert.equal(row.state, "running");
   await shell(client(dstId), vmId, "echo got-$GHVAR", "got-kept-42");
   assert.deepEqual(await hostVmIds(srcId), [], "the source let go of it");
+  await until(
+    "the open serial stream to show what the guest printed at the target",
+    async () => streamed.text.includes("got-kept-42"),
+    10_000,
+  );
+  closeStream.abort();
+  await reading;
 
   const task = await t.db.task.findUniqueOrThrow({ where: { id: moved.taskId } });
   assert.equal(task.state, "succeeded");
@@ -245,4 +262,52 @@ test("a target QEMU killed mid-move: the task fails, the guest runs at the sourc
   const task = await t.db.task.findUniqueOrThrow({ where: { id: taskId } });
   assert.equal(task.state, "failed");
   await assertStillAtSource(vmId, "after-kill");
+});
+
+/** A console process that calls vm.migrate and is killed at `point`; then this console reconciles, as after a restart. */
+async function consoleDiesMidMove(vmId: string, point: string): Promise<string> {
+  const job = {
+    databaseUrl: t.url,
+    hostToken: TOKEN,
+    user,
+    call: "vm.migrate",
+    input: { vmId, targetHostId: dstId },
+    dataDir: consoleData,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(job)], {
+    cwd: REPO,
+    env: { ...process.env, GUESTHOUSE_CRASH_AT: point },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let said = "";
+  child.stdout?.on("data", (b: Buffer) => (said += b.toString()));
+  assert.equal(await exited(child), "SIGKILL", `the console should have died at ${point}; it said: ${said.trim()}`);
+  const left = await t.db.task.findFirstOrThrow({ where: { vmId, kind: "vm.migrate", state: "running" } });
+  sync.resync(srcId);
+  const done = await until("the dead console's move to be settled", async () => {
+    const row = await t.db.task.findUniqueOrThrow({ where: { id: left.id } });
+    return row.state !== "running" && row;
+  });
+  return `${done.state}: ${(done.log as { line: string }[]).at(-1)?.line}`;
+}
+
+test("a console killed before the switch-over: reconciliation removes the target's half, the guest runs at the source", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  const outcome = await consoleDiesMidMove(vmId, "vm.migrate@8");
+  assert.match(
+    outcome,
+    /^failed: interrupted: the move had not switched over; the VM stays on its source, and the target's half was removed/,
+  );
+  await assertStillAtSource(vmId, "after-console-death");
+});
+
+test("a console killed after the switch-over: reconciliation finishes the move at the target, the DB follows", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  await shell(client(srcId), vmId, "GHVAR2=crash-$((5*5)); echo set-$GHVAR2", "set-crash-25");
+  const outcome = await consoleDiesMidMove(vmId, "vm.migrate@89");
+  assert.match(outcome, /^succeeded: finished after an interruption: 'dst' had the whole VM and runs it; the source's copy was removed/);
+  assert.equal((await vmRow(vmId)).hostId, dstId);
+  await until("the DB to record it running at the target", async () => (await vmRow(vmId)).state === "running");
+  await shell(client(dstId), vmId, "echo got-$GHVAR2", "got-crash-25");
+  assert.deepEqual(await hostVmIds(srcId), [], "only the target holds it");
 });
