@@ -167,12 +167,14 @@ test("vm.migrate moves a running guest live: its shell variable survives, hostId
   const vmId = await runningVm("mover");
   await shell(client(srcId), vmId, "GHVAR=kept-$((6*7)); echo set-$GHVAR", "set-kept-42");
   // An open serial stream, as the VM page has: it must follow the VM to the target by itself.
-  const streamed = { text: "" };
-  const closeStream = new AbortController();
-  const stream = (await admin.serial.stream({ vmId }, { signal: closeStream.signal })) as AsyncIterable<string>;
+  const streamed = { text: "", done: false };
+  const stream = (await admin.serial.stream({ vmId })) as AsyncIterable<string>;
   const reading = (async () => {
-    for await (const b64 of stream) streamed.text += Buffer.from(b64, "base64").toString();
-  })().catch(() => undefined);
+    for await (const b64 of stream) {
+      streamed.text += Buffer.from(b64, "base64").toString();
+      if (streamed.done) break; // ends the subscription (its finally unsubscribes at the host)
+    }
+  })();
 
   const moved = await admin.vm.migrate({ vmId, targetHostId: dstId });
   assert.equal(moved.mode, "live");
@@ -188,7 +190,8 @@ test("vm.migrate moves a running guest live: its shell variable survives, hostId
     async () => streamed.text.includes("got-kept-42"),
     10_000,
   );
-  closeStream.abort();
+  streamed.done = true;
+  await shell(client(dstId), vmId, "echo bye-$((1+1))", "bye-2");
   await reading;
 
   const task = await t.db.task.findUniqueOrThrow({ where: { id: moved.taskId } });
