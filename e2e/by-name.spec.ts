@@ -2,6 +2,7 @@
 // over https with the self-signed certificate, on the one port (docs/decisions/0011-http-and-https.md).
 import http from "node:http";
 import https from "node:https";
+import type { TLSSocket } from "node:tls";
 import { chromium } from "./chromium";
 import { consoleUrl, expect, shot, test } from "./fixtures";
 
@@ -60,6 +61,20 @@ for (const { scheme, cookie, secure } of schemes) {
         await page.goto(path);
         await expect(page.getByRole("heading", { name: heading })).toBeVisible();
       }
+      // A join command for another machine: pinned to this console's certificate over https,
+      // and marked as unencrypted over http (docs/decisions/0034).
+      await page.goto("/hosts");
+      await page.getByRole("button", { name: "Add a host (join token)" }).click();
+      const joinPanel = page.getByRole("region", { name: "Join token" });
+      if (secure) {
+        const pin = (await consoleCertificateSha256()).replaceAll(":", "").toLowerCase();
+        await expect(joinPanel.getByTestId("join-command")).toContainText(`GUESTHOUSE_JOIN='${base}#ghj_`);
+        await expect(joinPanel.getByTestId("join-command")).toContainText(`;sha256=${pin}'`);
+      } else {
+        await expect(joinPanel.getByRole("note")).toContainText("unencrypted");
+        await expect(joinPanel.getByTestId("join-command")).not.toContainText("sha256=");
+      }
+      await page.screenshot({ path: shot(`by-name-${scheme}-join-command`) });
 
       await page.getByRole("button", { name: "Sign out" }).click();
       await expect(page).toHaveURL(`${base}/login`);
@@ -67,6 +82,17 @@ for (const { scheme, cookie, secure } of schemes) {
     } finally {
       await context.close();
     }
+  });
+}
+
+/** The console certificate's SHA-256 as the browser sees it (AB:CD:…). */
+function consoleCertificateSha256(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: "127.0.0.1", port, servername: NAME, rejectUnauthorized: false, path: "/login" }, (res) => {
+      resolve((res.socket as TLSSocket).getPeerCertificate().fingerprint256);
+      res.resume();
+    });
+    req.on("error", reject);
   });
 }
 

@@ -15,11 +15,13 @@ test("an admin creates a tiny Linux VM from its template, starts it, and sees it
   signIn,
 }) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));
-  await page.goto("/vms");
-  await page.getByRole("link", { name: "New VM" }).click();
-  await page.getByLabel("Name").fill(vmName);
+  // From the Templates page: its "New VM…" link opens the form with that template chosen.
+  await page.goto("/templates");
+  await page.getByRole("row").filter({ hasText: "Tiny Linux" }).getByRole("link", { name: "New VM…" }).click();
+  await expect(page.getByRole("heading", { name: "New virtual machine" })).toBeVisible();
   const tiny = await page.getByLabel("Template", { exact: true }).locator("option", { hasText: "Tiny Linux" }).getAttribute("value");
-  await page.getByLabel("Template", { exact: true }).selectOption(tiny!);
+  await expect(page.getByLabel("Template", { exact: true })).toHaveValue(tiny!);
+  await page.getByLabel("Name").fill(vmName);
   await page.getByRole("button", { name: "Create VM" }).click();
   await expect(page.getByRole("heading", { name: vmName })).toBeVisible();
   vmId = page.url().split("/").pop()!;

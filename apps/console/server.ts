@@ -14,12 +14,14 @@ import { startJobs } from "./src/server/jobs.server.ts";
 import { startStateSync } from "./src/server/state-sync.server.ts";
 import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
+import { consoleCert } from "./src/server/console-cert.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
 const tls = await loadTls({ certPath: env().TLS_CERT, keyPath: env().TLS_KEY, dataDir: env().GUESTHOUSE_DATA }).catch((error: unknown) => {
   console.error(error instanceof TlsConfigError ? `The console could not start: ${error.message}` : error);
   process.exit(1);
 });
+consoleCert.sha256 = tls.fingerprint256;
 // HSTS only where the browser already came over https; a year, this host only (not subdomains).
 const HSTS = "max-age=31536000";
 
@@ -111,8 +113,11 @@ const jobs = await startJobs({ connectionString: env().DATABASE_URL, db: db(), h
     return null;
   },
 );
-const sync = startStateSync({ autostart: jobs ? (job) => jobs.autostart(job) : undefined });
-const heartbeat = startHostHeartbeat({ onRecovered: (hostId) => sync.resync(hostId) });
+const sync = startStateSync();
+const heartbeat = startHostHeartbeat({
+  onRecovered: (hostId) => sync.resync(hostId),
+  autostart: jobs ? (job) => jobs.autostart(job) : undefined,
+});
 server.listen(env().PORT, () =>
   console.log(
     JSON.stringify({ level: "info", msg: `console listening on http://localhost:${env().PORT} and https://localhost:${env().PORT}` }),

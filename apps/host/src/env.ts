@@ -120,7 +120,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
   };
 }
 
-function parseJoinEnv(value: string): { consoleUrl: string; token: string } {
+function parseJoinEnv(value: string): ReturnType<typeof parseJoin> {
   try {
     return parseJoin(value);
   } catch (err) {

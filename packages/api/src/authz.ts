@@ -1,4 +1,5 @@
-// Who may do what: a user's permissions come from grants to them or their groups, globally or on one VM.
+// Who may do what: a user's permissions come from grants to them or their groups, globally, on one
+// VM, or on one network (where a role counts only for network.use: docs/decisions/0051).
 import type { Db } from "@guesthouse/db";
 import type { Permission } from "@guesthouse/shared/permissions";
 
@@ -6,7 +7,12 @@ export interface Access {
   global: Set<Permission>;
   /** vmId → permissions granted on that VM only */
   perVm: Map<string, Set<Permission>>;
+  /** networkId → permissions granted on that network only (of them, only NETWORK_SCOPED ones count) */
+  perNetwork: Map<string, Set<Permission>>;
 }
+
+/** What a grant on one network can give. */
+export const NETWORK_SCOPED: readonly Permission[] = ["network.use"];
 
 export async function loadAccess(db: Db, userId: string): Promise<Access> {
   // Two indexed lookups; a single OR over a relation filter made Postgres scan every grant.
@@ -18,18 +24,28 @@ export async function loadAccess(db: Db, userId: string): Promise<Access> {
   return foldGrants(grants);
 }
 
-const grantFacts = { scope: true, vmId: true, role: { select: { permissions: true } } } as const;
+const grantFacts = { scope: true, vmId: true, networkId: true, role: { select: { permissions: true } } } as const;
 
-function foldGrants(grants: { scope: string; vmId: string | null; role: { permissions: string[] } }[]): Access {
-  const access: Access = { global: new Set(), perVm: new Map() };
+type GrantFacts = { scope: string; vmId: string | null; networkId: string | null; role: { permissions: string[] } };
+
+function addTo(map: Map<string, Set<Permission>>, key: string, perms: Permission[]) {
+  const set = map.get(key) ?? new Set<Permission>();
+  perms.forEach((p) => set.add(p));
+  map.set(key, set);
+}
+
+function foldGrants(grants: GrantFacts[]): Access {
+  const access: Access = { global: new Set(), perVm: new Map(), perNetwork: new Map() };
   for (const g of grants) {
     const perms = g.role.permissions as Permission[];
     if (g.scope === "global") perms.forEach((p) => access.global.add(p));
-    else if (g.vmId) {
-      const set = access.perVm.get(g.vmId) ?? new Set<Permission>();
-      perms.forEach((p) => set.add(p));
-      access.perVm.set(g.vmId, set);
-    }
+    else if (g.scope === "vm" && g.vmId) addTo(access.perVm, g.vmId, perms);
+    else if (g.scope === "network" && g.networkId)
+      addTo(
+        access.perNetwork,
+        g.networkId,
+        perms.filter((p) => NETWORK_SCOPED.includes(p)),
+      );
   }
   return access;
 }
@@ -37,6 +53,17 @@ function foldGrants(grants: { scope: string; vmId: string | null; role: { permis
 export function can(access: Access, permission: Permission, vmId?: string): boolean {
   if (access.global.has(permission)) return true;
   return vmId !== undefined && (access.perVm.get(vmId)?.has(permission) ?? false);
+}
+
+/** `permission` globally, or granted on this one network. */
+export function canOnNetwork(access: Access, permission: Permission, networkId: string): boolean {
+  return access.global.has(permission) || (access.perNetwork.get(networkId)?.has(permission) ?? false);
+}
+
+/** Prisma filter for the networks a user may put NICs on (`network.use` globally or on that network). */
+export function usableNetworkFilter(access: Access): { id?: { in: string[] } } {
+  if (access.global.has("network.use")) return {};
+  return { id: { in: [...access.perNetwork].filter(([, perms]) => perms.has("network.use")).map(([id]) => id) } };
 }
 
 /** Prisma filter for the VMs a user may see (`vm.view` globally or on that VM). */
@@ -60,7 +87,8 @@ export async function loadAccessForUpload(db: Db, userId: string): Promise<boole
  * A grant, a role change or a group membership may never give more than the granter holds there
  * (Proxmox's Permissions.Modify rule): user.admin alone does not make an Administrator.
  */
-export function beyondGranter(granter: Access, perms: readonly string[], vmId?: string | null): Permission[] {
+export function beyondGranter(granter: Access, perms: readonly string[], vmId?: string | null, networkId?: string | null): Permission[] {
+  if (networkId) return (perms as Permission[]).filter((p) => NETWORK_SCOPED.includes(p) && !canOnNetwork(granter, p, networkId));
   return (perms as Permission[]).filter((p) => !can(granter, p, vmId ?? undefined));
 }
 
@@ -68,6 +96,7 @@ export function beyondGranter(granter: Access, perms: readonly string[], vmId?: 
 export function accessBeyond(granter: Access, target: Access): Permission[] {
   const missing = new Set(beyondGranter(granter, [...target.global]));
   for (const [vmId, perms] of target.perVm) beyondGranter(granter, [...perms], vmId).forEach((p) => missing.add(p));
+  for (const [networkId, perms] of target.perNetwork) beyondGranter(granter, [...perms], null, networkId).forEach((p) => missing.add(p));
   return [...missing];
 }
 

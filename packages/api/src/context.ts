@@ -19,6 +19,8 @@ export interface ContextInner {
   resHeaders?: Headers;
   /** Whether the request came over https: the session cookie is then `__Host-gh_session`, Secure. */
   secureCookies: boolean;
+  /** The console certificate's SHA-256 (AB:CD:…), for join commands pinned to it; absent: none. */
+  consoleCertSha256?: string | null;
 }
 
 export function createContextInner(inner: ContextInner): ContextInner {

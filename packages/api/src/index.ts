@@ -19,6 +19,6 @@ export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
 export { AUTOSTART_JOB, autostartHost, noteHostBoot, type AutostartJob } from "./autostart.ts";
 export { ensureDefaultNetwork } from "./default-network.ts";
-export { markSilentHosts, recordHeartbeat } from "./host-heartbeat.ts";
+export { markSilentHosts, recordHeartbeat, type HostInfoReport } from "./host-heartbeat.ts";
 export { deriveHostCredential } from "./host-credential.ts";
 export { DB_UNAVAILABLE, isDbUnreachable } from "./db-errors.ts";

@@ -4,8 +4,7 @@ import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import type { Db, Prisma } from "@guesthouse/db";
 import { MAX_NICS, PROFILE_NIC_MODELS, randomMac, type NicModel } from "@guesthouse/shared/network";
-import type { Access } from "./authz.ts";
-import { can } from "./authz.ts";
+import { canOnNetwork, type Access } from "./authz.ts";
 
 type Tx = Pick<Db, "nic" | "network">;
 
@@ -37,7 +36,7 @@ export async function nicRows(
   for (const r of opts.requests) {
     const network = await tx.network.findUnique({ where: { id: r.networkId }, select: { id: true, name: true, kind: true } });
     if (!network) throw new TRPCError({ code: "BAD_REQUEST", message: "networkId: that network does not exist" });
-    if (!can(opts.access, "network.use")) {
+    if (!canOnNetwork(opts.access, "network.use", network.id)) {
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `You need the 'network.use' permission to attach a VM to network '${network.name}'`,

@@ -100,7 +100,7 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "template.delete": { needs: "vm.create", input: () => ({ templateId: "missing" }) },
   "catalog.templates": { needs: "vm.create" },
   "catalog.media": { needs: "vm.create" },
-  "network.list": { needs: "network.use" },
+  "network.list": { needs: "signed-in" },
   "network.create": { needs: "network.admin", input: () => ({ kind: "user", name: `n-${Math.random().toString(36).slice(2)}` }) },
   "network.delete": { needs: "network.admin", input: () => ({ networkId: "missing" }) },
   "vm.nics": { needs: "vm.view", input: (f) => ({ vmId: f.vmId }) },

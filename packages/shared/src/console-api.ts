@@ -70,8 +70,10 @@ export const GrantInput = z
     userId: z.string().min(1).optional(),
     groupId: z.string().min(1).optional(),
     vmId: z.string().min(1).optional(),
+    networkId: z.string().min(1).optional(),
   })
-  .refine((g) => (g.userId ? 1 : 0) + (g.groupId ? 1 : 0) === 1, "Grant to exactly one user or one group");
+  .refine((g) => (g.userId ? 1 : 0) + (g.groupId ? 1 : 0) === 1, "Grant to exactly one user or one group")
+  .refine((g) => !(g.vmId && g.networkId), { message: "A grant is on one VM or one network, not both", path: ["networkId"] });
 
 export const RoleInput = z.object({
   name: z.string().trim().min(1).max(60),

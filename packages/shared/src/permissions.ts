@@ -32,6 +32,7 @@ export const BUILT_IN_ROLES = {
   "Console user": { description: "View and console", permissions: ["vm.view", "vm.console", "vm.console.view"] },
   Observer: { description: "View, plus a view-only console", permissions: ["vm.view", "vm.console.view"] },
   Auditor: { description: "The audit log", permissions: ["audit.view"] },
+  "Network user": { description: "Put VMs' NICs on the networks granted (grant it on a network)", permissions: ["network.use"] },
 } as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>;
 
 export type BuiltInRoleName = keyof typeof BUILT_IN_ROLES;

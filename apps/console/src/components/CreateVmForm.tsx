@@ -9,18 +9,18 @@ import { HostSelect } from "./HostSelect";
 
 type Kind = "template" | "iso" | "blank";
 
-export function CreateVmForm() {
+export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const templates = useQuery(trpc.catalog.templates.queryOptions());
   const media = useQuery(trpc.catalog.media.queryOptions());
-  // Only someone with network.use sees networks; everyone else gets the server's choice (the default network, if allowed).
+  // The networks this user may use (network.use globally or on each one, ADR 0051).
   const networks = useQuery({ ...trpc.network.list.queryOptions(), retry: false });
   const defaultNetwork = networks.data?.find((n) => n.isDefault);
   const [form, setForm] = useState({
     name: "",
     kind: "template" as Kind,
-    templateId: "",
+    templateId,
     mediaId: "",
     profile: "modern",
     cpuModel: "auto",

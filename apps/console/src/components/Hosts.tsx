@@ -4,13 +4,15 @@
 // stops new placements for now); removal, which the server refuses while the host holds anything.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { formatJoinValue } from "@guesthouse/shared/join-value";
 import { useTRPC } from "@/trpc/react";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { formatBytes, formatTime } from "./format";
 
-function JoinToken({ token, expiresAt, onDone }: { token: string; expiresAt: Date; onDone: () => void }) {
+function JoinToken({ token, expiresAt, consoleCertSha256, onDone }: JoinTokenShown & { onDone: () => void }) {
   const origin = typeof window === "undefined" ? "" : window.location.origin;
-  const join = `${origin}#${token}`;
+  const join = formatJoinValue(origin, token, consoleCertSha256);
+  const overHttps = origin.startsWith("https://");
   return (
     <section className="panel" aria-label="Join token">
       <h2>Join token</h2>
@@ -18,7 +20,20 @@ function JoinToken({ token, expiresAt, onDone }: { token: string; expiresAt: Dat
         Shown once; it works for one host, until {formatTime(expiresAt)}. On the new machine, start the host service with it (from a
         checkout of Guesthouse):
       </p>
-      <pre data-testid="join-command">{`GUESTHOUSE_JOIN='${join}' HOST_NAME=<name> HOST_BIND=0.0.0.0 HOST_PUBLIC_URL=http://<its-address>:3001 npm run host`}</pre>
+      <pre className="command" data-testid="join-command">
+        {`GUESTHOUSE_JOIN='${join}' HOST_NAME=<name> HOST_BIND=0.0.0.0 HOST_PUBLIC_URL=http://<its-address>:3001 npm run host`}
+      </pre>
+      {overHttps ? (
+        <p>
+          The command names this console&apos;s certificate (SHA-256 {consoleCertSha256}): the host trusts that certificate and no other, so
+          a self-signed one is fine.
+        </p>
+      ) : (
+        <p role="note" className="warning">
+          This page was opened over plain http, so the command does too: the token and the host&apos;s credential would cross the network
+          unencrypted. Open the console over https to get a command pinned to its certificate.
+        </p>
+      )}
       <p>
         It trades the token for a credential of its own, kept in its data folder, and appears here within seconds. The token itself:{" "}
         <code data-testid="join-token">{token}</code>
@@ -30,6 +45,8 @@ function JoinToken({ token, expiresAt, onDone }: { token: string; expiresAt: Dat
   );
 }
 
+type JoinTokenShown = { token: string; expiresAt: Date; consoleCertSha256: string | null };
+
 export function Hosts() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -38,7 +55,7 @@ export function Hosts() {
   const makeToken = useMutation(trpc.host.createJoinToken.mutationOptions());
   const maintenance = useMutation(trpc.host.setMaintenance.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.host.remove.mutationOptions({ onSuccess: refresh }));
-  const [shown, setShown] = useState<{ token: string; expiresAt: Date } | null>(null);
+  const [shown, setShown] = useState<JoinTokenShown | null>(null);
 
   return (
     <>

@@ -1,11 +1,13 @@
 "use client";
 // The Networks page: what each network is, which VMs use it, its port forwards; create and delete
-// (network.admin), with the server's refusal shown as it was given.
+// (network.admin), with the server's refusal shown as it was given; who may use each network
+// (user.admin: grants on the network, docs/decisions/0051).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { NETWORK_KINDS, type NetworkKind } from "@guesthouse/shared/network";
 import { useTRPC } from "@/trpc/react";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { ScopeAccess } from "./ScopeAccess";
 
 const KIND_LABEL: Record<NetworkKind, string> = {
   nat: "NAT (DHCP, DNS, outbound masquerade)",
@@ -19,6 +21,8 @@ export function Networks() {
   const queryClient = useQueryClient();
   const me = useQuery(trpc.auth.me.queryOptions());
   const isAdmin = me.data?.permissions.includes("network.admin") ?? false;
+  const isUserAdmin = me.data?.permissions.includes("user.admin") ?? false;
+  const [accessFor, setAccessFor] = useState<{ id: string; name: string } | null>(null);
   const list = useQuery(trpc.network.list.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.network.list.queryKey() });
   const create = useMutation(trpc.network.create.mutationOptions({ onSuccess: refresh }));
@@ -124,6 +128,11 @@ export function Networks() {
               <td>{[...n.vms.map((v) => v.name), ...(n.otherVms ? [`${n.otherVms} other`] : [])].join(", ") || "—"}</td>
               <td>{n.forwards.map((f) => `${f.protocol}/${f.hostPort} → ${f.vmName}:${f.guestPort}`).join(", ") || "—"}</td>
               <td>
+                {isUserAdmin && (
+                  <button type="button" aria-pressed={accessFor?.id === n.id} onClick={() => setAccessFor({ id: n.id, name: n.name })}>
+                    Access
+                  </button>
+                )}{" "}
                 {isAdmin && (
                   <ConfirmDialog
                     trigger={<button type="button">Delete</button>}
@@ -140,6 +149,20 @@ export function Networks() {
           ))}
         </tbody>
       </table>
+      {accessFor && (
+        <section className="panel" aria-label={`Access to network '${accessFor.name}'`}>
+          <h2>Who may put VMs on &apos;{accessFor.name}&apos;</h2>
+          <ScopeAccess
+            key={accessFor.id}
+            scope={{ networkId: accessFor.id }}
+            roleHeader="Role on this network"
+            emptyText="Only users with network.use everywhere (for example Administrators) can put VMs on this network."
+          />
+          <button type="button" onClick={() => setAccessFor(null)}>
+            Close
+          </button>
+        </section>
+      )}
     </>
   );
 }

@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -86,7 +87,7 @@ export function Templates() {
                     </button>
                   </div>
                 ) : (
-                  <span className="muted">use New VM</span>
+                  <Link href={`/vms/new?template=${encodeURIComponent(t.id)}`}>New VM…</Link>
                 )}
               </td>
               <td>

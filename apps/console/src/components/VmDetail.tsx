@@ -8,7 +8,7 @@ import { StateBadge } from "./StateBadge";
 import { VmOverview } from "./VmOverview";
 import { VmConsole } from "./VmConsole";
 import { VmSerial } from "./VmSerial";
-import { VmAccess } from "./VmAccess";
+import { ScopeAccess } from "./ScopeAccess";
 import { VmSettings } from "./VmSettings";
 import { VmSnapshots } from "./VmSnapshots";
 import { VmNetwork } from "./VmNetwork";
@@ -68,7 +68,9 @@ export function VmDetail({ vmId }: { vmId: string }) {
         {tab === "Network" && <VmNetwork vmId={vmId} name={vm.data.name} state={vm.data.state} canConfig={perms.has("vm.config")} />}
         {tab === "Snapshots" && <VmSnapshots vmId={vmId} canSnapshot={perms.has("vm.snapshot")} />}
         {tab === "Settings" && <VmSettings vm={vm.data} />}
-        {tab === "Access" && <VmAccess vmId={vmId} />}
+        {tab === "Access" && (
+          <ScopeAccess scope={{ vmId }} roleHeader="Role on this VM" emptyText="Only users with a global role can reach this VM." />
+        )}
         {tab === "Activity" && <VmActivity vmId={vmId} />}
       </div>
     </>

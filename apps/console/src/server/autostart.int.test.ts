@@ -4,8 +4,9 @@
  * service starts with a new kernel boot id. The kernel's boot id is a boundary we do not own, so a
  * file stands in for /proc/sys/kernel/random/boot_id (GUESTHOUSE_BOOT_ID_FILE); everything else is
  * real: PostgreSQL, pg-boss, the host service as its own process, tiny Linux guests, the console's
- * state sync and job worker. The autostart VMs come back in their start order and answer on their
- * serial consoles; the others stay off; a host-service restart on the same boot starts nothing.
+ * heartbeat (which notes the boot id), state sync and job worker. The autostart VMs come back in
+ * their start order and answer on their serial consoles; the others stay off; a host-service
+ * restart on the same boot starts nothing.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -64,8 +65,15 @@ describe("start at boot: when a host's machine has booted again, its autostart V
       createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user: { ...row, sessionId: session.id } }),
     );
     jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
-    sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, autostart: jobs.autostart });
-    heartbeat = startHostHeartbeat({ db: t.db, hosts: gateway, log: quiet, everyMs: 200, unreachableAfterMs: 60_000 });
+    sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000 });
+    heartbeat = startHostHeartbeat({
+      db: t.db,
+      hosts: gateway,
+      log: quiet,
+      everyMs: 200,
+      unreachableAfterMs: 60_000,
+      autostart: jobs.autostart,
+    });
     // Placement reads the capacity the heartbeat records.
     await until("the first heartbeat", async () => (await t.db.host.findUniqueOrThrow({ where: { id: hostId } })).state === "online");
   });
@@ -87,6 +95,12 @@ describe("start at boot: when a host's machine has booted again, its autostart V
   const serial = async (vmId: string) =>
     Buffer.from((await host.client.serial.read.query({ id: vmId, maxBytes: 65536 })).base64, "base64").toString();
 
+  /** A heartbeat is on record since `at` (and with it, its boot id has been looked at). */
+  async function heardFromSince(at: Date): Promise<boolean> {
+    const row = await t.db.host.findUniqueOrThrow({ where: { id: hostId }, select: { lastSeenAt: true } });
+    return row.lastSeenAt !== null && row.lastSeenAt >= at;
+  }
+
   async function runningVm(name: string, autostart: boolean, startOrder: number): Promise<string> {
     const { id } = await caller.vm.create({ name, source: { kind: "template", templateId }, memoryMiB: 128, diskGiB: 0.01, nics: [] });
     await until(`${name} to be recorded`, async () => (await state(id)) === "stopped");
@@ -105,10 +119,7 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     await writeFile(bootFile, `${boot}\n`);
     const at = new Date();
     await host.start();
-    await until("the console to reach the host again", async () => {
-      const row = await t.db.host.findUniqueOrThrow({ where: { id: hostId }, select: { lastSeenAt: true } });
-      return row.lastSeenAt !== null && row.lastSeenAt >= at;
-    });
+    await until("the console to reach the host again", () => heardFromSince(at));
     return at;
   }
 
@@ -145,10 +156,15 @@ describe("start at boot: when a host's machine has booted again, its autostart V
     const restartAt = new Date();
     await host.stop();
     await until("the console to lose the host", async () => (await state(second)) === "unknown");
+    const backAt = new Date();
     await host.start();
-    // State sync checks the boot id before it records the VMs' states: once boot-second is running
-    // again, a reboot would have been noted.
-    await until("the console to reconcile the host again", async () => (await state(second)) === "running");
+    // Both VMs known again (state sync records them one after the other), and a heartbeat since,
+    // which is what notes a new boot id: by then a reboot would have been noted.
+    await until(
+      "the console to reconcile the host again",
+      async () => (await state(second)) === "running" && (await state(first)) !== "unknown",
+    );
+    await until("a heartbeat from the restarted host", () => heardFromSince(backAt));
     assert.equal(await t.db.auditEvent.count({ where: { action: "host.booted" } }), 1, "no second reboot recorded");
     assert.equal(await t.db.task.count({ where: { kind: "vm.start", createdAt: { gte: restartAt } } }), 0);
     assert.equal(await state(first), "stopped");

@@ -4,7 +4,7 @@
 // The console's API is served here by the tRPC standalone adapter over real HTTP (the same router
 // the console's /api/trpc route serves); the host makes no networks, so it needs no netns.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,8 +16,9 @@ import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { appRouter, createCaller, createContextInner, createHostGateway, deriveHostCredential } from "@guesthouse/api";
 import { createHostClient } from "@guesthouse/host-client";
-import { ensureImages, imagesDir, TINY_PROMPT } from "@guesthouse/images";
-import { exited, freePort, IMAGES, REPO, until } from "./crash-host.test-support.ts";
+import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
+import { exited, freePort, IMAGES, until } from "./crash-host.test-support.ts";
+import { startJoiningHost } from "./joining-host.test-support.ts";
 import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
@@ -31,20 +32,7 @@ let port = 0;
 let child: ChildProcess | undefined;
 let stops: (() => void)[] = [];
 
-function startHost(joinValue: string): ChildProcess {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GUESTHOUSE_DATA: dataDir,
-    HOST_PORT: String(port),
-    HOST_NAME: "second",
-    HOST_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    GUESTHOUSE_JOIN: joinValue,
-    HOST_MEDIA_DIRS: imagesDir(IMAGES),
-    LOG_LEVEL: "warn",
-  };
-  delete env.HOST_TOKEN;
-  return spawn(process.execPath, ["--import", "tsx", "apps/host/src/main.ts"], { cwd: REPO, env, stdio: ["ignore", "ignore", "inherit"] });
-}
+const startHost = (join: string) => startJoiningHost({ dataDir, port, name: "second", join });
 
 before(async () => {
   await ensureImages({ dataDir: IMAGES });

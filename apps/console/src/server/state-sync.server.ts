@@ -9,7 +9,6 @@ import {
   applyUndoPolicy,
   ensureDefaultNetwork,
   markHostUnknown,
-  noteHostBoot,
   reconcileSnapshots,
   reconcileTasks,
   recordVmState,
@@ -30,8 +29,6 @@ export interface StateSyncDeps {
   retryMs: number;
   /** How often unfinished tasks of dead consoles are looked at again. */
   reconcileEveryMs: number;
-  /** Queues start at boot for a host whose machine booted again (jobs.server.ts); absent: never. */
-  autostart?: (job: { hostId: string; bootId: string }) => Promise<void>;
   /** How often the list of hosts is read again, to follow hosts that joined since. */
   discoverEveryMs: number;
 }
@@ -40,8 +37,6 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
   const closed = await reconcileTasks(deps.db, client, hostId, deps.hosts);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
-  const { bootId } = await client.host.info.query();
-  const rebooted = Boolean(deps.autostart) && (await noteHostBoot(deps.db, hostId, bootId));
   await offerDefaultNetwork(deps, hostId);
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
@@ -52,11 +47,6 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
       // One VM that cannot be reconciled must not keep the others (and the event stream) waiting.
       deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
-  }
-  // Queued after the states are recorded, so start at boot sees the VMs as the host has them.
-  if (deps.autostart && rebooted) {
-    deps.log.info({ hostId, bootId }, "the host's machine booted again: queueing start at boot");
-    await deps.autostart({ hostId, bootId });
   }
 }
 
@@ -187,7 +177,6 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): StateSyn
     log: overrides.log ?? log().child({ part: "state-sync" }),
     retryMs: overrides.retryMs ?? 2000,
     reconcileEveryMs: overrides.reconcileEveryMs ?? 60_000,
-    autostart: overrides.autostart,
     discoverEveryMs: overrides.discoverEveryMs ?? 3000,
   };
   const controller = new AbortController();

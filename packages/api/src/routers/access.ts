@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { GrantInput, RoleInput } from "@guesthouse/shared/console-api";
 import { audit } from "../audit.ts";
-import { beyondGranter } from "../authz.ts";
+import { beyondGranter, NETWORK_SCOPED } from "../authz.ts";
 import { refuseBeyondGranter } from "../grant-guard.ts";
 import { permissionProcedure, router } from "../trpc.ts";
 
@@ -11,12 +11,16 @@ const grantSelect = {
   id: true,
   scope: true,
   vmId: true,
+  networkId: true,
   createdAt: true,
   role: { select: { id: true, name: true } },
   user: { select: { id: true, email: true } },
   group: { select: { id: true, name: true } },
   vm: { select: { id: true, name: true } },
+  network: { select: { id: true, name: true } },
 } as const;
+
+const scopeOf = (g: { vmId?: string; networkId?: string }) => (g.vmId ? "vm" : g.networkId ? "network" : "global");
 
 export const accessRouter = router({
   roles: admin.query(({ ctx }) =>
@@ -65,18 +69,39 @@ export const accessRouter = router({
   }),
 
   grants: admin
-    .input(z.object({ vmId: z.string().optional() }).default({}))
+    .input(z.object({ vmId: z.string().max(64).optional(), networkId: z.string().max(64).optional() }).default({}))
     .query(({ ctx, input }) =>
-      ctx.db.accessGrant.findMany({ where: input.vmId ? { vmId: input.vmId } : {}, select: grantSelect, orderBy: { createdAt: "asc" } }),
+      ctx.db.accessGrant.findMany({
+        where: input.vmId ? { vmId: input.vmId } : input.networkId ? { networkId: input.networkId } : {},
+        select: grantSelect,
+        orderBy: { createdAt: "asc" },
+      }),
     ),
 
   grant: admin.input(GrantInput).mutation(async ({ ctx, input }) => {
     const role = await ctx.db.role.findUnique({ where: { id: input.roleId }, select: { name: true, permissions: true } });
     if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "No such role: it may have been deleted" });
-    await refuseBeyondGranter(ctx, "access.grant", beyondGranter(ctx.access, role.permissions, input.vmId), `Granting '${role.name}'`);
+    if (input.networkId && !role.permissions.some((p) => (NETWORK_SCOPED as string[]).includes(p)))
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `roleId: '${role.name}' gives nothing on a network: only ${NETWORK_SCOPED.join(", ")} counts there (for example the role 'Network user')`,
+      });
+    await refuseBeyondGranter(
+      ctx,
+      "access.grant",
+      beyondGranter(ctx.access, role.permissions, input.vmId, input.networkId),
+      `Granting '${role.name}'`,
+    );
     return ctx.db.$transaction(async (tx) => {
       const grant = await tx.accessGrant.create({
-        data: { roleId: input.roleId, userId: input.userId, groupId: input.groupId, vmId: input.vmId, scope: input.vmId ? "vm" : "global" },
+        data: {
+          roleId: input.roleId,
+          userId: input.userId,
+          groupId: input.groupId,
+          vmId: input.vmId,
+          networkId: input.networkId,
+          scope: scopeOf(input),
+        },
         select: grantSelect,
       });
       await audit(tx, {
@@ -87,7 +112,12 @@ export const accessRouter = router({
         ip: ctx.ip,
         vmId: grant.vm?.id,
         vmName: grant.vm?.name,
-        detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
+        detail: {
+          role: grant.role.name,
+          user: grant.user?.email ?? null,
+          group: grant.group?.name ?? null,
+          network: grant.network?.name ?? null,
+        },
       });
       return grant;
     });
@@ -97,13 +127,13 @@ export const accessRouter = router({
     // Taking away is bounded like giving: a lesser administrator cannot strip a greater one.
     const existing = await ctx.db.accessGrant.findUnique({
       where: { id: input.grantId },
-      select: { vmId: true, role: { select: { name: true, permissions: true } } },
+      select: { vmId: true, networkId: true, role: { select: { name: true, permissions: true } } },
     });
     if (existing)
       await refuseBeyondGranter(
         ctx,
         "access.revoke",
-        beyondGranter(ctx.access, existing.role.permissions, existing.vmId),
+        beyondGranter(ctx.access, existing.role.permissions, existing.vmId, existing.networkId),
         `Revoking '${existing.role.name}'`,
       );
     await ctx.db.$transaction(async (tx) => {
@@ -127,7 +157,12 @@ export const accessRouter = router({
         ip: ctx.ip,
         vmId: grant.vm?.id,
         vmName: grant.vm?.name,
-        detail: { role: grant.role.name, user: grant.user?.email ?? null, group: grant.group?.name ?? null },
+        detail: {
+          role: grant.role.name,
+          user: grant.user?.email ?? null,
+          group: grant.group?.name ?? null,
+          network: grant.network?.name ?? null,
+        },
       });
     });
     return { ok: true as const };

@@ -63,7 +63,8 @@ export const hostAdmin = {
         detail: { tokenId: made.id, expiresAt: made.expiresAt.toISOString() },
         ip: ctx.ip,
       });
-      return made;
+      // The page pins this certificate in the join command it shows for https (ADR 0034).
+      return { ...made, consoleCertSha256: ctx.consoleCertSha256 ?? null };
     }),
 
   /** Called by a new host service (GUESTHOUSE_JOIN): its join token for its own credential. */

@@ -3,11 +3,11 @@
 import { TRPCError } from "@trpc/server";
 import { NetworkCreateInput, NetworkRefInput } from "@guesthouse/shared/network-console-api";
 import { audit } from "../audit.ts";
-import { can } from "../authz.ts";
+import { can, usableNetworkFilter } from "../authz.ts";
 import { localHostId } from "../hosts.ts";
 import { createNetwork } from "../network-create.ts";
 import { runTask } from "../tasks.ts";
-import { permissionProcedure, router } from "../trpc.ts";
+import { permissionProcedure, protectedProcedure, router } from "../trpc.ts";
 
 const networkSelect = {
   id: true,
@@ -31,8 +31,10 @@ const networkSelect = {
 } as const;
 
 export const networkRouter = router({
-  list: permissionProcedure("network.use").query(async ({ ctx }) => {
-    const rows = await ctx.db.network.findMany({ select: networkSelect, orderBy: { name: "asc" } });
+  /** The networks the caller may use (`network.use` globally or on that network), or all for a network admin. */
+  list: protectedProcedure.query(async ({ ctx }) => {
+    const where = can(ctx.access, "network.admin") ? {} : usableNetworkFilter(ctx.access);
+    const rows = await ctx.db.network.findMany({ where, select: networkSelect, orderBy: { name: "asc" } });
     return rows.map(({ nics, forwards, ...n }) => {
       const vms = [...new Map(nics.map((x) => [x.vm.id, x.vm])).values()];
       const visible = vms.filter((v) => can(ctx.access, "vm.view", v.id));

@@ -5,7 +5,7 @@ import { VmCreateInput, VmDeleteOptions } from "@guesthouse/shared/console-api";
 import { cpuModelRefusal, defaultCpuModel } from "@guesthouse/shared/cpu-models";
 import type { KernelBoot } from "@guesthouse/shared/vm";
 import { audit } from "../audit.ts";
-import { can } from "../authz.ts";
+import { canOnNetwork } from "../authz.ts";
 import { permissionProcedure, vmProcedure } from "../trpc.ts";
 import { specForVm } from "../vm-spec.ts";
 import { nicRows } from "../nic-record.ts";
@@ -121,7 +121,8 @@ export const vmLifecycle = {
             });
             // As Proxmox's wizard defaults to vmbr0: one NIC on the default network unless the user chose.
             const fallback = await tx.network.findFirst({ where: { isDefault: true, hostId }, select: { id: true } });
-            const requests = input.nics ?? (fallback && can(ctx.access, "network.use") ? [{ networkId: fallback.id }] : []);
+            const requests =
+              input.nics ?? (fallback && canOnNetwork(ctx.access, "network.use", fallback.id) ? [{ networkId: fallback.id }] : []);
             const nics = await nicRows(tx, { vmId: id, profile: input.profile, access: ctx.access, requests, usedSlots: [] });
             if (nics.length) await tx.nic.createMany({ data: nics });
           });

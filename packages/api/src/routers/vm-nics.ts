@@ -3,7 +3,7 @@
 import { TRPCError } from "@trpc/server";
 import { ForwardAddInput, ForwardRefInput, NicAddInput, NicLinkInput, NicRefInput } from "@guesthouse/shared/network-console-api";
 import { audit } from "../audit.ts";
-import { can } from "../authz.ts";
+import { can, canOnNetwork } from "../authz.ts";
 import { nicRows } from "../nic-record.ts";
 import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
 import { changeVmSpec } from "../vm-spec-change.ts";
@@ -94,7 +94,8 @@ export const vmNics = {
           message: `nicId: port forwards need a nat network; '${nic.network.name}' is ${nic.network.kind}`,
         });
       }
-      if (!can(ctx.access, "network.use")) throw new TRPCError({ code: "FORBIDDEN", message: "You need the 'network.use' permission" });
+      if (!canOnNetwork(ctx.access, "network.use", nic.network.id))
+        throw new TRPCError({ code: "FORBIDDEN", message: `You need the 'network.use' permission on network '${nic.network.name}'` });
       if (input.hostPort < 1024 && !can(ctx.access, "network.admin")) {
         throw new TRPCError({ code: "FORBIDDEN", message: "hostPort: ports below 1024 need the 'network.admin' permission" });
       }

@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { TRPCError } from "@trpc/server";
 import { appRouter, createContextInner, DB_UNAVAILABLE, isDbUnreachable } from "@guesthouse/api";
 import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
+import { consoleCert } from "@/server/console-cert.server";
 import { db, hosts } from "@/server/db.server";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
 import { logTrpcFailure } from "@/server/log.server";
@@ -24,6 +25,7 @@ async function handler(req: Request) {
         ip: clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? ""),
         resHeaders,
         secureCookies: secureCookies(req.headers),
+        consoleCertSha256: consoleCert.sha256,
       }),
   });
 }

@@ -1,16 +1,21 @@
 "use client";
+// Who holds which role on one VM (its Access tab) or on one network (the Networks page, where only
+// roles with network.use mean anything: docs/decisions/0051); grant and revoke.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTRPC } from "@/trpc/react";
 
-export function VmAccess({ vmId }: { vmId: string }) {
+type Scope = { vmId: string } | { networkId: string };
+
+export function ScopeAccess({ scope, roleHeader, emptyText }: { scope: Scope; roleHeader: string; emptyText: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const grants = useQuery(trpc.access.grants.queryOptions({ vmId }));
+  const grants = useQuery(trpc.access.grants.queryOptions(scope));
   const roles = useQuery(trpc.access.roles.queryOptions());
   const users = useQuery(trpc.users.list.queryOptions());
   const groups = useQuery(trpc.users.groups.queryOptions());
-  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.access.grants.queryKey({ vmId }) }) };
+  const offered = "networkId" in scope ? roles.data?.filter((r) => r.permissions.includes("network.use")) : roles.data;
+  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.access.grants.queryKey(scope) }) };
   const grant = useMutation(trpc.access.grant.mutationOptions(refresh));
   const revoke = useMutation(trpc.access.revoke.mutationOptions(refresh));
   const [subject, setSubject] = useState("");
@@ -18,7 +23,7 @@ export function VmAccess({ vmId }: { vmId: string }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const [kind, id] = subject.split(":");
-    grant.mutate({ roleId, vmId, ...(kind === "user" ? { userId: id } : { groupId: id }) });
+    grant.mutate({ roleId, ...scope, ...(kind === "user" ? { userId: id } : { groupId: id }) });
   };
   return (
     <>
@@ -26,7 +31,7 @@ export function VmAccess({ vmId }: { vmId: string }) {
         <thead>
           <tr>
             <th>Who</th>
-            <th>Role on this VM</th>
+            <th>{roleHeader}</th>
             <th>
               <span className="sr-only">Actions</span>
             </th>
@@ -47,7 +52,7 @@ export function VmAccess({ vmId }: { vmId: string }) {
           {grants.data?.length === 0 && (
             <tr>
               <td colSpan={3} className="muted">
-                Only users with a global role can reach this VM.
+                {emptyText}
               </td>
             </tr>
           )}
@@ -74,7 +79,7 @@ export function VmAccess({ vmId }: { vmId: string }) {
           Role
           <select value={roleId} onChange={(e) => setRoleId(e.target.value)} required>
             <option value="">Choose…</option>
-            {roles.data?.map((r) => (
+            {offered?.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.name}
               </option>
