@@ -28,6 +28,11 @@ export interface HostConfig {
    */
   bootIdFile?: string;
   /**
+   * The address other hosts reach this one on for a move's RAM stream and disk copies (QEMU and
+   * NBD listen there); absent: the console uses the host name of the host's API URL.
+   */
+  migrationAddress?: string;
+  /**
    * Whether the console may make a default NAT network here (GUESTHOUSE_DEFAULT_NETWORK): `auto`
    * (absent) only inside `netns`, `on` in the machine's own namespace too, `off` never (ADR 0037).
    */

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { HostConfig } from "./config.ts";
 import { hostname } from "node:os";
 import { JoinError, parseJoin } from "./join.ts";
+import { MigrationHostSchema } from "@guesthouse/shared/host-migration-api";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
@@ -50,6 +51,8 @@ const EnvSchema = EngineEnvSchema.extend({
   GUESTHOUSE_DEFAULT_NETWORK: z
     .enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" })
     .default("auto"),
+  /** Where other hosts reach this one for moves (RAM stream, disk copies); default: HOST_PUBLIC_URL's host. */
+  HOST_MIGRATION_ADDRESS: MigrationHostSchema.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -104,6 +107,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       netns: e.GUESTHOUSE_NETNS,
       bootIdFile: e.GUESTHOUSE_BOOT_ID_FILE,
       defaultNetwork: e.GUESTHOUSE_DEFAULT_NETWORK,
+      migrationAddress: e.HOST_MIGRATION_ADDRESS,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,

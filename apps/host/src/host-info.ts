@@ -31,6 +31,8 @@ export interface HostInfo {
   qemuUser: { name: string; uid: number; dedicated: boolean; summary: string };
   /** The machine's kernel boot id: a new one means the machine booted again (start at boot). */
   bootId: string;
+  /** Where other hosts reach this one for a move (HOST_MIGRATION_ADDRESS); null: the API URL's host. */
+  migrationAddress: string | null;
 }
 
 export const KERNEL_BOOT_ID = "/proc/sys/kernel/random/boot_id";
@@ -47,6 +49,7 @@ export async function hostInfo(p: {
   runningVmCount: number;
   qemuUser: HostInfo["qemuUser"];
   bootIdFile?: string;
+  migrationAddress?: string;
 }): Promise<HostInfo> {
   const mem = await memInfo();
   const fs = await statfs(p.dataDir);
@@ -63,5 +66,6 @@ export async function hostInfo(p: {
     runningVmCount: p.runningVmCount,
     qemuUser: p.qemuUser,
     bootId: await bootId(p.bootIdFile),
+    migrationAddress: p.migrationAddress ?? null,
   };
 }

@@ -116,6 +116,7 @@ export class HostService {
       runningVmCount: recs.filter((r) => r.instance).length,
       qemuUser: (({ name, uid, dedicated, summary }) => ({ name, uid, dedicated, summary }))(this.vms.guestFiles.user),
       bootIdFile: this.config.bootIdFile,
+      migrationAddress: this.config.migrationAddress,
     });
   }
 

@@ -15,9 +15,11 @@ export interface HostGateway {
   credential(hostId: string): Promise<string>;
   /** The console's own secret, from which joined hosts' credentials derive. */
   token: string;
+  /** The console's data folder: its migration CA lives there (migration-ca.ts); default `.data`. */
+  dataDir?: string;
 }
 
-export function createHostGateway(db: Db, token: string): HostGateway {
+export function createHostGateway(db: Db, token: string, opts: { dataDir?: string } = {}): HostGateway {
   const clients = new Map<string, { url: string; tokenHash: string; client: HostClient }>();
   const row = async (hostId: string) => {
     const host = await db.host.findUnique({ where: { id: hostId }, select: { id: true, url: true, tokenHash: true } });
@@ -26,6 +28,7 @@ export function createHostGateway(db: Db, token: string): HostGateway {
   };
   return {
     token,
+    dataDir: opts.dataDir ?? ".data",
     async forHost(hostId) {
       const host = await row(hostId);
       const cached = clients.get(hostId);

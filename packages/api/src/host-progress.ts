@@ -34,7 +34,7 @@ export async function withHostProgress<T>(
       logged = p.percent - (p.percent % LOG_EVERY);
       await task.log(`${p.operation}: ${Math.floor(p.percent)}%${p.detail ? ` (${p.detail})` : ""}`);
     }
-    await task.advance(at);
+    await task.measure(at);
   }
   return done;
 }

@@ -114,6 +114,9 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
     input: (f) => ({ vmId: f.vmId, nicId: "missing", protocol: "tcp", hostPort: 8080, guestPort: 80 }),
   },
   "vm.forwardRemove": { needs: "vm.config", input: (f) => ({ vmId: f.vmId, forwardId: "missing" }) },
+  "vm.migrate": { needs: "vm.migrate", input: (f) => ({ vmId: f.vmId, targetHostId: "missing" }) },
+  "vm.migrateCancel": { needs: "vm.migrate", input: (f) => ({ vmId: f.vmId }) },
+  "vm.moveTargets": { needs: "vm.migrate", input: (f) => ({ vmId: f.vmId }) },
 };
 
 const SUBJECTS = {

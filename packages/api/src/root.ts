@@ -16,13 +16,14 @@ import { vmPower } from "./routers/vm-power.ts";
 import { vmSettings } from "./routers/vm-settings.ts";
 import { vmUndo } from "./routers/vm-undo.ts";
 import { vmNics } from "./routers/vm-nics.ts";
+import { vmMove } from "./routers/vm-move.ts";
 import { networkRouter } from "./routers/network.ts";
 import { vmLive, vmQueries } from "./routers/vm-queries.ts";
 import { router, createCallerFactory } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
-  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo, ...vmNics }),
+  vm: router({ ...vmQueries, ...vmLive, ...vmPower, ...vmLifecycle, ...vmSettings, ...vmUndo, ...vmNics, ...vmMove }),
   host: hostRouter,
   display: displayRouter,
   share: shareRouter,

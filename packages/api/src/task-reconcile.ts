@@ -4,7 +4,7 @@
 // the task saying which. Kinds with nothing to repair (power operations: the host's event stream
 // already says what happened) are closed as interrupted.
 import type { Db, Task } from "@guesthouse/db";
-import type { HostClient } from "./host-gateway.ts";
+import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapshot, type SnapshotRef } from "./snapshot-record.ts";
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
 import { cancelRequestedBy } from "./task-cancel.ts";
@@ -14,9 +14,12 @@ import { makeDefaultNetwork } from "./network-create.ts";
 import { hostNetworkOf } from "./network-host.ts";
 import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
 import { FORWARD_KINDS, NIC_LINK_KIND, settleForwardChange, settleNicLink } from "./live-nic-change.ts";
+import { MOVE_KIND } from "./vm-move-plan.ts";
+import { settleMove } from "./vm-move-reconcile.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
-type Handler = (db: Db, host: HostClient, task: Task) => Promise<Outcome>;
+/** `hosts`: for the kinds that involve two hosts (a move asks both what they hold). */
+type Handler = (db: Db, host: HostClient, task: Task, hosts?: HostGateway) => Promise<Outcome>;
 
 const hostHas = (p: Promise<unknown>) =>
   p.then(
@@ -37,6 +40,9 @@ const HANDLERS: Record<string, Handler> = {
   ...Object.fromEntries(SPEC_CHANGE_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleSpecChange(db, host, t)])),
   ...Object.fromEntries(FORWARD_KINDS.map((kind) => [kind, (db: Db, host: HostClient, t: Task) => settleForwardChange(db, host, t)])),
   [NIC_LINK_KIND]: settleNicLink,
+
+  // Both hosts say what they hold; the guest ends up in exactly one place (vm-move-reconcile.ts).
+  [MOVE_KIND]: (db, _host, t, hosts) => settleMove(db, hosts, t),
 
   // Each disk's choice is one host step; the host's undo disks say how far it got.
   async "vm.undo"(db, host, t) {
@@ -174,7 +180,7 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 /** Closes every task of `hostId` left running by another (dead) console; returns how many. */
-export async function reconcileTasks(db: Db, host: HostClient, hostId: string): Promise<number> {
+export async function reconcileTasks(db: Db, host: HostClient, hostId: string, hosts?: HostGateway): Promise<number> {
   const orphans = await db.task.findMany({
     // Another console's (it died), or no console's: "" when the host went away mid-call (tasks.ts).
     where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE } },
@@ -182,7 +188,7 @@ export async function reconcileTasks(db: Db, host: HostClient, hostId: string): 
   });
   for (const task of orphans) {
     const handler = HANDLERS[task.kind];
-    const outcome = handler ? await handler(db, host, task) : interrupted("its VM's state is what its host now reports");
+    const outcome = handler ? await handler(db, host, task, hosts) : interrupted("its VM's state is what its host now reports");
     // A cancel was asked for and the host's half did not happen (or was undone): that is what the person asked.
     const by = cancelRequestedBy(task.input);
     if (by && outcome.state === "failed") await finishTask(db, task.id, "cancelled", `cancelled by ${by}; ${outcome.line}`);

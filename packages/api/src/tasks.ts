@@ -7,7 +7,7 @@ import { TRPCError } from "@trpc/server";
 import type { Db, Prisma } from "@guesthouse/db";
 import { hostWentAway } from "@guesthouse/host-client";
 import { crashPoint } from "@guesthouse/shared/crash-point";
-import { toTRPCError } from "./errors.ts";
+import { InvalidState, toTRPCError } from "./errors.ts";
 import { taskBus } from "./task-bus.ts";
 import { cancelRequestedBy } from "./task-cancel.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
@@ -29,9 +29,15 @@ export interface TaskHandle {
   /** Records how far it got (0–100), with a line for the log. */
   progress(percent: number, line?: string): Promise<void>;
   log(line: string): Promise<void>;
-  /** Moves the progress figure only (the host's own figures as they come), with no log line. */
-  advance(percent: number): Promise<void>;
+  /**
+   * Moves the progress figure as the host's own figures come, with no log line; with `detail`, also
+   * records what the task measured so far (Task.detail).
+   */
+  measure(percent: number, detail?: Prisma.InputJsonValue): Promise<void>;
 }
+
+/** Thrown by a task's work when a person cancelled it: the task ends `cancelled`, not `failed`. */
+export class TaskCancelled extends InvalidState {}
 
 export const taskSelect = {
   id: true,
@@ -43,6 +49,7 @@ export const taskSelect = {
   progress: true,
   log: true,
   error: true,
+  detail: true,
   createdAt: true,
   finishedAt: true,
 } satisfies Prisma.TaskSelect;
@@ -81,8 +88,8 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       crashPoint(`${spec.kind}@${percent}`);
     },
     log: (line) => appendLog(db, task.id, line),
-    advance: async (percent) => {
-      await db.task.update({ where: { id: task.id }, data: { progress: Math.max(0, Math.min(100, Math.round(percent))) } });
+    measure: async (percent, detail) => {
+      await db.task.update({ where: { id: task.id }, data: { detail, progress: Math.max(0, Math.min(100, Math.round(percent))) } });
       taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
     },
   };
@@ -102,10 +109,11 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       });
     }
     const message = toTRPCError(error).message.replaceAll(`'${spec.vm?.id}'`, `'${spec.vm?.name}'`);
-    if (hostCancelled(error)) {
-      // The host stopped at someone's request (task-cancel.ts) and removed what it had begun.
+    if (hostCancelled(error) || error instanceof TaskCancelled) {
+      // Someone asked for it (task.cancel, or a move's cancel), and what had begun was removed.
       const row = await db.task.findUnique({ where: { id: task.id }, select: { input: true } });
-      await finishTask(db, task.id, "cancelled", `cancelled by ${cancelRequestedBy(row?.input) ?? "the host"}: ${message}`);
+      const by = cancelRequestedBy(row?.input);
+      await finishTask(db, task.id, "cancelled", `cancelled${by ? ` by ${by}` : ""}: ${message}`).catch(() => undefined);
       throw error;
     }
     await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);

@@ -4,7 +4,10 @@ import { EventEmitter, on } from "node:events";
 import { processWide } from "@guesthouse/shared/process-wide";
 
 export type VmBusEvent =
-  { type: "state"; vmId: string; state: string; reason: string; at: number } | { type: "created" | "deleted"; vmId: string; at: number };
+  | { type: "state"; vmId: string; state: string; reason: string; at: number }
+  | { type: "created" | "deleted"; vmId: string; at: number }
+  /** The VM moved: it runs on `hostId` now (open displays and serial streams reconnect there). */
+  | { type: "host"; vmId: string; hostId: string; at: number };
 
 class VmBus {
   private emitter = new EventEmitter();

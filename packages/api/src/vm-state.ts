@@ -7,10 +7,23 @@ import { vmBus } from "./vm-bus.ts";
 
 export type { PowerState };
 
-export async function recordVmState(db: Db, vmId: string, state: PowerState, reason: string, version: number): Promise<boolean> {
+/** `hostId`: the host that reported it; a host the VM has moved away from is not listened to. */
+export async function recordVmState(
+  db: Db,
+  vmId: string,
+  state: PowerState,
+  reason: string,
+  version: number,
+  hostId?: string,
+): Promise<boolean> {
   const v = BigInt(version);
   const updated = await db.vm.updateMany({
-    where: { id: vmId, OR: [{ stateVersion: { lt: v } }, { state: "unknown" }], NOT: { state, stateReason: reason, stateVersion: v } },
+    where: {
+      id: vmId,
+      ...(hostId ? { hostId } : {}),
+      OR: [{ stateVersion: { lt: v } }, { state: "unknown" }],
+      NOT: { state, stateReason: reason, stateVersion: v },
+    },
     data: { state, stateReason: reason, stateVersion: v },
   });
   if (updated.count > 0) vmBus.publish({ type: "state", vmId, state, reason, at: Date.now() });

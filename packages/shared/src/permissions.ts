@@ -9,6 +9,8 @@ export const VM_PERMISSIONS = [
   "vm.config",
   "vm.create",
   "vm.delete",
+  /** Move the VM to another host (Proxmox's VM.Migrate). */
+  "vm.migrate",
 ] as const;
 /** network.admin: create and delete networks; network.use: put a VM's NIC on a network (docs/decisions/0021). */
 export const GLOBAL_PERMISSIONS = ["media.upload", "user.admin", "host.admin", "audit.view", "network.admin", "network.use"] as const;

@@ -59,6 +59,8 @@ export const VM_OPERATIONS = {
   nicAdd: { label: "Add NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
   nicRemove: { label: "Remove NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
   nicLink: { label: "Set NIC link", allowedIn: ["stopped", "running", "paused"], leadsTo: "same", permission: "vm.config" },
+  // Running or paused: live; stopped: cold (its disk files are copied). A saved state does not travel.
+  migrate: { label: "Move…", allowedIn: ["stopped", "running", "paused"], leadsTo: "same", permission: "vm.migrate" },
 } as const satisfies Record<string, VmOperation>;
 
 export type VmOperationName = keyof typeof VM_OPERATIONS;
@@ -115,6 +117,8 @@ export function refusal(op: VmOperationName, vm: string, state: PowerState): str
       return `${it} has a saved state; restore it or discard the saved state first`;
     case "console":
       return `${it} is ${state}: start it to see its screen`;
+    case "migrate":
+      return `${it} has a saved state, which does not travel; restore it and move it running, or discard the saved state and move it stopped`;
     default:
       break;
   }

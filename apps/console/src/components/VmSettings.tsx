@@ -8,6 +8,7 @@ import { CpuModelSelect } from "./CpuModelSelect";
 import { MakeTemplate } from "./MakeTemplate";
 import { UndoSettings } from "./VmUndo";
 import { VmDelete } from "./VmDelete";
+import { VmMove } from "./VmMove";
 import { VmStartAtBoot } from "./VmStartAtBoot";
 
 type Vm = RouterOutputs["vm"]["get"];
@@ -112,6 +113,7 @@ export function VmSettings({ vm }: { vm: Vm }) {
       </form>
       <UndoSettings vmId={vm.id} stopped={stopped} />
       {vm.permissions.includes("vm.config") && <VmStartAtBoot vm={vm} />}
+      {vm.permissions.includes("vm.migrate") && <VmMove vm={vm} />}
       {vm.permissions.includes("vm.delete") && (
         <section aria-labelledby="tpl-h">
           <h2 id="tpl-h">Template</h2>

@@ -66,7 +66,8 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         if (disposed) return;
         const clean = (e as CustomEvent<{ clean: boolean }>).detail?.clean;
         onStatus("reconnecting", closeReason || (clean ? "the display closed" : "the connection dropped"));
-        retry = setTimeout(() => setGeneration((g) => g + 1), 1500);
+        // A VM that moved to another host (vm-move.ts) is there already: reconnect at once.
+        retry = setTimeout(() => setGeneration((g) => g + 1), closeReason.startsWith("the VM moved") ? 50 : 1500);
       });
     })().catch((error: unknown) => {
       if (disposed) return;

@@ -4,7 +4,7 @@
  * GUESTHOUSE_CRASH_AT (packages/shared/src/crash-point.ts). If it reaches the end it prints
  * `FINISHED` (or `FAILED <message>`), which the test counts as the crash point never being reached.
  *
- * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input }
+ * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir? }
  */
 import { createDb } from "@guesthouse/db";
 import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
@@ -15,12 +15,20 @@ interface Job {
   user: { id: string; email: string; name: string; sessionId: string };
   call: string;
   input: unknown;
+  /** The console's data folder (its migration CA); default `.data`. */
+  dataDir?: string;
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as Job;
 const db = createDb(job.databaseUrl);
 const caller = createCaller(
-  createContextInner({ db, hosts: createHostGateway(db, job.hostToken), ip: "crash-test", secureCookies: false, user: job.user }),
+  createContextInner({
+    db,
+    hosts: createHostGateway(db, job.hostToken, { dataDir: job.dataDir }),
+    ip: "crash-test",
+    secureCookies: false,
+    user: job.user,
+  }),
 );
 const [group, name] = job.call.split(".") as [string, string];
 const procedure = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[group]?.[name];

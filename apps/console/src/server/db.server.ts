@@ -10,5 +10,5 @@ export function db(): Db {
 }
 
 export function hosts(): HostGateway {
-  return processWide("host-gateway", () => createHostGateway(db(), env().HOST_TOKEN));
+  return processWide("host-gateway", () => createHostGateway(db(), env().HOST_TOKEN, { dataDir: env().GUESTHOUSE_DATA }));
 }

@@ -35,7 +35,7 @@ export interface StateSyncDeps {
 
 async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
   // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
-  const closed = await reconcileTasks(deps.db, client, hostId);
+  const closed = await reconcileTasks(deps.db, client, hostId, deps.hosts);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   await offerDefaultNetwork(deps, hostId);
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
@@ -89,7 +89,7 @@ async function onStateEvent(
 ): Promise<boolean> {
   const context = { hostId, vmId: event.vmId, state: event.state };
   try {
-    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version))) return true;
+    if (!(await recordVmState(deps.db, event.vmId, event.state as PowerState, event.reason, event.version, hostId))) return true;
   } catch (err) {
     deps.log.error({ ...context, err }, "could not record a VM's new power state; reconciling with the host");
     return false;
@@ -210,7 +210,9 @@ export function startStateSync(overrides: Partial<StateSyncDeps> = {}): StateSyn
   const periodic = setInterval(() => {
     void deps.db.host
       .findMany({ select: { id: true } })
-      .then((rows) => Promise.all(rows.map(async (h) => reconcileTasks(deps.db, await deps.hosts.forHost(h.id), h.id).catch(() => 0))))
+      .then((rows) =>
+        Promise.all(rows.map(async (h) => reconcileTasks(deps.db, await deps.hosts.forHost(h.id), h.id, deps.hosts).catch(() => 0))),
+      )
       .catch((err: unknown) => deps.log.warn({ err }, "periodic task reconciliation failed"));
   }, deps.reconcileEveryMs);
   periodic.unref();

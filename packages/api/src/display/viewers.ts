@@ -42,6 +42,12 @@ class ViewerRegistry {
   forVm(vmId: string) {
     return [...this.viewers.values()].filter((v) => v.vmId === vmId).map(({ disconnect: _d, ...rest }) => rest);
   }
+  /** Closes every viewer of one VM (it moved to another host: they reconnect there). */
+  disconnectVm(vmId: string, reason: string): number {
+    const of = [...this.viewers.values()].filter((v) => v.vmId === vmId);
+    for (const v of of) v.disconnect(reason);
+    return of.length;
+  }
   /** Closes every viewer who came through one share link (it was revoked). */
   disconnectShare(linkId: string, reason: string): number {
     const through = [...this.viewers.values()].filter((v) => v.shareLinkId === linkId);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { audit } from "../audit.ts";
 import { router, vmProcedure } from "../trpc.ts";
+import { vmBus } from "../vm-bus.ts";
 
 export const serialRouter = router({
   read: vmProcedure("vm.console").query(async ({ ctx }) => {
@@ -26,38 +27,62 @@ export const serialRouter = router({
       outcome: "success",
       ip: ctx.ip,
     });
-    const host = await ctx.hosts.forHost(ctx.vm.hostId);
     const queue: string[] = [];
-    let wake: (() => void) | null = null;
+    let wake = null as (() => void) | null;
     let ended = false;
-    const sub = host.serial.stream.subscribe(
-      { id: ctx.vm.id, replayBytes: 16 * 1024 },
-      {
-        onData: (chunk) => {
-          queue.push(chunk.base64);
+    let hostId = ctx.vm.hostId;
+    // The VM moved (vm-move.ts): the stream follows it to its new host, from the new host's next byte.
+    const moved = new AbortController();
+    signal?.addEventListener("abort", () => moved.abort(), { once: true });
+    void (async () => {
+      for await (const e of vmBus.listen(moved.signal)) {
+        if (e.type === "host" && e.vmId === ctx.vm.id && e.hostId !== hostId) {
+          hostId = e.hostId;
           wake?.();
-        },
-        onError: () => {
-          ended = true;
-          wake?.();
-        },
-        onComplete: () => {
-          ended = true;
-          wake?.();
-        },
-      },
-    );
+        }
+      }
+    })().catch(() => undefined);
+    const follow = async (replayBytes: number) => {
+      const subscribedTo = hostId;
+      const host = await ctx.hosts.forHost(subscribedTo);
+      return {
+        hostId: subscribedTo,
+        sub: host.serial.stream.subscribe(
+          { id: ctx.vm.id, replayBytes },
+          {
+            onData: (chunk) => {
+              queue.push(chunk.base64);
+              wake?.();
+            },
+            onError: () => {
+              if (hostId === subscribedTo) ended = true;
+              wake?.();
+            },
+            onComplete: () => {
+              if (hostId === subscribedTo) ended = true;
+              wake?.();
+            },
+          },
+        ),
+      };
+    };
+    let current = await follow(16 * 1024);
     signal?.addEventListener("abort", () => {
       ended = true;
       wake?.();
     });
     try {
       while (!ended || queue.length) {
+        if (current.hostId !== hostId && !ended) {
+          current.sub.unsubscribe();
+          current = await follow(0);
+        }
         if (queue.length) yield queue.shift()!;
         else await new Promise<void>((r) => (wake = r));
       }
     } finally {
-      sub.unsubscribe();
+      current.sub.unsubscribe();
+      moved.abort();
     }
   }),
 });

@@ -1,0 +1,316 @@
+// Moving a VM between two real host services through the console's API (vm.migrate): each host is
+// its own process in its own network namespace, joined by a veth pair the test makes and always
+// deletes; the RAM stream and the disk mirror flow between the namespaces over TLS, with
+// certificates the console's own CA issued. A live move keeps the guest's shell (a variable set
+// before is read on the target's serial console after), the DB's hostId follows once, and the
+// task has QEMU's downtime; a cancel and a target QEMU killed mid-move leave the guest running at
+// the source and nothing at the target; refusals name the reason and change nothing.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { pino } from "pino";
+import { seedBuiltInRoles } from "@guesthouse/db";
+import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
+import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+import type { HostClient } from "@guesthouse/host-client";
+import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
+import { deleteAllTestNetns, makeNetns, vethBetween } from "../../../host/src/net/test-netns.test-support.ts";
+import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
+import { startHostHeartbeat } from "./host-heartbeat.server.ts";
+import { startStateSync } from "./state-sync.server.ts";
+
+const SRC_ADDR = "10.78.0.1";
+const DST_ADDR = "10.78.0.2";
+const MiB = 1024 * 1024;
+const quiet = pino({ level: "silent" });
+
+let t: TestDatabase;
+let consoleData = "";
+const hostDirs: string[] = [];
+const procs: HostProcess[] = [];
+let stops: (() => void)[] = [];
+let sync: ReturnType<typeof startStateSync>;
+let user: { id: string; email: string; name: string; sessionId: string };
+let admin: ReturnType<typeof createCaller>;
+let srcId = "";
+let dstId = "";
+let templateId = "";
+
+async function openHostProcess(name: string, ns: string, addr: string): Promise<{ id: string; proc: HostProcess }> {
+  const dir = await mkdtemp(join(tmpdir(), `gh-move-${name}-`));
+  hostDirs.push(dir);
+  const proc = new HostProcess(dir, await freePort(), {
+    GUESTHOUSE_NETNS: ns,
+    HOST_MIGRATION_ADDRESS: addr,
+    GUESTHOUSE_DEFAULT_NETWORK: "off",
+  });
+  procs.push(proc);
+  await proc.start();
+  const row = await t.db.host.create({ data: { name, url: proc.url, tokenHash: "registered-with-the-console-token" } });
+  return { id: row.id, proc };
+}
+
+before(async () => {
+  const { tinyLinux } = await ensureImages({ dataDir: IMAGES });
+  t = await createTestDatabase();
+  await seedBuiltInRoles(t.db);
+  consoleData = await mkdtemp(join(tmpdir(), "gh-move-console-"));
+  const srcNs = makeNetns("vsrc");
+  const dstNs = makeNetns("vdst");
+  vethBetween({ ns: srcNs, ifname: "mig0", cidr: `${SRC_ADDR}/24` }, { ns: dstNs, ifname: "mig0", cidr: `${DST_ADDR}/24` });
+  srcId = (await openHostProcess("src", srcNs, SRC_ADDR)).id;
+  dstId = (await openHostProcess("dst", dstNs, DST_ADDR)).id;
+
+  const gateway = createHostGateway(t.db, TOKEN, { dataDir: consoleData });
+  sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
+  const beat = startHostHeartbeat({
+    db: t.db,
+    hosts: gateway,
+    log: quiet,
+    everyMs: 300,
+    unreachableAfterMs: 5000,
+    onRecovered: sync.resync,
+  });
+  stops = [beat.stop, () => sync.stop()];
+
+  const row = await t.db.user.create({ data: { email: "mover@test.local", name: "Mover", passwordHash: "!" } });
+  const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
+  await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
+  const session = await t.db.session.create({ data: { tokenHash: "mover", userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
+  user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
+  admin = createCaller(createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user }));
+  const tpl = await t.db.template.create({
+    data: {
+      name: "Tiny Linux",
+      memoryMiB: 128,
+      hostId: srcId,
+      kernelBoot: { kernel: tinyLinux.kernel, initrd: tinyLinux.initrd, cmdline: tinyLinux.cmdline },
+    },
+  });
+  templateId = tpl.id;
+  for (const id of [srcId, dstId]) {
+    await until(
+      "both hosts online with their capacity",
+      async () => (await t.db.host.findUniqueOrThrow({ where: { id } })).state === "online",
+      30_000,
+    );
+  }
+});
+
+after(async () => {
+  for (const stop of stops) stop();
+  for (const p of procs) {
+    for (const vm of await p.client.vm.list.query().catch(() => [])) {
+      if (vm.pid) await p.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
+      await p.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
+    }
+    await p.stop();
+  }
+  deleteAllTestNetns();
+  for (const d of [...hostDirs, consoleData]) await rm(d, { recursive: true, force: true });
+  await t.drop();
+});
+
+const client = (hostId: string) => procs[hostId === srcId ? 0 : 1]!.client;
+const serialText = async (c: HostClient, id: string) =>
+  Buffer.from((await c.serial.read.query({ id, maxBytes: 65536 })).base64, "base64").toString();
+/** Types a line on the VM's serial console and waits for `expect` in what it prints. */
+async function shell(c: HostClient, id: string, line: string, expect: string): Promise<void> {
+  await c.serial.write.mutate({ id, data: `${line}\n`, encoding: "utf8" });
+  await until(`'${expect}' on ${id}'s serial console`, async () => (await serialText(c, id)).includes(expect), 30_000);
+}
+const vmRow = (id: string) => t.db.vm.findUniqueOrThrow({ where: { id } });
+const hostVmIds = async (hostId: string) => (await client(hostId).vm.list.query()).map((v) => v.id);
+
+async function runningVm(name: string): Promise<string> {
+  const { id } = await admin.vm.create({
+    name,
+    source: { kind: "template", templateId },
+    memoryMiB: 128,
+    diskGiB: 1 / 64,
+    nics: [],
+    hostId: srcId,
+  });
+  await admin.vm.start({ vmId: id });
+  await until(`${name} to run`, async () => (await vmRow(id)).state === "running", 60_000);
+  await until(`${name}'s shell prompt`, async () => (await serialText(client(srcId), id)).includes(TINY_PROMPT), 120_000);
+  return id;
+}
+
+/** Starts a slow move and resolves once its RAM is on its way (the move itself in `move`). */
+async function slowMove(vmId: string): Promise<{ move: Promise<unknown>; taskId: string }> {
+  const move = admin.vm.migrate({ vmId, targetHostId: dstId, maxBandwidth: 2 * MiB });
+  move.catch(() => undefined);
+  const task = await until(
+    "the move's task to report RAM on its way",
+    async () => {
+      const row = await t.db.task.findFirst({ where: { vmId, kind: "vm.migrate", state: "running" } });
+      const detail = row?.detail as { phase?: string; ram?: { transferredBytes: number } | null } | null;
+      return row && detail?.phase === "migrating" && (detail.ram?.transferredBytes ?? 0) > 0 ? row : undefined;
+    },
+    60_000,
+  );
+  return { move, taskId: task.id };
+}
+
+async function assertStillAtSource(vmId: string, nonce: string): Promise<void> {
+  assert.equal((await vmRow(vmId)).hostId, srcId, "the DB still says the source");
+  await shell(client(srcId), vmId, `echo still-${nonce}`, `still-${nonce}`);
+  await until("the target's half to be gone", async () => !(await hostVmIds(dstId)).includes(vmId), 30_000);
+  assert.deepEqual(await client(srcId).migration.progress.query({ id: vmId }), { id: vmId, moving: false });
+}
+
+test("vm.migrate moves a running guest live: its shell variable survives, hostId switches once, the task has QEMU's downtime", async () => {
+  const vmId = await runningVm("mover");
+  await shell(client(srcId), vmId, "GHVAR=kept-$((6*7)); echo set-$GHVAR", "set-kept-42");
+  // An open serial stream, as the VM page has: it must follow the VM to the target by itself.
+  const streamed = { text: "", done: false };
+  const stream = (await admin.serial.stream({ vmId })) as AsyncIterable<string>;
+  const reading = (async () => {
+    for await (const b64 of stream) {
+      streamed.text += Buffer.from(b64, "base64").toString();
+      if (streamed.done) break; // ends the subscription (its finally unsubscribes at the host)
+    }
+  })();
+
+  const moved = await admin.vm.migrate({ vmId, targetHostId: dstId });
+  assert.equal(moved.mode, "live");
+  assert.equal(moved.hostId, dstId);
+
+  const row = await vmRow(vmId);
+  assert.equal(row.hostId, dstId, "the DB says the target");
+  assert.equal(row.state, "running");
+  await shell(client(dstId), vmId, "echo got-$GHVAR", "got-kept-42");
+  assert.deepEqual(await hostVmIds(srcId), [], "the source let go of it");
+  await until(
+    "the open serial stream to show what the guest printed at the target",
+    async () => streamed.text.includes("got-kept-42"),
+    10_000,
+  );
+  streamed.done = true;
+  await shell(client(dstId), vmId, "echo bye-$((1+1))", "bye-2");
+  await reading;
+
+  const task = await t.db.task.findUniqueOrThrow({ where: { id: moved.taskId } });
+  assert.equal(task.state, "succeeded");
+  assert.equal(task.progress, 100);
+  const figures = (task.detail as { figures: { downtimeMs: number; ramBytes: number; diskBytes: number } }).figures;
+  assert.ok(figures.downtimeMs > 0 && figures.downtimeMs < 5000, `QEMU's downtime ${figures.downtimeMs} ms`);
+  assert.ok(figures.ramBytes > MiB && figures.diskBytes >= 16 * MiB, `moved ${figures.ramBytes} B of RAM, ${figures.diskBytes} B of disk`);
+  const lines = (task.log as { line: string }[]).map((l) => l.line).join("\n");
+  assert.match(lines, new RegExp(`switched over: QEMU measured ${figures.downtimeMs} ms of downtime`));
+  console.log(
+    `vm.migrate live: downtime ${figures.downtimeMs} ms (QEMU), task ${task.finishedAt!.getTime() - task.createdAt.getTime()} ms`,
+  );
+
+  // The console's CA was made once, its key the console's alone.
+  assert.equal((await stat(join(consoleData, "migration-ca", "ca.key"))).mode & 0o777, 0o600);
+
+  // And it moves back, cold this time.
+  await admin.vm.stop({ vmId });
+  await until("the VM to be stopped", async () => (await vmRow(vmId)).state === "stopped", 30_000);
+  const back = await admin.vm.migrate({ vmId, targetHostId: srcId });
+  assert.equal(back.mode, "cold");
+  assert.equal((await vmRow(vmId)).hostId, srcId);
+  assert.deepEqual(await hostVmIds(dstId), []);
+  assert.ok((await hostVmIds(srcId)).includes(vmId));
+  await admin.vm.start({ vmId });
+  await until("the VM to run after the cold move", async () => (await vmRow(vmId)).state === "running", 60_000);
+  await until("its prompt after the cold move", async () => (await serialText(client(srcId), vmId)).includes(TINY_PROMPT), 120_000);
+});
+
+test("refusals name the reason and leave both hosts as they were", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  await assert.rejects(admin.vm.migrate({ vmId, targetHostId: srcId }), /already on host 'src'; choose another host/);
+  await assert.rejects(admin.vm.migrate({ vmId, targetHostId: "nope" }), /targetHostId: no host with id 'nope'/);
+  await t.db.host.update({ where: { id: dstId }, data: { maintenance: true } });
+  await assert.rejects(admin.vm.migrate({ vmId, targetHostId: dstId }), /cannot move there: 'dst' is in maintenance/);
+  const targets = await admin.vm.moveTargets({ vmId });
+  assert.deepEqual(
+    targets.map((x) => [x.hostName, x.ok]),
+    [["dst", false]],
+  );
+  assert.match(targets[0]!.reason, /in maintenance/);
+  await t.db.host.update({ where: { id: dstId }, data: { maintenance: false } });
+  assert.equal(await t.db.task.count({ where: { vmId, state: "failed" } }), 0, "a refusal journals nothing");
+  assert.equal((await vmRow(vmId)).hostId, srcId);
+  assert.deepEqual(await hostVmIds(dstId), []);
+
+  // A second move of the same VM while one is under way.
+  const { move } = await slowMove(vmId);
+  await assert.rejects(admin.vm.migrate({ vmId, targetHostId: dstId }), /already being moved/);
+  await admin.vm.migrateCancel({ vmId });
+  await assert.rejects(move, /the move was cancelled; VM 'mover' keeps running on 'src'/);
+});
+
+test("a cancelled move ends 'cancelled' and the guest keeps running at the source", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  const { move, taskId } = await slowMove(vmId);
+  await admin.vm.migrateCancel({ vmId });
+  await assert.rejects(move, /was cancelled/);
+  assert.equal((await t.db.task.findUniqueOrThrow({ where: { id: taskId } })).state, "cancelled");
+  await assertStillAtSource(vmId, "after-cancel");
+});
+
+test("a target QEMU killed mid-move: the task fails, the guest runs at the source, the DB agrees", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  const { move, taskId } = await slowMove(vmId);
+  const incoming = (await client(dstId).vm.list.query()).find((v) => v.id === vmId);
+  assert.ok(incoming?.pid, "the target's waiting QEMU");
+  process.kill(incoming.pid, "SIGKILL");
+  await assert.rejects(move, /keeps running here/);
+  const task = await t.db.task.findUniqueOrThrow({ where: { id: taskId } });
+  assert.equal(task.state, "failed");
+  await assertStillAtSource(vmId, "after-kill");
+});
+
+/** A console process that calls vm.migrate and is killed at `point`; then this console reconciles, as after a restart. */
+async function consoleDiesMidMove(vmId: string, point: string): Promise<string> {
+  const job = {
+    databaseUrl: t.url,
+    hostToken: TOKEN,
+    user,
+    call: "vm.migrate",
+    input: { vmId, targetHostId: dstId },
+    dataDir: consoleData,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(job)], {
+    cwd: REPO,
+    env: { ...process.env, GUESTHOUSE_CRASH_AT: point },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let said = "";
+  child.stdout?.on("data", (b: Buffer) => (said += b.toString()));
+  assert.equal(await exited(child), "SIGKILL", `the console should have died at ${point}; it said: ${said.trim()}`);
+  const left = await t.db.task.findFirstOrThrow({ where: { vmId, kind: "vm.migrate", state: "running" } });
+  sync.resync(srcId);
+  const done = await until("the dead console's move to be settled", async () => {
+    const row = await t.db.task.findUniqueOrThrow({ where: { id: left.id } });
+    return row.state !== "running" && row;
+  });
+  return `${done.state}: ${(done.log as { line: string }[]).at(-1)?.line}`;
+}
+
+test("a console killed before the switch-over: reconciliation removes the target's half, the guest runs at the source", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  const outcome = await consoleDiesMidMove(vmId, "vm.migrate@8");
+  assert.match(
+    outcome,
+    /^failed: interrupted: the move had not switched over; the VM stays on its source, and the target's half was removed/,
+  );
+  await assertStillAtSource(vmId, "after-console-death");
+});
+
+test("a console killed after the switch-over: reconciliation finishes the move at the target, the DB follows", async () => {
+  const vmId = (await t.db.vm.findFirstOrThrow({ where: { name: "mover" } })).id;
+  await shell(client(srcId), vmId, "GHVAR2=crash-$((5*5)); echo set-$GHVAR2", "set-crash-25");
+  const outcome = await consoleDiesMidMove(vmId, "vm.migrate@89");
+  assert.match(outcome, /^succeeded: finished after an interruption: 'dst' had the whole VM and runs it; the source's copy was removed/);
+  assert.equal((await vmRow(vmId)).hostId, dstId);
+  await until("the DB to record it running at the target", async () => (await vmRow(vmId)).state === "running");
+  await shell(client(dstId), vmId, "echo got-$GHVAR2", "got-crash-25");
+  assert.deepEqual(await hostVmIds(srcId), [], "only the target holds it");
+});
