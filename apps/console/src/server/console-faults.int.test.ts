@@ -94,6 +94,9 @@ describe("faults under a serving console: the host service killed, PostgreSQL st
       const row = await db.host.findFirstOrThrow({ select: { state: true, lastSeenAt: true } });
       return row.state === "online" && row.lastSeenAt !== null && row.lastSeenAt >= restarted;
     });
+    // The heartbeat may answer before state sync's next try has reconciled the VMs (a VM is
+    // "unknown" until then, and refuses operations): what a person would wait for.
+    await until("the console to know its VMs' states again", async () => (await db.vm.count({ where: { state: "unknown" } })) === 0);
   }
 
   test(
