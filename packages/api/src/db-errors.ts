@@ -14,6 +14,9 @@ const UNREACHABLE_MESSAGE = /Can't reach database server|Connection terminated|c
 /** Whether `error` (or what it wraps) says the database could not be reached. */
 export function isDbUnreachable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== "object" || depth > 5) return false;
+  // A host call's failure (the host client's error, whatever it wraps) is never the database's:
+  // a host service that refuses the connection is not "the database is not answering".
+  if ((error as { name?: unknown }).name === "TRPCClientError") return false;
   const e = error as {
     message?: unknown;
     code?: unknown;
