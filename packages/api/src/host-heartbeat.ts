@@ -38,8 +38,9 @@ export async function markSilentHosts(db: Db, cutoff: Date): Promise<string[]> {
     select: { id: true },
   });
   for (const { id } of silent) {
-    await db.host.update({ where: { id }, data: { state: "unreachable" } });
+    // VMs first: whoever sees the host unreachable sees its VMs unknown too.
     await markHostUnknown(db, id);
+    await db.host.update({ where: { id }, data: { state: "unreachable" } });
   }
   return silent.map((h) => h.id);
 }
