@@ -123,7 +123,9 @@ test("with the pinned value from the Hosts page the host registers over TLS and 
     60_000,
   );
   const credential = deriveHostCredential(SECRET, row.id);
-  assert.equal((await readFile(join(dataDir, "host-credential"), "utf8")).trim(), credential);
+  // The console records the host before the host has stored what it was given: wait for the file.
+  const stored = await until("the credential to be stored", () => readFile(join(dataDir, "host-credential"), "utf8"), 30_000);
+  assert.equal(stored.trim(), credential);
   const info = await until("the host API to answer", () => createHostClient({ url: row.url, token: credential }).host.info.query(), 60_000);
   assert.ok(info.cores >= 1);
   assert.equal(await spent(made.id), true);
