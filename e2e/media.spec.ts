@@ -27,7 +27,7 @@ test("an ISO uploaded from the browser shows progress, lands in the library with
     uploadThroughput: 8 * 1024 * 1024,
   });
   await page.getByLabel("Upload an ISO or disk image").setInputFiles({ name, mimeType: "application/octet-stream", buffer: iso });
-  await expect(page.getByRole("progressbar", { name: "Upload progress" })).toBeVisible();
+  await expect(page.getByRole("progressbar", { name: "Upload progress", exact: true })).toBeVisible();
   await page.screenshot({ path: shot("media-uploading") });
   await expect(page.getByRole("status")).toHaveText(`${name} was added to the library`, { timeout: 60_000 });
   const row = page.locator(`tr[data-media="${name}"]`);

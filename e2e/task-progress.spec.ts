@@ -1,4 +1,4 @@
-// A long task in the Tasks panel: a full clone of a template whose 1 GiB disk holds data shows
+// A long task in the Tasks panel: a full clone of a template whose 4 GiB disk holds data shows
 // qemu-img's own progress as it copies, and its Cancel button stops it — the task ends "cancelled"
 // and no clone is left.
 import { execFile } from "node:child_process";
@@ -23,16 +23,18 @@ test("a full clone shows the copy's progress in the Tasks panel and is cancelled
   await page.getByLabel("Name").fill(`big-${suffix}`);
   const tiny = await page.getByLabel("Template", { exact: true }).locator("option", { hasText: "Tiny Linux" }).getAttribute("value");
   await page.getByLabel("Template", { exact: true }).selectOption(tiny!);
-  await page.getByLabel("Disk (GiB, 0 for none)").fill("1");
+  await page.getByLabel("Disk (GiB, 0 for none)").fill("4");
   await page.getByRole("combobox", { name: "Network", exact: true }).selectOption("none");
   await page.getByRole("button", { name: "Create VM" }).click();
   await expect(page.getByRole("heading", { name: `big-${suffix}` })).toBeVisible();
   const vmId = page.url().split("/").pop()!;
 
-  // Data all through the (stopped) VM's disk, so a full clone has a gigabyte to copy.
+  // Data all through the (stopped) VM's disk, so a full clone has 4 GiB to copy: on a quiet machine
+  // 1 GiB copied before the panel had shown a figure from the copy.
   const disk = await db.disk.findFirstOrThrow({ where: { vmId }, select: { id: true } });
   const file = join(process.env.GUESTHOUSE_DATA!, "host", "disks", `${disk.id}.qcow2`);
-  await promisify(execFile)("qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 0 512M", "-c", "write -P 0x3c 512M 512M", file]);
+  const writes = [...Array(8).keys()].flatMap((i) => ["-c", `write -P 0x${(0x30 + i).toString(16)} ${i * 512}M 512M`]);
+  await promisify(execFile)("qemu-io", ["-f", "qcow2", ...writes, file]);
 
   await page.getByRole("tab", { name: "Settings" }).click();
   await page.getByLabel("Template name").fill(`bigtpl-${suffix}`);
