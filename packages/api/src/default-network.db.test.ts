@@ -41,16 +41,18 @@ const until = async (probe: () => boolean) => {
   while (!probe()) await new Promise((r) => setTimeout(r, 10));
 };
 
+/** A default network's creation, held while its host is making it (release() lets it finish). */
+async function defaultNetworkBeingMade(hostId: string, name: string, subnet: string): Promise<{ making: Promise<unknown> }> {
+  const before = ensured;
+  const making = createNetwork({ db: t.db, hosts: gateway, actor: null }, hostId, { kind: "nat", name, subnet, isDefault: true });
+  await until(() => ensured > before);
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { making };
+}
+
 test("the default network is not the default while its host is still making it", async () => {
   const a = await host("a");
-  const before = ensured;
-  const making = createNetwork({ db: t.db, hosts: gateway, actor: null }, a.id, {
-    kind: "nat",
-    name: "default-a",
-    subnet: "10.77.0.0/24",
-    isDefault: true,
-  });
-  await until(() => ensured > before);
+  const { making } = await defaultNetworkBeingMade(a.id, "default-a", "10.77.0.0/24");
   assert.equal(await t.db.network.count({ where: { name: "default-a" } }), 1, "the row is written first (journal-first)");
   assert.equal(await defaultOf(a.id), null, "no VM may be given a NIC on it yet");
   release();
@@ -61,14 +63,7 @@ test("the default network is not the default while its host is still making it",
 test("making a second host's default network leaves the first host's default as it was", async () => {
   const a = await t.db.host.findUniqueOrThrow({ where: { name: "a" } });
   const b = await host("b");
-  const before = ensured;
-  const making = createNetwork({ db: t.db, hosts: gateway, actor: null }, b.id, {
-    kind: "nat",
-    name: "default-b",
-    subnet: "10.78.0.0/24",
-    isDefault: true,
-  });
-  await until(() => ensured > before);
+  const { making } = await defaultNetworkBeingMade(b.id, "default-b", "10.78.0.0/24");
   release();
   await making;
   assert.equal(await defaultOf(b.id), "default-b");

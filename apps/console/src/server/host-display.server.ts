@@ -58,17 +58,7 @@ export function openHostDisplay(url: string, token: string, browser: IncomingHtt
 
 /** The 101 the browser gets: the host's accept key and chosen subprotocol, nothing else. */
 export function switchingProtocols(host: IncomingMessage): string {
-  const accept = host.headers["sec-websocket-accept"] ?? "";
-  const protocol = host.headers["sec-websocket-protocol"];
-  return [
-    "HTTP/1.1 101 Switching Protocols",
-    "Upgrade: websocket",
-    "Connection: Upgrade",
-    `Sec-WebSocket-Accept: ${accept}`,
-    ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []),
-    "",
-    "",
-  ].join("\r\n");
+  return handshake(host.headers["sec-websocket-accept"] ?? "", host.headers["sec-websocket-protocol"]);
 }
 
 /**
@@ -80,7 +70,10 @@ export function ownSwitchingProtocols(browser: IncomingHttpHeaders): string {
   const accept = createHash("sha1")
     .update(`${browser["sec-websocket-key"] ?? ""}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
     .digest("base64");
-  const protocol = browser["sec-websocket-protocol"]?.split(",")[0]?.trim();
+  return handshake(accept, browser["sec-websocket-protocol"]?.split(",")[0]?.trim());
+}
+
+function handshake(accept: string, protocol: string | undefined): string {
   return [
     "HTTP/1.1 101 Switching Protocols",
     "Upgrade: websocket",
