@@ -7,161 +7,45 @@
 // the source and nothing at the target; refusals name the reason and change nothing.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { pino } from "pino";
-import { seedBuiltInRoles } from "@guesthouse/db";
-import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
-import type { HostClient } from "@guesthouse/host-client";
-import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
-import { deleteAllTestNetns, makeNetns, vethBetween } from "../../../host/src/net/test-netns.test-support.ts";
-import { CHILD, exited, freePort, HostProcess, IMAGES, REPO, TOKEN, until } from "./crash-host.test-support.ts";
-import { startHostHeartbeat } from "./host-heartbeat.server.ts";
-import { startStateSync } from "./state-sync.server.ts";
+import { TINY_PROMPT } from "@guesthouse/images";
+import { CHILD, exited, REPO, TOKEN, until } from "./crash-host.test-support.ts";
+import {
+  assertStillAtSource as stillAtSource,
+  hostVmIds as idsOn,
+  MiB,
+  openMoveWorld,
+  runningVm as startVm,
+  serialText,
+  shell,
+  slowMove as startSlowMove,
+  vmRow as rowOf,
+  type MoveWorld,
+} from "./move-world.test-support.ts";
 
-const SRC_ADDR = "10.78.0.1";
-const DST_ADDR = "10.78.0.2";
-const MiB = 1024 * 1024;
-const quiet = pino({ level: "silent" });
-
-let t: TestDatabase;
-let consoleData = "";
-const hostDirs: string[] = [];
-const procs: HostProcess[] = [];
-let stops: (() => void)[] = [];
-let sync: ReturnType<typeof startStateSync>;
-let user: { id: string; email: string; name: string; sessionId: string };
-let admin: ReturnType<typeof createCaller>;
+let w: MoveWorld;
+let t: MoveWorld["t"];
+let admin: MoveWorld["admin"];
 let srcId = "";
 let dstId = "";
-let templateId = "";
-
-async function openHostProcess(name: string, ns: string, addr: string): Promise<{ id: string; proc: HostProcess }> {
-  const dir = await mkdtemp(join(tmpdir(), `gh-move-${name}-`));
-  hostDirs.push(dir);
-  const proc = new HostProcess(dir, await freePort(), {
-    GUESTHOUSE_NETNS: ns,
-    HOST_MIGRATION_ADDRESS: addr,
-    GUESTHOUSE_DEFAULT_NETWORK: "off",
-  });
-  procs.push(proc);
-  await proc.start();
-  const row = await t.db.host.create({ data: { name, url: proc.url, tokenHash: "registered-with-the-console-token" } });
-  return { id: row.id, proc };
-}
 
 before(async () => {
-  const { tinyLinux } = await ensureImages({ dataDir: IMAGES });
-  t = await createTestDatabase();
-  await seedBuiltInRoles(t.db);
-  consoleData = await mkdtemp(join(tmpdir(), "gh-move-console-"));
-  const srcNs = makeNetns("vsrc");
-  const dstNs = makeNetns("vdst");
-  vethBetween({ ns: srcNs, ifname: "mig0", cidr: `${SRC_ADDR}/24` }, { ns: dstNs, ifname: "mig0", cidr: `${DST_ADDR}/24` });
-  srcId = (await openHostProcess("src", srcNs, SRC_ADDR)).id;
-  dstId = (await openHostProcess("dst", dstNs, DST_ADDR)).id;
-
-  const gateway = createHostGateway(t.db, TOKEN, { dataDir: consoleData });
-  sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
-  const beat = startHostHeartbeat({
-    db: t.db,
-    hosts: gateway,
-    log: quiet,
-    everyMs: 300,
-    unreachableAfterMs: 5000,
-    onRecovered: sync.resync,
-  });
-  stops = [beat.stop, () => sync.stop()];
-
-  const row = await t.db.user.create({ data: { email: "mover@test.local", name: "Mover", passwordHash: "!" } });
-  const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
-  await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
-  const session = await t.db.session.create({ data: { tokenHash: "mover", userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
-  user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
-  admin = createCaller(createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user }));
-  const tpl = await t.db.template.create({
-    data: {
-      name: "Tiny Linux",
-      memoryMiB: 128,
-      hostId: srcId,
-      kernelBoot: { kernel: tinyLinux.kernel, initrd: tinyLinux.initrd, cmdline: tinyLinux.cmdline },
-    },
-  });
-  templateId = tpl.id;
-  for (const id of [srcId, dstId]) {
-    await until(
-      "both hosts online with their capacity",
-      async () => (await t.db.host.findUniqueOrThrow({ where: { id } })).state === "online",
-      30_000,
-    );
-  }
+  w = await openMoveWorld("vm");
+  ({ t, admin } = w);
+  srcId = w.src.id;
+  dstId = w.dst.id;
 });
 
-after(async () => {
-  for (const stop of stops) stop();
-  for (const p of procs) {
-    for (const vm of await p.client.vm.list.query().catch(() => [])) {
-      if (vm.pid) await p.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
-      await p.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
-    }
-    await p.stop();
-  }
-  deleteAllTestNetns();
-  for (const d of [...hostDirs, consoleData]) await rm(d, { recursive: true, force: true });
-  await t.drop();
-});
+after(() => w.close());
 
-const client = (hostId: string) => procs[hostId === srcId ? 0 : 1]!.client;
-const serialText = async (c: HostClient, id: string) =>
-  Buffer.from((await c.serial.read.query({ id, maxBytes: 65536 })).base64, "base64").toString();
-/** Types a line on the VM's serial console and waits for `expect` in what it prints. */
-async function shell(c: HostClient, id: string, line: string, expect: string): Promise<void> {
-  await c.serial.write.mutate({ id, data: `${line}\n`, encoding: "utf8" });
-  await until(`'${expect}' on ${id}'s serial console`, async () => (await serialText(c, id)).includes(expect), 30_000);
-}
-const vmRow = (id: string) => t.db.vm.findUniqueOrThrow({ where: { id } });
-const hostVmIds = async (hostId: string) => (await client(hostId).vm.list.query()).map((v) => v.id);
-
-async function runningVm(name: string): Promise<string> {
-  const { id } = await admin.vm.create({
-    name,
-    source: { kind: "template", templateId },
-    memoryMiB: 128,
-    diskGiB: 1 / 64,
-    nics: [],
-    hostId: srcId,
-  });
-  await admin.vm.start({ vmId: id });
-  await until(`${name} to run`, async () => (await vmRow(id)).state === "running", 60_000);
-  await until(`${name}'s shell prompt`, async () => (await serialText(client(srcId), id)).includes(TINY_PROMPT), 120_000);
-  return id;
-}
-
-/** Starts a slow move and resolves once its RAM is on its way (the move itself in `move`). */
-async function slowMove(vmId: string): Promise<{ move: Promise<unknown>; taskId: string }> {
-  const move = admin.vm.migrate({ vmId, targetHostId: dstId, maxBandwidth: 2 * MiB });
-  move.catch(() => undefined);
-  const task = await until(
-    "the move's task to report RAM on its way",
-    async () => {
-      const row = await t.db.task.findFirst({ where: { vmId, kind: "vm.migrate", state: "running" } });
-      const detail = row?.detail as { phase?: string; ram?: { transferredBytes: number } | null } | null;
-      return row && detail?.phase === "migrating" && (detail.ram?.transferredBytes ?? 0) > 0 ? row : undefined;
-    },
-    60_000,
-  );
-  return { move, taskId: task.id };
-}
-
-async function assertStillAtSource(vmId: string, nonce: string): Promise<void> {
-  assert.equal((await vmRow(vmId)).hostId, srcId, "the DB still says the source");
-  await shell(client(srcId), vmId, `echo still-${nonce}`, `still-${nonce}`);
-  await until("the target's half to be gone", async () => !(await hostVmIds(dstId)).includes(vmId), 30_000);
-  assert.deepEqual(await client(srcId).migration.progress.query({ id: vmId }), { id: vmId, moving: false });
-}
+const client = (hostId: string) => w.client(hostId);
+const vmRow = (id: string) => rowOf(w, id);
+const hostVmIds = (hostId: string) => idsOn(w, hostId);
+const runningVm = (name: string) => startVm(w, name);
+const slowMove = (vmId: string) => startSlowMove(w, vmId);
+const assertStillAtSource = (vmId: string, nonce: string) => stillAtSource(w, vmId, nonce);
 
 test("vm.migrate moves a running guest live: its shell variable survives, hostId switches once, the task has QEMU's downtime", async () => {
   const vmId = await runningVm("mover");
@@ -207,7 +91,7 @@ test("vm.migrate moves a running guest live: its shell variable survives, hostId
   );
 
   // The console's CA was made once, its key the console's alone.
-  assert.equal((await stat(join(consoleData, "migration-ca", "ca.key"))).mode & 0o777, 0o600);
+  assert.equal((await stat(join(w.consoleData, "migration-ca", "ca.key"))).mode & 0o777, 0o600);
 
   // And it moves back, cold this time.
   await admin.vm.stop({ vmId });
@@ -272,10 +156,10 @@ async function consoleDiesMidMove(vmId: string, point: string): Promise<string> 
   const job = {
     databaseUrl: t.url,
     hostToken: TOKEN,
-    user,
+    user: w.user,
     call: "vm.migrate",
     input: { vmId, targetHostId: dstId },
-    dataDir: consoleData,
+    dataDir: w.consoleData,
   };
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(job)], {
     cwd: REPO,
@@ -286,7 +170,7 @@ async function consoleDiesMidMove(vmId: string, point: string): Promise<string> 
   child.stdout?.on("data", (b: Buffer) => (said += b.toString()));
   assert.equal(await exited(child), "SIGKILL", `the console should have died at ${point}; it said: ${said.trim()}`);
   const left = await t.db.task.findFirstOrThrow({ where: { vmId, kind: "vm.migrate", state: "running" } });
-  sync.resync(srcId);
+  w.sync.resync(srcId);
   const done = await until("the dead console's move to be settled", async () => {
     const row = await t.db.task.findUniqueOrThrow({ where: { id: left.id } });
     return row.state !== "running" && row;
