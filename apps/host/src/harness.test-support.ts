@@ -155,3 +155,13 @@ export async function serialRun(service: HostService, vmId: string, command: str
   await service.serialWrite(vmId, Buffer.from(`${command}\n`));
   return waitSerial(service, vmId, expect, { fromOffset: from, timeoutMs: 30_000 });
 }
+
+/** Whether a process (a QEMU, say) still exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,7 @@ import {
   tinySpec,
   waitSerial,
   type TestHost,
+  processAlive as alive,
 } from "./harness.test-support.ts";
 
 let dataDir: string;
@@ -26,15 +27,6 @@ before(async () => {
   await Promise.all(["keep-a", "keep-b"].map((id) => waitSerial(host.service, id, PROMPT)));
 });
 after(() => destroyHost(host));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("a restarted host service loses neither of two running guests", { timeout: 120_000 }, async () => {
   await serialRun(host.service, "keep-a", "A=apple; echo ok-$A", /\nok-apple\r?\n/);

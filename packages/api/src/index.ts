@@ -17,6 +17,7 @@ export { reconcileSnapshots } from "./snapshot-reconcile.ts";
 export { applyUndoPolicy } from "./undo-policy.ts";
 export { runTask, finishTask, CONSOLE_INSTANCE } from "./tasks.ts";
 export { reconcileTasks } from "./task-reconcile.ts";
+export { dropStaleMoveCopies } from "./vm-move-reconcile.ts";
 export { AUTOSTART_JOB, autostartHost, noteHostBoot, type AutostartJob } from "./autostart.ts";
 export { ensureDefaultNetwork } from "./default-network.ts";
 export { markSilentHosts, recordHeartbeat, type HostInfoReport } from "./host-heartbeat.ts";

@@ -6,6 +6,7 @@
 import type { Db, Task } from "@guesthouse/db";
 import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { switchHost } from "./vm-move.ts";
+import { MOVE_KIND } from "./vm-move-plan.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 const interrupted = (what: string): Outcome => ({
@@ -24,19 +25,55 @@ async function holds(host: HostClient, id: string) {
   );
 }
 
-/** The source's copy goes: by release while its host still knows the move, else stopped and deleted. */
+/** A host's copy of a moved VM goes: released (source) or aborted (target) while the host still knows the move, else stopped and deleted. */
+async function dropCopy(host: HostClient, id: string): Promise<boolean> {
+  const view = await holds(host, id);
+  if (!view) return false;
+  const ended = async (call: Promise<unknown>) => call.then(() => true).catch(() => false);
+  if (await ended(host.migration.release.mutate({ id }))) return true;
+  if (await ended(host.migration.abort.mutate({ id }))) return true;
+  if (view.pid) await host.vm.powerOff.mutate({ id });
+  await host.vm.delete.mutate({ id, deleteDisks: true });
+  return true;
+}
+
 async function dropSourceCopy(source: HostClient, id: string): Promise<string> {
-  const view = await holds(source, id);
-  if (!view) return "the source had already let go of it";
-  const released = await source.migration.release.mutate({ id }).then(
-    () => true,
-    () => false,
-  );
-  if (!released) {
-    if (view.pid) await source.vm.powerOff.mutate({ id });
-    await source.vm.delete.mutate({ id, deleteDisks: true });
+  return (await dropCopy(source, id)) ? "the source's copy was removed" : "the source had already let go of it";
+}
+
+/**
+ * Copies that `hostId` still holds of VMs the DB places on another host: left by a move that ended
+ * while this host did not answer, so its release or abort never arrived. A copy goes only when a
+ * finished move of that VM involved this host, the copy does not run, and the VM's own host holds
+ * the VM; anything else is left alone and named. Returns what was removed and what was kept.
+ */
+export async function dropStaleMoveCopies(
+  db: Db,
+  gateway: HostGateway,
+  hostId: string,
+  host: HostClient,
+  held: { id: string; state: string }[],
+): Promise<{ removed: string[]; kept: { id: string; why: string }[] }> {
+  const removed: string[] = [];
+  const kept: { id: string; why: string }[] = [];
+  for (const vm of held) {
+    const row = await db.vm.findUnique({ where: { id: vm.id }, select: { hostId: true } });
+    if (!row || row.hostId === hostId) continue;
+    const involved = await db.task.count({
+      where: {
+        vmId: vm.id,
+        kind: MOVE_KIND,
+        state: { in: ["succeeded", "failed", "cancelled"] },
+        OR: [{ input: { path: ["sourceHostId"], equals: hostId } }, { input: { path: ["targetHostId"], equals: hostId } }],
+      },
+    });
+    if (!involved) kept.push({ id: vm.id, why: "the DB places it on another host, and no move of it involved this one" });
+    else if (vm.state === "running") kept.push({ id: vm.id, why: "it runs here, though the DB places it on another host" });
+    else if (!(await holds(await gateway.forHost(row.hostId), vm.id).catch(() => null)))
+      kept.push({ id: vm.id, why: "its own host does not answer for it yet" });
+    else if (await dropCopy(host, vm.id)) removed.push(vm.id);
   }
-  return "the source's copy was removed";
+  return { removed, kept };
 }
 
 export async function settleMove(db: Db, gateway: HostGateway | undefined, task: Task): Promise<Outcome> {

@@ -6,7 +6,7 @@
 // failure before that leaves the guest running at the source and nothing at the target.
 import { randomInt } from "node:crypto";
 import type { Db, Prisma } from "@guesthouse/db";
-import { hostWentAway } from "@guesthouse/host-client";
+import { hostRefused, hostWentAway } from "@guesthouse/host-client";
 import { processWide } from "@guesthouse/shared/process-wide";
 import { TRPCError } from "@trpc/server";
 import { audit } from "./audit.ts";
@@ -202,10 +202,30 @@ async function moveLive(run: Run): Promise<void> {
     89,
     `switched over: QEMU measured ${figures.downtimeMs} ms of downtime; ${figures.ramBytes} bytes of RAM, ${figures.diskBytes} of disk`,
   );
-  const view = await target.migration.finish.mutate({ id });
+  const view = await finishAtTarget(run);
   await switchHost(ctx.db, id, plan.target.id, view);
   await task.progress(95, `'${plan.target.name}' runs the VM; removing it from '${plan.source.name}'`);
   await releaseSource(run);
+}
+
+/**
+ * The target runs the guest. If its service refused the call (so it never ran it), the source takes
+ * the guest back rather than leave it paused on both; the target's half goes when it answers again
+ * (vm-move-reconcile.ts). Any other failure is thrown as it is: the target may have run it.
+ */
+async function finishAtTarget(run: Run) {
+  const { ctx, plan } = run;
+  try {
+    return await run.target.migration.finish.mutate({ id: ctx.vm.id });
+  } catch (error) {
+    if (!hostRefused(error)) throw error;
+    await run.source.migration.reclaim.mutate({ id: ctx.vm.id });
+    await run.task.log(`'${plan.target.name}' did not answer at the switch-over; '${plan.source.name}' runs the VM again`);
+    throw new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `'${plan.target.name}' stopped answering before it ran the VM; it runs on at '${plan.source.name}', and the target's half is removed when it answers again`,
+    });
+  }
 }
 
 /** The source's copy goes; if it cannot, the task says so (the guest runs at the target either way). */

@@ -44,3 +44,15 @@ export function hostWentAway(error: unknown): boolean {
   if (e?.name !== "TRPCClientError" || e.data !== undefined) return false;
   return e.cause?.name === "TypeError" || /fetch failed|terminated|other side closed|ECONNRE/i.test(e.cause?.message ?? "");
 }
+
+/**
+ * The host refused the connection: nothing listened, so the call certainly never reached it (unlike
+ * a connection that dropped half-way, after which the call may or may not have run).
+ */
+export function hostRefused(error: unknown): boolean {
+  if (!hostWentAway(error)) return false;
+  for (let e = (error as { cause?: unknown }).cause; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === "ECONNREFUSED") return true;
+  }
+  return false;
+}

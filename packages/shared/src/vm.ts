@@ -96,5 +96,7 @@ export const VmReasonSchema = z.enum([
   "external",
   /** Moved to or from another host (apps/host/src/migration). */
   "migrated",
+  /** A move switched over, but the target never ran the guest: it runs at the source again. */
+  "move-undone",
 ]);
 export type VmReason = z.infer<typeof VmReasonSchema>;

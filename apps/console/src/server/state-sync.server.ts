@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Db } from "@guesthouse/db";
 import {
   applyUndoPolicy,
+  dropStaleMoveCopies,
   ensureDefaultNetwork,
   markHostUnknown,
   reconcileSnapshots,
@@ -39,6 +40,7 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   await offerDefaultNetwork(deps, hostId);
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
+  await dropLeftoverCopies(deps, hostId, client, [...live.values()]);
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
   for (const row of rows) {
     try {
@@ -47,6 +49,17 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
       // One VM that cannot be reconciled must not keep the others (and the event stream) waiting.
       deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
+  }
+}
+
+/** A moved VM's copy this host kept while it did not answer (vm-move-reconcile.ts); never fatal. */
+async function dropLeftoverCopies(deps: StateSyncDeps, hostId: string, client: HostClient, held: { id: string; state: string }[]) {
+  try {
+    const { removed, kept } = await dropStaleMoveCopies(deps.db, deps.hosts, hostId, client, held);
+    if (removed.length) deps.log.info({ hostId, vmIds: removed }, "removed copies of VMs that moved to another host");
+    for (const k of kept) deps.log.warn({ hostId, vmId: k.id, why: k.why }, "a VM this host holds belongs to another host; left alone");
+  } catch (err) {
+    deps.log.error({ hostId, err }, "could not look for copies of VMs that moved away");
   }
 }
 

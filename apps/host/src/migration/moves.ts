@@ -11,7 +11,7 @@ import type { HostService } from "../service.ts";
 import { coldExport, coldExportEnd, coldImport } from "./cold.ts";
 import { blockJobs, queryMigrate } from "./qmp-steps.ts";
 import { MoveRegistry } from "./registry.ts";
-import { cancelLiveMove, releaseMovedVm, startLiveMove } from "./source.ts";
+import { cancelLiveMove, reclaimMovedVm, releaseMovedVm, startLiveMove } from "./source.ts";
 import { abortIncoming, finishIncoming, prepareIncoming } from "./target.ts";
 
 const registries = new WeakMap<HostService, MoveRegistry>();
@@ -68,6 +68,7 @@ export function movesOf(s: HostService) {
     finish: (id: string) => m.serialised(id, "migration-finish", (rec) => finishIncoming(m, moves, rec)).then(() => s.view(id)),
     abort: (id: string) => m.serialised(id, "migration-abort", (rec) => abortIncoming(m, s.disks, moves, rec)).then(() => ({ id })),
     release: (id: string) => m.serialised(id, "migration-release", (rec) => releaseMovedVm(m, moves, rec, (d) => s.disks.delete(d))),
+    reclaim: (id: string) => m.serialised(id, "migration-reclaim", (rec) => reclaimMovedVm(m, moves, rec)).then(() => s.view(id)),
     coldExport: (input: z.infer<typeof MigrationColdExportInput>) =>
       m.serialised(input.id, "migration-cold-export", (rec) => coldExport(m, moves, rec, input)),
     coldExportEnd: (id: string) => coldExportEnd(m, moves, id),

@@ -6,6 +6,7 @@
  * undoes this side only: the guest keeps running here.
  */
 import { plugClipboard, unplugClipboard } from "@guesthouse/qemu/clipboard-port";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 import type { QemuInstance } from "@guesthouse/qemu/instance";
 import type { z } from "zod";
 import type { MigrationStartInput } from "@guesthouse/shared/host-migration-api";
@@ -159,12 +160,31 @@ export async function cancelLiveMove(
   await running.catch(() => undefined);
 }
 
+/**
+ * After the switch-over, when the target never ran the guest (its service stopped answering before
+ * the console's finish reached it): the guest runs here again. Safe because the target's copy never
+ * ran and this side's disks took no write since the CPUs stopped; the console removes the target's
+ * half when it answers again (ADR 0045).
+ */
+export async function reclaimMovedVm(m: VmManager, moves: MoveRegistry, rec: VmRecord): Promise<void> {
+  const move = moves.get(rec.id);
+  if (!move || move.role !== "source" || move.phase !== "switched-over" || !rec.instance?.alive) {
+    throw new InvalidStateError(`VM '${rec.id}' has not switched over to another host; nothing to take back`);
+  }
+  await undoSourceSide(m, rec, rec.instance, mirrored(rec), Boolean(rec.spec.clipboard));
+  // QEMU takes its disks back (they were handed over at completion) as it continues.
+  await rec.instance.qmp.execute("cont");
+  moves.release(rec.id, move);
+  m.setState(rec, "running", "move-undone");
+}
+
 /** After the target runs the guest: this side's QEMU goes and the VM and its disk files are forgotten here. */
 export async function releaseMovedVm(m: VmManager, moves: MoveRegistry, rec: VmRecord, deleteDisk: (id: string) => Promise<void>) {
   const move = moves.get(rec.id);
   if (!move || move.role !== "source" || move.phase !== "switched-over") {
     throw new InvalidStateError(`VM '${rec.id}' has not been moved away from this host; nothing to release`);
   }
+  crashPoint("migration.release:begun"); // the target runs the guest; this side still holds its copy
   if (rec.instance) {
     rec.expectExit = { state: "stopped", reason: "migrated" };
     await hardStop(rec.instance);

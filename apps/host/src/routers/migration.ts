@@ -24,6 +24,8 @@ export const migrationRouter = router({
   abort: hostProcedure.input(MigrationRefInput).mutation(({ ctx, input }) => movesOf(ctx.service).abort(input.id)),
   /** Source: after finish, forget the VM here (its QEMU stopped, its disk files removed). */
   release: hostProcedure.input(MigrationRefInput).mutation(({ ctx, input }) => movesOf(ctx.service).release(input.id)),
+  /** Source: after the switch-over, when the target never ran the guest, run it here again. */
+  reclaim: hostProcedure.input(MigrationRefInput).mutation(({ ctx, input }) => movesOf(ctx.service).reclaim(input.id)),
   /** Either side: phase, RAM and disk progress, QEMU's figures once switched over. */
   progress: hostProcedure.input(MigrationRefInput).query(({ ctx, input }) => movesOf(ctx.service).progress(input.id)),
   /** Source, stopped VM: serve its disk files for a cold copy. */
