@@ -201,6 +201,24 @@ test("a view-only link's visitor is offered no control, and asking for it direct
   await guest.context().close();
 });
 
+test("a visitor's console waits while its VM cannot be shown, and comes back by itself once it can", async ({ browser }) => {
+  const context = await browser.newContext();
+  const made = (await callApi(context, "share.create", { vmId, mode: "view", expiresInSeconds: 600 })) as {
+    result: { data: { json: { token: string } } };
+  };
+  const guest = await openAsGuest(browser, `/share#${made.result.data.json.token}`);
+  const status = guest.locator(".toolbar").getByRole("status");
+  await callApi(context, "vm.stop", { vmId });
+  // Told why, and still trying: the page is not left for dead.
+  await expect(status).toContainText(`reconnecting: VM '${vmName}' is stopped: start it to see its screen`, { timeout: 15_000 });
+  await guest.screenshot({ path: shot("share-link-waiting") });
+  await callApi(context, "vm.start", { vmId });
+  await expect(status).toHaveText("connected", { timeout: 30_000 });
+  await expect(guest.getByRole("toolbar", { name: "Console" })).toContainText("View only");
+  await guest.context().close();
+  await context.close();
+});
+
 test.afterAll(async ({ browser }) => {
   if (!vmId) return;
   const context = await browser.newContext();

@@ -2,6 +2,7 @@
 // Owns one noVNC RFB object: created in one effect, torn down (listeners and socket) in its cleanup.
 import { useEffect, useRef, useState } from "react";
 import type RFBType from "@novnc/novnc";
+import { TRPCClientError } from "@trpc/client";
 import { instrumentSocket, type VncFigures } from "./vnc-metrics";
 
 export type ViewerStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -20,6 +21,13 @@ interface Props {
   onFigures: (f: VncFigures) => void;
   /** Text the guest put on its clipboard (control viewers only: the host keeps it from view-only ones). */
   onClipboard?: (text: string) => void;
+}
+
+/** A ticket refused for now (the VM's state, a busy or unreachable console), not for good. */
+function waitWorthy(error: unknown): boolean {
+  if (!(error instanceof TRPCClientError)) return error instanceof TypeError; // fetch itself failed
+  const code = (error.data as { code?: string } | undefined)?.code;
+  return code === undefined || code === "CONFLICT" || code === "SERVICE_UNAVAILABLE" || code === "TOO_MANY_REQUESTS";
 }
 
 export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFigures, onClipboard }: Props) {
@@ -71,7 +79,12 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
       });
     })().catch((error: unknown) => {
       if (disposed) return;
-      onStatus("disconnected", error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      // The VM cannot be shown yet (stopped, or its host unreachable), or the console did not answer:
+      // try again, as a person would, until it can. A refusal (revoked, expired, no access) is final.
+      if (!waitWorthy(error)) return onStatus("disconnected", message);
+      onStatus("reconnecting", message);
+      retry = setTimeout(() => setGeneration((g) => g + 1), 3000);
     });
     return () => {
       disposed = true;
