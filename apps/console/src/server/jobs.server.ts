@@ -38,7 +38,7 @@ export async function startJobs(deps: { connectionString: string; db: Db; hosts:
   // One try: a console that dies mid-evacuation leaves its task running, and the next one resumes it
   // from there (orphanedEvacuations) rather than pg-boss replaying the job from the start.
   if (!(await boss.getQueue(EVACUATE_JOB)))
-    await boss.createQueue(EVACUATE_JOB, { name: EVACUATE_JOB, retryLimit: 0, expireInSeconds: 24 * 3600 });
+    await boss.createQueue(EVACUATE_JOB, { name: EVACUATE_JOB, retryLimit: 0, expireInSeconds: 23 * 3600 });
   await boss.work<EvacuateJob>(EVACUATE_JOB, { pollingIntervalSeconds: 1, batchSize: 4 }, async (jobs) => {
     await Promise.all(jobs.map((job) => runEvacuation(deps.db, deps.hosts, job.data.taskId)));
   });
