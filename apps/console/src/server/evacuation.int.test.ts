@@ -75,8 +75,8 @@ before(async () => {
     unreachableAfterMs: 5000,
     onRecovered: sync.resync,
   });
-  jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
   stops = [beat.stop, () => sync.stop()];
+  jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
 
   const row = await t.db.user.create({ data: { email: "ops@test.local", name: "Ops", passwordHash: "!" } });
   const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
