@@ -25,6 +25,7 @@ import { CONSOLE_INSTANCE, finishTask, taskHandle } from "./tasks.ts";
 import { cancelMove, moveVm } from "./vm-move.ts";
 import { MOVE_KIND } from "./vm-move-plan.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
+import { crashPoint } from "@guesthouse/shared/crash-point";
 
 export const DEFAULT_CONCURRENCY = 2;
 
@@ -232,6 +233,7 @@ async function work(
       }
       await one(next.move, next.row);
       await publish();
+      crashPoint(`${kind}@guest-${rows.filter((r) => r.state !== "refused" && DONE.includes(r.state)).length}`);
     }
   });
   await Promise.all(workers);
