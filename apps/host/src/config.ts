@@ -37,4 +37,10 @@ export interface HostConfig {
    * (absent) only inside `netns`, `on` in the machine's own namespace too, `off` never (ADR 0037).
    */
   defaultNetwork?: "auto" | "on" | "off";
+  /**
+   * Tests only (GUESTHOUSE_TEST_MEMORY_MIB): report this much RAM in all, and as free that less the
+   * memory of the guests running here, instead of the machine's own figures. Several host services
+   * on one test machine then have the small, different capacities a maintenance test needs.
+   */
+  testMemoryMiB?: number;
 }

@@ -51,6 +51,8 @@ const EnvSchema = EngineEnvSchema.extend({
   GUESTHOUSE_DEFAULT_NETWORK: z
     .enum(["auto", "on", "off"], { error: "GUESTHOUSE_DEFAULT_NETWORK must be auto, on or off" })
     .default("auto"),
+  /** Tests only: the RAM this host reports (MiB), less its running guests' memory as free (maintenance tests). */
+  GUESTHOUSE_TEST_MEMORY_MIB: z.coerce.number().int().min(64).max(1_048_576).optional(),
   /** Where other hosts reach this one for moves (RAM stream, disk copies); default: HOST_PUBLIC_URL's host. */
   HOST_MIGRATION_ADDRESS: MigrationHostSchema.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
@@ -108,6 +110,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
       bootIdFile: e.GUESTHOUSE_BOOT_ID_FILE,
       defaultNetwork: e.GUESTHOUSE_DEFAULT_NETWORK,
       migrationAddress: e.HOST_MIGRATION_ADDRESS,
+      testMemoryMiB: e.GUESTHOUSE_TEST_MEMORY_MIB,
     },
     accelMode: e.GUESTHOUSE_ACCEL,
     port: e.HOST_PORT,

@@ -35,6 +35,8 @@ export interface HostInfo {
   migrationAddress: string | null;
 }
 
+const MIB = 1024 * 1024;
+
 export const KERNEL_BOOT_ID = "/proc/sys/kernel/random/boot_id";
 
 export async function bootId(file = KERNEL_BOOT_ID): Promise<string> {
@@ -50,8 +52,12 @@ export async function hostInfo(p: {
   qemuUser: HostInfo["qemuUser"];
   bootIdFile?: string;
   migrationAddress?: string;
+  /** Tests only: a RAM figure of the test's, and the memory its running guests take of it. */
+  testMemory?: { totalMiB: number; runningMiB: number };
 }): Promise<HostInfo> {
-  const mem = await memInfo();
+  const mem = p.testMemory
+    ? { totalBytes: p.testMemory.totalMiB * MIB, availableBytes: Math.max(0, p.testMemory.totalMiB - p.testMemory.runningMiB) * MIB }
+    : await memInfo();
   const fs = await statfs(p.dataDir);
   return {
     cores: availableParallelism(),

@@ -117,6 +117,14 @@ export class HostService {
       qemuUser: (({ name, uid, dedicated, summary }) => ({ name, uid, dedicated, summary }))(this.vms.guestFiles.user),
       bootIdFile: this.config.bootIdFile,
       migrationAddress: this.config.migrationAddress,
+      ...(this.config.testMemoryMiB
+        ? {
+            testMemory: {
+              totalMiB: this.config.testMemoryMiB,
+              runningMiB: recs.filter((r) => r.instance).reduce((sum, r) => sum + r.spec.memoryMiB, 0),
+            },
+          }
+        : {}),
     });
   }
 

@@ -23,3 +23,5 @@ export { ensureDefaultNetwork } from "./default-network.ts";
 export { markSilentHosts, recordHeartbeat, type HostInfoReport } from "./host-heartbeat.ts";
 export { deriveHostCredential } from "./host-credential.ts";
 export { DB_UNAVAILABLE, isDbUnreachable } from "./db-errors.ts";
+export { runEvacuation, orphanedEvacuations } from "./evacuation.ts";
+export { EVACUATE_JOB, setEvacuationQueue, type EvacuateJob } from "./evacuation-queue.ts";

@@ -16,6 +16,7 @@ import { settleSpecChange, SPEC_CHANGE_KINDS } from "./vm-spec-change.ts";
 import { FORWARD_KINDS, NIC_LINK_KIND, settleForwardChange, settleNicLink } from "./live-nic-change.ts";
 import { MOVE_KIND } from "./vm-move-plan.ts";
 import { settleMove } from "./vm-move-reconcile.ts";
+import { EVACUATION_KINDS } from "./evacuation-plan.ts";
 
 type Outcome = { state: "succeeded" | "failed"; line: string; error?: string };
 /** `hosts`: for the kinds that involve two hosts (a move asks both what they hold). */
@@ -183,7 +184,8 @@ const HANDLERS: Record<string, Handler> = {
 export async function reconcileTasks(db: Db, host: HostClient, hostId: string, hosts?: HostGateway): Promise<number> {
   const orphans = await db.task.findMany({
     // Another console's (it died), or no console's: "" when the host went away mid-call (tasks.ts).
-    where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE } },
+    // An evacuation is not undone but resumed, by the job queue (evacuation.ts, orphanedEvacuations).
+    where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE }, kind: { notIn: EVACUATION_KINDS } },
     orderBy: { createdAt: "asc" },
   });
   for (const task of orphans) {

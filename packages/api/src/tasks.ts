@@ -22,6 +22,8 @@ export interface TaskSpec {
   actor?: { id: string; email: string } | null;
   /** What reconciliation needs to finish or undo the task. */
   input?: Prisma.InputJsonValue;
+  /** The task this one is a step of (an evacuation's moves). */
+  parentId?: string;
 }
 
 export interface TaskHandle {
@@ -74,6 +76,7 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
       actorName: spec.actor?.email ?? "system",
       state: "running",
       input: spec.input,
+      parentId: spec.parentId ?? null,
       owner: CONSOLE_INSTANCE,
       log: [{ at: new Date().toISOString(), line: `started by ${spec.actor?.email ?? "the system"}` }],
     },
@@ -81,18 +84,7 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
   });
   taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
   crashPoint(`${spec.kind}@0`);
-  const handle: TaskHandle = {
-    id: task.id,
-    progress: async (percent, line) => {
-      await appendLog(db, task.id, line ?? `${percent}%`, { progress: Math.max(0, Math.min(100, Math.round(percent))) });
-      crashPoint(`${spec.kind}@${percent}`);
-    },
-    log: (line) => appendLog(db, task.id, line),
-    measure: async (percent, detail) => {
-      await db.task.update({ where: { id: task.id }, data: { detail, progress: Math.max(0, Math.min(100, Math.round(percent))) } });
-      taskBus.publish({ taskId: task.id, vmId: spec.vm?.id ?? null });
-    },
-  };
+  const handle = taskHandle(db, task.id, spec.kind, spec.vm?.id ?? null);
   try {
     const result = await work(handle);
     await finishTask(db, task.id, "succeeded", "done");
@@ -119,6 +111,22 @@ export async function runTask<T>(db: Db, spec: TaskSpec, work: (task: TaskHandle
     await finishTask(db, task.id, "failed", `failed: ${message}`, message).catch(() => undefined);
     throw error;
   }
+}
+
+/** The handle a task's work writes through (runTask's, and an evacuation's, which runs as a job). */
+export function taskHandle(db: Db, id: string, kind: string, vmId: string | null): TaskHandle {
+  return {
+    id,
+    progress: async (percent, line) => {
+      await appendLog(db, id, line ?? `${percent}%`, { progress: Math.max(0, Math.min(100, Math.round(percent))) });
+      crashPoint(`${kind}@${percent}`);
+    },
+    log: (line) => appendLog(db, id, line),
+    measure: async (percent, detail) => {
+      await db.task.update({ where: { id }, data: { detail, progress: Math.max(0, Math.min(100, Math.round(percent))) } });
+      taskBus.publish({ taskId: id, vmId });
+    },
+  };
 }
 
 /** The host's answer to an operation stopped by `vm.cancel` (its CancelledError). */

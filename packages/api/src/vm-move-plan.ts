@@ -16,13 +16,18 @@ export interface MovePlan {
 
 const conflict = (message: string) => new TRPCError({ code: "CONFLICT", message });
 
-export async function planMove(
-  db: Db,
-  vm: { id: string; name: string; hostId: string; state: string },
-  targetHostId: string,
-): Promise<MovePlan> {
+/** What a VM needs of any host it moves to: placement's needs, and the ISO it has attached. */
+export interface MoveNeeds {
+  memoryMiB: number;
+  cpus: number;
+  cpuModel: string;
+  networkHostIds: string[];
+  media: { name: string; hostId: string } | null;
+}
+
+export async function moveNeeds(db: Db, vmId: string): Promise<MoveNeeds & { host: MovePlan["source"] }> {
   const row = await db.vm.findUniqueOrThrow({
-    where: { id: vm.id },
+    where: { id: vmId },
     select: {
       cpus: true,
       memoryMiB: true,
@@ -32,21 +37,30 @@ export async function planMove(
       host: { select: { id: true, name: true, url: true } },
     },
   });
-  if (targetHostId === vm.hostId) throw conflict(`VM '${vm.name}' is already on host '${row.host.name}'; choose another host`);
+  const networkHostIds = [...new Set(row.nics.filter((n) => n.network.kind !== "user").map((n) => n.network.hostId))];
+  return { memoryMiB: row.memoryMiB, cpus: row.cpus, cpuModel: row.cpuModel ?? "auto", networkHostIds, media: row.media, host: row.host };
+}
+
+/** Why a VM with `needs` cannot move to `target` now, in words, or null when it can (no DB reads). */
+export function whyNotMove(target: Parameters<typeof whyNot>[0], vmName: string, needs: MoveNeeds): string | null {
+  const why = whyNot(target, { ...needs, cpuModel: needs.cpuModel as never, networkIds: [] });
+  if (why) return `VM '${vmName}' cannot move there: ${why}`;
+  if (needs.media && needs.media.hostId !== target.id)
+    return `VM '${vmName}' has the ISO '${needs.media.name}' attached, which '${target.name}' does not have; eject it first`;
+  return null;
+}
+
+export async function planMove(
+  db: Db,
+  vm: { id: string; name: string; hostId: string; state: string },
+  targetHostId: string,
+): Promise<MovePlan> {
+  const needs = await moveNeeds(db, vm.id);
+  if (targetHostId === vm.hostId) throw conflict(`VM '${vm.name}' is already on host '${needs.host.name}'; choose another host`);
   const target = await db.host.findUnique({ where: { id: targetHostId }, select: { ...PLACEMENT_HOST_SELECT, url: true } });
   if (!target) throw new TRPCError({ code: "BAD_REQUEST", message: `targetHostId: no host with id '${targetHostId}'` });
-  const networkHostIds = [...new Set(row.nics.filter((n) => n.network.kind !== "user").map((n) => n.network.hostId))];
-  const why = whyNot(target, {
-    memoryMiB: row.memoryMiB,
-    cpus: row.cpus,
-    cpuModel: (row.cpuModel ?? "auto") as never,
-    networkIds: [],
-    networkHostIds,
-  });
-  if (why) throw conflict(`VM '${vm.name}' cannot move there: ${why}`);
-  if (row.media && row.media.hostId !== target.id) {
-    throw conflict(`VM '${vm.name}' has the ISO '${row.media.name}' attached, which '${target.name}' does not have; eject it first`);
-  }
+  const why = whyNotMove(target, vm.name, needs);
+  if (why) throw conflict(why);
   const running = await db.task.findFirst({
     where: { vmId: vm.id, kind: MOVE_KIND, state: { in: ["queued", "running"] } },
     select: { id: true },
@@ -54,7 +68,7 @@ export async function planMove(
   if (running) throw conflict(`VM '${vm.name}' is already being moved; wait for that move or cancel it`);
   return {
     mode: vm.state === "stopped" ? "cold" : "live",
-    source: row.host,
+    source: needs.host,
     target: { id: target.id, name: target.name, url: target.url },
   };
 }

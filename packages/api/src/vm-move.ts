@@ -29,6 +29,8 @@ export interface MoveOptions {
   targetHostId: string;
   /** Bytes per second for RAM and each disk (tests slow a move down to watch or cancel it). */
   maxBandwidth?: number;
+  /** The evacuation this move is one step of (its Task.parentId). */
+  parentTaskId?: string;
 }
 
 /** VMs this console is moving now: a second move of one of them is refused before it is journaled. */
@@ -48,7 +50,7 @@ export async function moveVm(ctx: MoveCtx, opts: MoveOptions): Promise<{ taskId:
     const input = { sourceHostId: plan.source.id, targetHostId: plan.target.id, mode: plan.mode } satisfies Prisma.InputJsonValue;
     let taskId = "";
     try {
-      await runTask(ctx.db, { kind: MOVE_KIND, vm: ctx.vm, actor: ctx.user, input }, async (task) => {
+      await runTask(ctx.db, { kind: MOVE_KIND, vm: ctx.vm, actor: ctx.user, input, parentId: opts.parentTaskId }, async (task) => {
         taskId = task.id;
         const run = { ctx, plan, source, target, task, maxBandwidth: opts.maxBandwidth };
         await (plan.mode === "live" ? moveLive(run) : moveCold(run));

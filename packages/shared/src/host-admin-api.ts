@@ -31,7 +31,33 @@ export const HostJoinTokenInput = z
   .strict();
 
 export const HostRefInput = z.object({ hostId: z.string().min(1).max(64) }).strict();
-export const HostMaintenanceInput = z.object({ hostId: z.string().min(1).max(64), on: z.boolean() }).strict();
+/**
+ * Maintenance on empties the host (its guests move to the others, `concurrency` at a time); off,
+ * with `moveBack`, brings back the guests it had (ADR 0052).
+ */
+export const HostMaintenanceInput = z
+  .object({
+    hostId: z.string().min(1).max(64),
+    on: z.boolean(),
+    moveBack: z.boolean().default(false),
+    concurrency: z
+      .int("concurrency: a whole number of moves at once")
+      .min(1, "concurrency: at least 1")
+      .max(8, "concurrency: at most 8")
+      .optional(),
+    /** Bytes per second for each move (tests slow moves down to watch or cancel them). */
+    maxBandwidth: z
+      .int()
+      .min(64 * 1024, "maxBandwidth: at least 64 KiB/s")
+      .max(10 * 1024 ** 3)
+      .optional(),
+  })
+  .strict();
+
+/** Which evacuation preview: emptying the host, or moving its guests back. */
+export const EvacuationPreviewInput = z
+  .object({ hostId: z.string().min(1).max(64), direction: z.enum(["evacuate", "return"]).default("evacuate") })
+  .strict();
 
 /** What a new VM needs of its host: the wizard's preview and vm.create ask the same question. */
 export const PlacementInput = z

@@ -1,12 +1,14 @@
 "use client";
 // The Hosts page (host.admin): each host's state, capacity (its last heartbeat), networks and VMs;
-// a one-time join token to register another machine, shown once; maintenance on and off (it only
-// stops new placements for now); removal, which the server refuses while the host holds anything.
+// a one-time join token to register another machine, shown once; maintenance on and off, which
+// empties the host and offers to bring its guests back (HostMaintenance.tsx, ADR 0052); removal,
+// which the server refuses while the host holds anything.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatJoinValue } from "@guesthouse/shared/join-value";
 import { useTRPC } from "@/trpc/react";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { EvacuationProgress, MaintenanceSwitch } from "./HostMaintenance";
 import { formatBytes, formatTime } from "./format";
 
 function JoinToken({ token, expiresAt, consoleCertSha256, onDone }: JoinTokenShown & { onDone: () => void }) {
@@ -53,7 +55,6 @@ export function Hosts() {
   const list = useQuery({ ...trpc.host.list.queryOptions(), refetchInterval: 3000 });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.host.list.queryKey() });
   const makeToken = useMutation(trpc.host.createJoinToken.mutationOptions());
-  const maintenance = useMutation(trpc.host.setMaintenance.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.host.remove.mutationOptions({ onSuccess: refresh }));
   const [shown, setShown] = useState<JoinTokenShown | null>(null);
 
@@ -66,7 +67,7 @@ export function Hosts() {
         </button>
       </div>
       {shown && <JoinToken {...shown} onDone={() => setShown(null)} />}
-      {[makeToken.error, maintenance.error, list.error].map(
+      {[makeToken.error, list.error].map(
         (e, i) =>
           e && (
             <p key={i} role="alert" className="error">
@@ -131,15 +132,7 @@ export function Hosts() {
                 )}
               </td>
               <td>
-                <label>
-                  <input
-                    type="checkbox"
-                    checked={h.maintenance}
-                    disabled={maintenance.isPending}
-                    onChange={(e) => maintenance.mutate({ hostId: h.id, on: e.target.checked })}
-                  />{" "}
-                  Maintenance
-                </label>{" "}
+                <MaintenanceSwitch host={h} />{" "}
                 <ConfirmDialog
                   trigger={<button type="button">Remove</button>}
                   title={`Remove host '${h.name}'?`}
@@ -157,10 +150,14 @@ export function Hosts() {
           ))}
         </tbody>
       </table>
+      {list.data?.map((h) => (
+        <EvacuationProgress key={h.id} hostId={h.id} hostName={h.name} />
+      ))}
       <p>
         <small>
-          In maintenance a host takes no new VMs; moving its running VMs elsewhere comes with live migration. A host that misses its
-          heartbeats is shown unreachable, and its VMs unknown until it answers again.
+          In maintenance a host takes no new VMs, and its guests move to the other hosts: running ones live, stopped ones cold. A guest no
+          other host can take stays, with the reason. A host that misses its heartbeats is shown unreachable, and its VMs unknown until it
+          answers again.
         </small>
       </p>
     </>

@@ -4,7 +4,7 @@
  * GUESTHOUSE_CRASH_AT (packages/shared/src/crash-point.ts). If it reaches the end it prints
  * `FINISHED` (or `FAILED <message>`), which the test counts as the crash point never being reached.
  *
- * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir? }
+ * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir?, waitForTask? }
  */
 import { createDb } from "@guesthouse/db";
 import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
@@ -17,6 +17,8 @@ interface Job {
   input: unknown;
   /** The console's data folder (its migration CA); default `.data`. */
   dataDir?: string;
+  /** The call answers a `taskId` whose work goes on after it (an evacuation): wait until that task ends. */
+  waitForTask?: boolean;
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as Job;
@@ -34,7 +36,12 @@ const [group, name] = job.call.split(".") as [string, string];
 const procedure = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[group]?.[name];
 if (!procedure) throw new Error(`no procedure ${job.call}`);
 try {
-  await procedure(job.input);
+  const answer = (await procedure(job.input)) as { taskId?: string | null } | undefined;
+  while (job.waitForTask && answer?.taskId) {
+    const row = await db.task.findUnique({ where: { id: answer.taskId }, select: { state: true } });
+    if (row?.state !== "running") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   process.stdout.write("FINISHED\n");
 } catch (err) {
   process.stdout.write(`FAILED ${(err as Error).message}\n`);

@@ -1,10 +1,20 @@
 // Several hosts under one console: the Hosts page's list, join tokens and the exchange that
 // registers a host (ADR 0034), maintenance, removal, and the placement preview of the New VM wizard.
 import { TRPCError } from "@trpc/server";
-import { HostJoinInput, HostJoinTokenInput, HostMaintenanceInput, HostRefInput, PlacementInput } from "@guesthouse/shared/host-admin-api";
+import {
+  EvacuationPreviewInput,
+  HostJoinInput,
+  HostJoinTokenInput,
+  HostMaintenanceInput,
+  HostRefInput,
+  PlacementInput,
+} from "@guesthouse/shared/host-admin-api";
 import { audit } from "../audit.ts";
 import { createJoinToken, JoinRefused, redeemJoinToken } from "../host-join.ts";
 import { placeVm } from "../placement.ts";
+import { evacuationOf, setMaintenance } from "../host-maintenance.ts";
+import { planEvacuation } from "../evacuation-plan.ts";
+import { cancelEvacuation } from "../evacuation.ts";
 import { permissionProcedure, publicProcedure } from "../trpc.ts";
 
 const HOST_LIST_SELECT = {
@@ -80,22 +90,44 @@ export const hostAdmin = {
     }
   }),
 
-  /** Maintenance on: the host takes no new placements (evacuation comes with live migration). */
+  /**
+   * Maintenance on: the host takes no new placements and its guests move to the others (one
+   * evacuation task, a move per guest). Off: it takes placements again and, with moveBack, the
+   * guests it had come back (ADR 0052).
+   */
   setMaintenance: permissionProcedure("host.admin")
     .input(HostMaintenanceInput)
+    .mutation(({ ctx, input }) => setMaintenance(ctx, input)),
+
+  /** Where each guest would go now (the same planner the evacuation runs), and which cannot move and why. */
+  evacuationPreview: permissionProcedure("host.admin")
+    .input(EvacuationPreviewInput)
+    .query(async ({ ctx, input }) => {
+      const host = await ctx.db.host.findUnique({ where: { id: input.hostId }, select: { id: true } });
+      if (!host) throw new TRPCError({ code: "NOT_FOUND", message: `hostId: no host with id '${input.hostId}'` });
+      return planEvacuation(ctx.db, input.hostId, input.direction);
+    }),
+
+  /** The host's latest evacuation or move-back: a row per guest with its move's own progress; null if none. */
+  evacuation: permissionProcedure("host.admin")
+    .input(HostRefInput)
+    .query(({ ctx, input }) => evacuationOf(ctx.db, input.hostId)),
+
+  /** Stops queuing moves and cancels those under way; the guests not yet moved stay where they are. */
+  evacuationCancel: permissionProcedure("host.admin")
+    .input(HostRefInput)
     .mutation(async ({ ctx, input }) => {
-      const host = await ctx.db.host.findUnique({ where: { id: input.hostId }, select: { name: true } });
-      if (!host) throw new TRPCError({ code: "NOT_FOUND", message: `No host with id '${input.hostId}'` });
-      await ctx.db.host.update({ where: { id: input.hostId }, data: { maintenance: input.on } });
+      const done = await cancelEvacuation(ctx.db, ctx.hosts, input.hostId, ctx.user.email);
       await audit(ctx.db, {
         actorId: ctx.user.id,
         actorName: ctx.user.email,
-        action: "host.maintenance",
+        action: "host.evacuationCancel",
         outcome: "success",
-        detail: { hostId: input.hostId, host: host.name, on: input.on },
+        taskId: done.taskId,
+        detail: { hostId: input.hostId },
         ip: ctx.ip,
       });
-      return { ok: true as const };
+      return done;
     }),
 
   /** Removes a host's row (and with it its credential); refused while it holds anything. */
