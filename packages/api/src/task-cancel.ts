@@ -18,6 +18,8 @@ interface CancellableTask {
 /** The tasks that can be cancelled: the permission it takes, and the id the host knows the operation by. */
 export const CANCELLABLE: Record<string, { permission: Permission; hostOpId: (t: CancellableTask) => string | undefined }> = {
   "vm.save": { permission: VM_OPERATIONS.save.permission, hostOpId: (t) => t.vmId ?? undefined },
+  // A capture copies the RAM state and flattens linked clones' disks; a cancel leaves the VM as it was.
+  "template.capture": { permission: VM_OPERATIONS.makeTemplate.permission, hostOpId: (t) => t.vmId ?? undefined },
   // Only a full clone copies the disks; linked and instant clones are quick.
   "template.clone": {
     permission: "vm.create",
