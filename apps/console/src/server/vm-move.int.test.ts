@@ -6,7 +6,8 @@
 // task has QEMU's downtime; a cancel and a target QEMU killed mid-move leave the guest running at
 // the source and nothing at the target; refusals name the reason and change nothing.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -265,6 +266,61 @@ test("a target QEMU killed mid-move: the task fails, the guest runs at the sourc
   const task = await t.db.task.findUniqueOrThrow({ where: { id: taskId } });
   assert.equal(task.state, "failed");
   await assertStillAtSource(vmId, "after-kill");
+});
+
+test("a cold move's task rises with the target's copy, and a cancel mid-copy leaves the VM stopped at the source", async () => {
+  const { id: vmId } = await admin.vm.create({
+    name: "cold-mover",
+    source: { kind: "template", templateId },
+    memoryMiB: 128,
+    diskGiB: 1 / 64,
+    nics: [],
+    hostId: srcId,
+  });
+  const diskId = (await t.db.disk.findFirstOrThrow({ where: { vmId } })).path.replace(/^disk:/, "");
+  // 16 MiB of data, copied at 2 MiB/s: eight seconds of copy to watch and to cut short.
+  const file = join(hostDirs[0]!, "host", "disks", `${diskId}.qcow2`);
+  await promisify(execFile)("qemu-io", ["-f", "qcow2", "-c", "write -P 0x6b 0 16M", file]);
+  await until("the VM to be recorded as stopped", async () => (await vmRow(vmId)).state === "stopped");
+  const move = admin.vm.migrate({ vmId, targetHostId: dstId, maxBandwidth: 2 * MiB });
+  let ended = "";
+  move.then(
+    () => (ended = "the move finished"),
+    (e: Error) => (ended = `the move failed: ${e.message}`),
+  );
+  const seen: number[] = [];
+  const task = await until(
+    "two of the copy's figures between the console's own 10 and 90",
+    async () => {
+      assert.equal(ended, "", `before it could be cancelled (figures seen: ${seen.join(" → ")})`);
+      const row = await t.db.task.findFirst({ where: { vmId, kind: "vm.migrate", state: "running" } });
+      if (row && seen.at(-1) !== row.progress) seen.push(row.progress);
+      return row && seen.filter((p) => p > 10 && p < 90).length >= 2 ? row : undefined;
+    },
+    60_000,
+  ).catch((err: Error) => assert.fail(ended || err.message));
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+    `progress never goes back: ${seen.join(" → ")}`,
+  );
+  assert.equal((await admin.task.list({ vmId })).find((x) => x.id === task.id)?.cancellable, true, "the Tasks panel offers Cancel");
+  assert.deepEqual(await admin.task.cancel({ id: task.id }), { ok: true });
+  await assert.rejects(move, /cancelled/);
+  const done = await t.db.task.findUniqueOrThrow({ where: { id: task.id } });
+  assert.equal(done.state, "cancelled");
+  assert.ok(done.progress < 90, `it stopped part-way (${done.progress}%)`);
+  const row = await vmRow(vmId);
+  assert.equal(row.hostId, srcId, "the DB still says the source");
+  assert.equal((await client(srcId).vm.get.query({ id: vmId })).state, "stopped", "the source still has it, stopped");
+  assert.ok(
+    (await client(srcId).disk.list.query()).some((d) => d.id === diskId),
+    "with its disk",
+  );
+  assert.ok(!(await hostVmIds(dstId)).includes(vmId), "the target defined nothing");
+  assert.ok(!(await client(dstId).disk.list.query()).some((d) => d.id === diskId), "and kept no copy of the disk");
+  await assert.rejects(stat(join(hostDirs[1]!, "host", "incoming", vmId)), /ENOENT/, "nor the half-copied file");
+  assert.equal(await client(dstId).vm.progress.query({ id: vmId }), null, "and has nothing under way");
 });
 
 /** A console process that calls vm.migrate and is killed at `point`; then this console reconciles, as after a restart. */
