@@ -4,7 +4,10 @@
  * GUESTHOUSE_CRASH_AT (packages/shared/src/crash-point.ts). If it reaches the end it prints
  * `FINISHED` (or `FAILED <message>`), which the test counts as the crash point never being reached.
  *
- * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir? }
+ * With `cancel`, the call is left running and, once its task is past `above` percent, the console
+ * cancels it (task.cancel) — to be killed in the middle of that cancel.
+ *
+ * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir?, cancel? }
  */
 import { createDb } from "@guesthouse/db";
 import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
@@ -17,6 +20,8 @@ interface Job {
   input: unknown;
   /** The console's data folder (its migration CA); default `.data`. */
   dataDir?: string;
+  /** Cancel the call's task (of this kind) once its progress is above `above`. */
+  cancel?: { kind: string; above: number };
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as Job;
@@ -34,7 +39,14 @@ const [group, name] = job.call.split(".") as [string, string];
 const procedure = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[group]?.[name];
 if (!procedure) throw new Error(`no procedure ${job.call}`);
 try {
-  await procedure(job.input);
+  if (job.cancel) {
+    const { kind, above } = job.cancel;
+    void procedure(job.input).catch(() => undefined);
+    let task;
+    while (!(task = await db.task.findFirst({ where: { kind, state: "running", progress: { gt: above } } })))
+      await new Promise((r) => setTimeout(r, 25)); // the next look at the row
+    await caller.task.cancel({ id: task.id });
+  } else await procedure(job.input);
   process.stdout.write("FINISHED\n");
 } catch (err) {
   process.stdout.write(`FAILED ${(err as Error).message}\n`);
