@@ -61,7 +61,7 @@ export const taskRouter = router({
   }),
 
   /**
-   * Stops a running state save or full clone. It takes the permission the task's own operation
+   * Stops a running state save, full clone, template capture, cold move's copy or upload. It takes the permission the task's own operation
    * needs, on its VM; the host removes what it had begun and the task ends `cancelled`.
    */
   cancel: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input, path }) => {
