@@ -78,8 +78,6 @@ export const MigrationColdImportInput = z.object({
   spec: VmSpecSchema,
   source: MigrationEndpointSchema,
   tls: MigrationTlsSchema,
-  /** Bytes per second for the copy (qemu-img's -r); tests slow a move down to watch or cancel it. */
-  maxBandwidth: z.number().int().min(1).optional(),
 });
 
 export const MigrationRefInput = z.object({ id: VmIdSchema });

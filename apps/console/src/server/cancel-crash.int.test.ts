@@ -132,7 +132,7 @@ test("killed after journaling the cancel, before asking the host: the host made 
 test("killed after the host said it was stopping: the host undid the copy, so the task ends cancelled and nothing is left", async () => {
   const done = await consoleDiesMidCancel("task.cancel:host-asked", "clone-undone");
   assert.equal(done.state, "cancelled", JSON.stringify(done.log));
-  assert.match(JSON.stringify(done.log), /cancelled by canceller@test\.local; the host had not made the clone/);
+  assert.match(JSON.stringify(done.log), /cancelled by canceller@test\.local; interrupted: the host had not made the clone/);
   assert.equal(await t.db.vm.count({ where: { name: "clone-undone" } }), 0, "no clone row");
   await agree();
 });

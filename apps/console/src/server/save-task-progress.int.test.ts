@@ -14,7 +14,7 @@ import { after, before, test } from "node:test";
 import { pino } from "pino";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
 import { ensureImages } from "@guesthouse/images";
 import { freePort, guestAnswers, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
 import { startStateSync } from "./state-sync.server.ts";
@@ -33,6 +33,8 @@ before(async () => {
   await host.start();
   const hostId = (await t.db.host.create({ data: { name: "local", url: host.url, tokenHash: "-" } })).id;
   const gateway = createHostGateway(t.db, TOKEN);
+  // As the console's heartbeat would: placement reads the host's reported capacity.
+  await recordHeartbeat(t.db, hostId, await (await gateway.forHost(hostId)).host.info.query());
   // The host's events write the power state, as in the console.
   sync = startStateSync({ db: t.db, hosts: gateway, log: pino({ level: "silent" }), retryMs: 200, reconcileEveryMs: 3_600_000 });
   const row = await t.db.user.create({ data: { email: "saver@test.local", name: "Saver", passwordHash: "!" } });

@@ -123,8 +123,7 @@ export async function coldImport(
       const part = join(work, `${d.disk}.qcow2`);
       const { host, nbdPort } = input.source;
       const source = `driver=raw,file.driver=nbd,file.server.type=inet,file.server.host=${host},file.server.port=${nbdPort},file.export=disk${i},file.tls-creds=${TLS_OBJECT}`;
-      const rate = input.maxBandwidth ? ["-r", String(input.maxBandwidth)] : [];
-      const argv = [m.config.qemuImgBinary, "convert", "-p", ...rate, "--object", tlsObjectArg(dir, "client"), "--image-opts", source];
+      const argv = [m.config.qemuImgBinary, "convert", "-p", "--object", tlsObjectArg(dir, "client"), "--image-opts", source];
       const step = steps.control(n, `disk ${n + 1} of ${writable.length}`);
       const onProgress = (pct: number) => step.report(pct, `${pct}%`);
       await qemuImg
