@@ -246,7 +246,6 @@ async function moveCold(run: Run): Promise<void> {
       spec: d.spec,
       source: listen,
       tls: tls.client,
-      maxBandwidth: run.maxBandwidth,
     });
     // The target's qemu-img says how far the copy got; a cancel stops it there (cancelMove).
     view = await withHostProgress(task, target, id, copying, [10, 90]);
