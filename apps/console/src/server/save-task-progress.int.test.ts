@@ -17,11 +17,13 @@ import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
 import { ensureImages } from "@guesthouse/images";
 import { freePort, guestAnswers, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
+import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
 let t: TestDatabase;
 let host: HostProcess;
 let sync: { stop(): void };
+let heartbeat: { stop(): void };
 let caller: ReturnType<typeof createCaller>;
 let vmId = "";
 
@@ -36,7 +38,10 @@ before(async () => {
   // As the console's heartbeat would: placement reads the host's reported capacity.
   await recordHeartbeat(t.db, hostId, await (await gateway.forHost(hostId)).host.info.query());
   // The host's events write the power state, as in the console.
-  sync = startStateSync({ db: t.db, hosts: gateway, log: pino({ level: "silent" }), retryMs: 200, reconcileEveryMs: 3_600_000 });
+  const quiet = pino({ level: "silent" });
+  sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000 });
+  // The console's heartbeat records the host online, which state sync follows (ADR 0036).
+  heartbeat = startHostHeartbeat({ db: t.db, hosts: gateway, log: quiet, everyMs: 200, unreachableAfterMs: 60_000 });
   const row = await t.db.user.create({ data: { email: "saver@test.local", name: "Saver", passwordHash: "!" } });
   const admin = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
   await t.db.accessGrant.create({ data: { roleId: admin.id, userId: row.id, scope: "global" } });
@@ -65,6 +70,7 @@ before(async () => {
 
 after(async () => {
   sync?.stop();
+  heartbeat?.stop();
   for (const vm of await host.client.vm.list.query().catch(() => [])) {
     if (vm.pid) await host.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
     await host.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
