@@ -322,6 +322,9 @@ test("a cold move's task rises with the target's copy, and a cancel mid-copy lea
   assert.ok(!(await client(dstId).disk.list.query()).some((d) => d.id === diskId), "and kept no copy of the disk");
   await assert.rejects(stat(join(hostDirs[1]!, "host", "incoming", vmId)), /ENOENT/, "nor the half-copied file");
   assert.equal(await client(dstId).vm.progress.query({ id: vmId }), null, "and has nothing under way");
+  // The later tests count the source's VMs: this one goes.
+  await client(srcId).vm.delete.mutate({ id: vmId, deleteDisks: true });
+  await t.db.vm.delete({ where: { id: vmId } });
 });
 
 /** A console process that calls vm.migrate and is killed at `point`; then this console reconciles, as after a restart. */
