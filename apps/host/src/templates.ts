@@ -23,6 +23,8 @@ import { undoPending } from "./undo-disks.ts";
 import { hardStop, requireInstance } from "./vm-launch.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+import type { LongOpControl } from "./long-ops.ts";
+import { CopySteps } from "./copy-steps.ts";
 import { unlessDiskFull } from "./free-space.ts";
 
 const MiB = 1024 * 1024;
@@ -87,49 +89,69 @@ export class TemplateStore {
         )
       )
         throw new AlreadyExistsError(`template '${id}' already exists`);
-      return vms.serialised(fromVm, "template", async (rec) => {
-        assertAllowed("makeTemplate", fromVm, rec.state);
-        const withRam = rec.state === "running" || rec.state === "paused";
-        await this.#checkDisks(rec, withRam);
-        const partial = this.partialFolder(id);
-        const what = `capturing template '${id}' from VM '${fromVm}'`;
-        const capture: Capture = { fromVm, diskIds: rec.spec.disks.map((d) => d.disk) };
-        const ram = join(partial, "ram.state");
-        // The RAM state is up to the guest's memory; the folder and its notes a little more.
-        await unlessDiskFull(what, this.dir, (withRam ? rec.spec.memoryMiB * MiB : 0) + MiB, async () => {
-          try {
-            await rm(partial, { recursive: true, force: true }); // leftovers of a failed attempt
-            await mkdir(partial, { recursive: true, mode: 0o700 });
-            await writeFile(join(partial, CAPTURE_FILE), JSON.stringify(capture) + "\n", { mode: 0o600 });
-            // A failed save lets the guest run on (#saveRam), and nothing of the capture stays.
-            if (withRam) await this.#saveRam(rec, ram);
-          } catch (err) {
-            await rm(partial, { recursive: true, force: true });
-            throw err;
-          }
-        });
-        crashPoint("template.capture:ram-saved");
-        // From here on the VM is stopped: move its disks, then hand its definition over to the template.
-        try {
-          for (const disk of capture.diskIds) {
-            const target = join(partial, `${disk}.qcow2`);
-            await unlessDiskFull(what, this.dir, await this.#flattenBytes(disk), () => this.#moveDisk(disk, target));
-            crashPoint("template.capture:disk-moved");
-          }
-        } catch (err) {
-          // A linked clone's disk that could not be flattened: the VM gets every disk back, stopped.
-          await this.#undoCapture(id, capture);
-          throw err;
-        }
-        // Root's alone: a clone's QEMU gets it as an fd, never by path (ADR 0025).
-        if (withRam) await chmod(ram, 0o400);
-        const template: Template = { id, withRam, spec: rec.spec, diskIds: capture.diskIds, createdAt: Date.now() };
-        await writeFile(join(partial, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
-        crashPoint("template.capture:described");
-        await this.#complete(id, fromVm);
-        return template;
-      });
+      // A long operation under the VM's id: `vm.progress` reads how far the copy got, `vm.cancel` stops it.
+      return vms.serialised(fromVm, "template", (rec) =>
+        this.service.longOps.run(
+          fromVm,
+          "template capture",
+          (control) => this.#capture(id, rec, control),
+          `the capture of template '${id}'`,
+        ),
+      );
     });
+  }
+
+  /**
+   * Saves the RAM (running or paused), moves the disks in (flattening linked clones), describes it.
+   * Progress is by bytes copied — the RAM state, then each flattened disk; a cancel stops the copy
+   * under way and the VM is left with its disks (and its RAM, as a saved state, if it was saved).
+   */
+  async #capture(id: string, rec: VmRecord, control: LongOpControl): Promise<Template> {
+    const fromVm = rec.id;
+    assertAllowed("makeTemplate", fromVm, rec.state);
+    const withRam = rec.state === "running" || rec.state === "paused";
+    await this.#checkDisks(rec, withRam);
+    const partial = this.partialFolder(id);
+    const what = `capturing template '${id}' from VM '${fromVm}'`;
+    const capture: Capture = { fromVm, diskIds: rec.spec.disks.map((d) => d.disk) };
+    const ram = join(partial, "ram.state");
+    const flatten = await Promise.all(capture.diskIds.map((d) => this.#flattenBytes(d)));
+    const steps = new CopySteps(control, [withRam ? rec.spec.memoryMiB * MiB : 0, ...flatten]);
+    // The RAM state is up to the guest's memory; the folder and its notes a little more.
+    await unlessDiskFull(what, this.dir, (withRam ? rec.spec.memoryMiB * MiB : 0) + MiB, async () => {
+      try {
+        await rm(partial, { recursive: true, force: true }); // leftovers of a failed attempt
+        await mkdir(partial, { recursive: true, mode: 0o700 });
+        await writeFile(join(partial, CAPTURE_FILE), JSON.stringify(capture) + "\n", { mode: 0o600 });
+        // A failed (or cancelled) save lets the guest run on (#saveRam), and nothing of the capture stays.
+        if (withRam) await this.#saveRam(rec, ram, steps.control(0, "RAM state"));
+      } catch (err) {
+        await rm(partial, { recursive: true, force: true });
+        throw err;
+      }
+    });
+    crashPoint("template.capture:ram-saved");
+    // From here on the VM is stopped: move its disks, then hand its definition over to the template.
+    try {
+      for (const [i, disk] of capture.diskIds.entries()) {
+        if (control.signal.aborted) throw new Error("cancelled");
+        const target = join(partial, `${disk}.qcow2`);
+        const sub = steps.control(i + 1, `disk ${i + 1} of ${capture.diskIds.length}`);
+        await unlessDiskFull(what, this.dir, flatten[i] ?? 0, () => this.#moveDisk(disk, target, sub));
+        crashPoint("template.capture:disk-moved");
+      }
+    } catch (err) {
+      // Cancelled, or a linked clone's disk that could not be flattened: the VM gets every disk back.
+      await this.#undoCapture(id, capture, withRam ? rec : undefined);
+      throw err;
+    }
+    // Root's alone: a clone's QEMU gets it as an fd, never by path (ADR 0025).
+    if (withRam) await chmod(ram, 0o400);
+    const template: Template = { id, withRam, spec: rec.spec, diskIds: capture.diskIds, createdAt: Date.now() };
+    await writeFile(join(partial, "template.json"), JSON.stringify(template, null, 2) + "\n", { mode: 0o444 });
+    crashPoint("template.capture:described");
+    await this.#complete(id, fromVm);
+    return template;
   }
 
   /** The last steps of a capture whose template.json is written: the VM goes, the folder goes into place. */
@@ -174,9 +196,14 @@ export class TemplateStore {
   }
 
   /** Not described yet: every disk goes back to the VM (a copy made while flattening is dropped), the folder goes. */
-  async #undoCapture(id: string, capture: Capture | undefined): Promise<void> {
-    const { paths } = this.service;
+  async #undoCapture(id: string, capture: Capture | undefined, savedFrom?: VmRecord): Promise<void> {
+    const { paths, vms } = this.service;
     const partial = this.partialFolder(id);
+    // A RAM state already saved (the VM has stopped) becomes the VM's saved state: it resumes where it was.
+    if (savedFrom && (await exists(join(partial, "ram.state")))) {
+      await rename(join(partial, "ram.state"), paths.savedStateFile(savedFrom.id));
+      vms.setState(savedFrom, "suspended", "saved");
+    }
     for (const disk of capture?.diskIds ?? []) {
       const moved = join(partial, `${disk}.qcow2`);
       if (!(await exists(moved))) continue;
@@ -249,7 +276,7 @@ export class TemplateStore {
   }
 
   /** Pause, stream the RAM state to `file` (the saved-state mechanism), then QEMU quits. */
-  async #saveRam(rec: VmRecord, file: string): Promise<void> {
+  async #saveRam(rec: VmRecord, file: string, control: LongOpControl): Promise<void> {
     const { vms } = this.service;
     const instance = requireInstance(rec);
     const wasRunning = rec.state === "running";
@@ -262,6 +289,7 @@ export class TemplateStore {
           file,
           timeoutMs: MIGRATION_TIMEOUT_MS,
           shareSocket: (path) => vms.guestFiles.giveSocket(path),
+          control,
         }),
       );
     } catch (err) {
@@ -276,12 +304,13 @@ export class TemplateStore {
   }
 
   /** Moves a disk into the template folder (flattened if it is itself a linked clone), read-only. */
-  async #moveDisk(diskId: string, target: string): Promise<void> {
+  async #moveDisk(diskId: string, target: string, { signal, report }: LongOpControl): Promise<void> {
     const { paths, config } = this.service;
     const source = paths.diskPath(diskId);
     const info = await qemuImg.info({ path: source, format: "qcow2", binary: config.qemuImgBinary });
     if (info["backing-filename"]) {
-      await qemuImg.convert({ source, sourceFormat: "qcow2", target, binary: config.qemuImgBinary });
+      const onProgress = (pct: number) => report(pct, `${pct}%`);
+      await qemuImg.convertWithProgress({ source, sourceFormat: "qcow2", target, onProgress, signal, binary: config.qemuImgBinary });
       await rm(source);
     } else {
       await rename(source, target);

@@ -7,6 +7,8 @@ import type { Db, Prisma } from "@guesthouse/db";
 import type { Permission } from "@guesthouse/shared/permissions";
 import { VM_OPERATIONS } from "@guesthouse/shared/vm-operations";
 import type { HostClient } from "./host-gateway.ts";
+import { crashPoint } from "@guesthouse/shared/crash-point";
+import { processWide } from "@guesthouse/shared/process-wide";
 import { taskBus } from "./task-bus.ts";
 
 interface CancellableTask {
@@ -15,9 +17,40 @@ interface CancellableTask {
   input: Prisma.JsonValue | null;
 }
 
+interface CancelRule {
+  permission: Permission;
+  /** The id the host knows the operation by; none when this one has nothing long to stop. */
+  hostOpId: (t: CancellableTask) => string | undefined;
+  /** The host that runs it, when not the task's own (a cold move's copy runs at the target). */
+  hostIdOf?: (t: CancellableTask) => string | undefined;
+  /** Run by this console itself (an upload it relays): stopped here, no host is asked. */
+  here?: true;
+}
+
+/** Long work this console runs itself, by task id: what aborts it (an upload's relay to the host). */
+const runningHere = processWide("task-cancel-here", () => new Map<string, AbortController>());
+
+/** Lets task.cancel stop `taskId` by aborting `abort`; call the returned function when the work ends. */
+export function cancellableHere(taskId: string, abort: AbortController): () => void {
+  runningHere.set(taskId, abort);
+  return () => {
+    if (runningHere.get(taskId) === abort) runningHere.delete(taskId);
+  };
+}
+
 /** The tasks that can be cancelled: the permission it takes, and the id the host knows the operation by. */
-export const CANCELLABLE: Record<string, { permission: Permission; hostOpId: (t: CancellableTask) => string | undefined }> = {
+export const CANCELLABLE: Record<string, CancelRule> = {
   "vm.save": { permission: VM_OPERATIONS.save.permission, hostOpId: (t) => t.vmId ?? undefined },
+  // A capture copies the RAM state and flattens linked clones' disks; a cancel leaves the VM as it was.
+  "template.capture": { permission: VM_OPERATIONS.makeTemplate.permission, hostOpId: (t) => t.vmId ?? undefined },
+  // A cold move's disk copy runs at the target; a live move is cancelled with vm.migrateCancel.
+  "vm.migrate": {
+    permission: "vm.migrate",
+    hostOpId: (t) => (((t.input ?? {}) as { mode?: string }).mode === "cold" ? (t.vmId ?? undefined) : undefined),
+    hostIdOf: (t) => ((t.input ?? {}) as { targetHostId?: string }).targetHostId,
+  },
+  // An upload this console relays to the host: the relay is aborted, the host removes the partial file.
+  "media.upload": { permission: "media.upload", hostOpId: () => "relay", here: true },
   // Only a full clone copies the disks; linked and instant clones are quick.
   "template.clone": {
     permission: "vm.create",
@@ -38,14 +71,29 @@ export function cancelRequestedBy(input: Prisma.JsonValue | null | undefined): s
   return typeof by === "string" ? by : undefined;
 }
 
-/** Journals the request, then asks the host to stop; false when the host had nothing under way to stop. */
-export async function requestCancel(db: Db, host: HostClient, task: { id: string } & CancellableTask, by: string): Promise<boolean> {
+/** Journals the request, then asks the host (or this console) to stop; false when nothing was under way to stop. */
+export async function requestCancel(
+  db: Db,
+  host: HostClient | undefined,
+  task: { id: string } & CancellableTask,
+  by: string,
+): Promise<boolean> {
   const target = cancelTarget(task);
   if (!target) return false;
+  const here = CANCELLABLE[task.kind]?.here;
+  if (here && !runningHere.has(task.id)) return false;
   const entry = JSON.stringify([{ at: new Date().toISOString(), line: `cancel requested by ${by}` }]);
   const mark = JSON.stringify({ cancelRequestedBy: by });
   await db.$executeRaw`UPDATE "Task" SET "input" = coalesce("input", '{}'::jsonb) || ${mark}::jsonb, "log" = "log" || ${entry}::jsonb, "updatedAt" = now() WHERE "id" = ${task.id}`;
   taskBus.publish({ taskId: task.id, vmId: task.vmId });
+  crashPoint("task.cancel:journaled");
+  if (here) {
+    const abort = runningHere.get(task.id);
+    abort?.abort();
+    return abort !== undefined;
+  }
+  if (!host) return false;
   const { cancelled } = await host.vm.cancel.mutate({ id: target });
+  crashPoint("task.cancel:host-asked");
   return cancelled;
 }

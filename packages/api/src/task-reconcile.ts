@@ -7,7 +7,7 @@ import type { Db, Task } from "@guesthouse/db";
 import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { recordRevert, recordSnapshot, recordSnapshotDelete, type PlannedSnapshot, type SnapshotRef } from "./snapshot-record.ts";
 import { CONSOLE_INSTANCE, finishTask } from "./tasks.ts";
-import { cancelRequestedBy } from "./task-cancel.ts";
+import { CANCELLABLE, cancelRequestedBy } from "./task-cancel.ts";
 import { recordCapture, recordClone } from "./template-record.ts";
 import { specForVm } from "./vm-spec.ts";
 import { makeDefaultNetwork } from "./network-create.ts";
@@ -180,7 +180,15 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** Closes every task of `hostId` left running by another (dead) console; returns how many. */
+/** Whether the host still runs the task's long operation (vm.progress answers for it); it is settled on a later pass. */
+async function stillUnderWay(host: HostClient, task: Pick<Task, "kind" | "vmId" | "input">): Promise<boolean> {
+  const rule = CANCELLABLE[task.kind];
+  const opId = rule && !rule.here && !rule.hostIdOf ? rule.hostOpId(task) : undefined;
+  if (!opId) return false;
+  return (await host.vm.progress.query({ id: opId }).catch(() => null)) !== null;
+}
+
+/** Closes every task of `hostId` left running by another (dead) console; returns how many it closed. */
 export async function reconcileTasks(db: Db, host: HostClient, hostId: string, hosts?: HostGateway): Promise<number> {
   const orphans = await db.task.findMany({
     // Another console's (it died), or no console's: "" when the host went away mid-call (tasks.ts).
@@ -188,7 +196,11 @@ export async function reconcileTasks(db: Db, host: HostClient, hostId: string, h
     where: { hostId, state: { in: ["queued", "running"] }, owner: { not: CONSOLE_INSTANCE }, kind: { notIn: EVACUATION_KINDS } },
     orderBy: { createdAt: "asc" },
   });
+  let closed = 0;
   for (const task of orphans) {
+    // Its host is still copying (the console died while it waited, or mid-cancel): only the end tells.
+    if (await stillUnderWay(host, task)) continue;
+    closed += 1;
     const handler = HANDLERS[task.kind];
     const outcome = handler ? await handler(db, host, task, hosts) : interrupted("its VM's state is what its host now reports");
     // A cancel was asked for and the host's half did not happen (or was undone): that is what the person asked.
@@ -196,5 +208,5 @@ export async function reconcileTasks(db: Db, host: HostClient, hostId: string, h
     if (by && outcome.state === "failed") await finishTask(db, task.id, "cancelled", `cancelled by ${by}; ${outcome.line}`);
     else await finishTask(db, task.id, outcome.state, outcome.line, outcome.error ?? "");
   }
-  return orphans.length;
+  return closed;
 }

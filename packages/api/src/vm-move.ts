@@ -14,6 +14,7 @@ import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { issueMigrationCert, sanOf } from "./migration-ca.ts";
 import { runTask, TaskCancelled, type TaskHandle } from "./tasks.ts";
 import { vmBus } from "./vm-bus.ts";
+import { withHostProgress } from "./host-progress.ts";
 import { displayViewers } from "./display/viewers.ts";
 import { MOVE_KIND, planMove, type MovePlan } from "./vm-move-plan.ts";
 
@@ -71,7 +72,7 @@ export async function moveVm(ctx: MoveCtx, opts: MoveOptions): Promise<{ taskId:
   }
 }
 
-/** Stops a live move still under way: the source cancels it, and the guest keeps running there. */
+/** Stops a move still under way: the guest stays at the source (running, or stopped for a cold move). */
 export async function cancelMove(
   db: Db,
   hosts: HostGateway,
@@ -79,9 +80,10 @@ export async function cancelMove(
 ): Promise<{ taskId: string }> {
   const task = await db.task.findFirst({ where: { vmId: vm.id, kind: MOVE_KIND, state: "running" }, select: { id: true, input: true } });
   if (!task) throw new TRPCError({ code: "CONFLICT", message: `VM '${vm.name}' is not being moved` });
-  const { sourceHostId } = task.input as { sourceHostId: string };
-  const source = await hosts.forHost(sourceHostId);
-  await source.migration.cancel.mutate({ id: vm.id });
+  const { sourceHostId, targetHostId, mode } = task.input as { sourceHostId: string; targetHostId: string; mode?: string };
+  // Cold, the target's copy is what runs: stopping it leaves the VM, stopped, at the source.
+  if (mode === "cold") await (await hosts.forHost(targetHostId)).vm.cancel.mutate({ id: vm.id });
+  else await (await hosts.forHost(sourceHostId)).migration.cancel.mutate({ id: vm.id });
   return { taskId: task.id };
 }
 
@@ -261,7 +263,14 @@ async function moveCold(run: Run): Promise<void> {
   let view;
   try {
     await task.progress(10, `'${plan.target.name}' copies ${d.disks.length} disk file(s)`);
-    view = await target.migration.coldImport.mutate({ id, spec: d.spec, source: listen, tls: tls.client });
+    const copying = target.migration.coldImport.mutate({
+      id,
+      spec: d.spec,
+      source: listen,
+      tls: tls.client,
+    });
+    // The target's qemu-img says how far the copy got; a cancel stops it there (cancelMove).
+    view = await withHostProgress(task, target, id, copying, [10, 90]);
   } finally {
     await source.migration.coldExportEnd.mutate({ id }).catch(() => undefined);
   }

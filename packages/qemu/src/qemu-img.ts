@@ -92,8 +92,22 @@ export function convertWithProgress(
   } & QemuImgOptions,
 ): Promise<void> {
   const args = ["convert", "-p", "-f", p.sourceFormat, "-O", "qcow2", p.source, p.target];
+  return spawnWithProgress([p.binary ?? "qemu-img", ...args], p);
+}
+
+/**
+ * Runs a qemu-img command whose argv holds `-p` (`argv[0]` the program: qemu-img, or a wrapper such
+ * as `ip netns exec … qemu-img`), feeding its percent to `onProgress`; aborting `signal` kills it
+ * and rejects with an AbortError.
+ */
+export function spawnWithProgress(
+  argv: readonly string[],
+  p: { onProgress: (percent: number) => void; signal?: AbortSignal },
+): Promise<void> {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const shown = args.slice(args.indexOf("convert") >= 0 ? args.indexOf("convert") : 0);
   return new Promise((resolve, reject) => {
-    const child = spawn(p.binary ?? "qemu-img", args, { stdio: ["ignore", "pipe", "pipe"], signal: p.signal });
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], signal: p.signal });
     let stderr = "";
     let last = -1;
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -105,12 +119,12 @@ export function convertWithProgress(
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.once("error", (err: NodeJS.ErrnoException) => {
       if (err.name === "AbortError") reject(err);
-      else reject(new QemuImgError(args, err.code === "ENOENT" ? `${p.binary ?? "qemu-img"} is not installed` : err.message));
+      else reject(new QemuImgError(shown, err.code === "ENOENT" ? `${cmd} is not installed` : err.message));
     });
     child.once("close", (code, signal) => {
       if (p.signal?.aborted) return reject(Object.assign(new Error("the copy was cancelled"), { name: "AbortError" }));
       if (code === 0) resolve();
-      else reject(new QemuImgError(args, stderr || `exited with ${code ?? signal}`));
+      else reject(new QemuImgError(shown, stderr || `exited with ${code ?? signal}`));
     });
   });
 }

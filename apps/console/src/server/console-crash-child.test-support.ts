@@ -4,7 +4,10 @@
  * GUESTHOUSE_CRASH_AT (packages/shared/src/crash-point.ts). If it reaches the end it prints
  * `FINISHED` (or `FAILED <message>`), which the test counts as the crash point never being reached.
  *
- * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir?, waitForTask? }
+ * With `cancel`, the call is left running and, once its task is past `above` percent, the console
+ * cancels it (task.cancel) — to be killed in the middle of that cancel.
+ *
+ * argv[2]: JSON { databaseUrl, hostToken, user: { id, email, name, sessionId }, call: "template.fromVm", input, dataDir?, waitForTask?, cancel? }
  */
 import { createDb } from "@guesthouse/db";
 import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
@@ -19,6 +22,8 @@ interface Job {
   dataDir?: string;
   /** The call answers a `taskId` whose work goes on after it (an evacuation): wait until that task ends. */
   waitForTask?: boolean;
+  /** Cancel the call's task (of this kind) once its progress is above `above`. */
+  cancel?: { kind: string; above: number };
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as Job;
@@ -36,11 +41,20 @@ const [group, name] = job.call.split(".") as [string, string];
 const procedure = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[group]?.[name];
 if (!procedure) throw new Error(`no procedure ${job.call}`);
 try {
-  const answer = (await procedure(job.input)) as { taskId?: string | null } | undefined;
-  while (job.waitForTask && answer?.taskId) {
-    const row = await db.task.findUnique({ where: { id: answer.taskId }, select: { state: true } });
-    if (row?.state !== "running") break;
-    await new Promise((r) => setTimeout(r, 200));
+  if (job.cancel) {
+    const { kind, above } = job.cancel;
+    void procedure(job.input).catch(() => undefined);
+    let task;
+    while (!(task = await db.task.findFirst({ where: { kind, state: "running", progress: { gt: above } } })))
+      await new Promise((r) => setTimeout(r, 25)); // the next look at the row
+    await caller.task.cancel({ id: task.id });
+  } else {
+    const answer = (await procedure(job.input)) as { taskId?: string | null } | undefined;
+    while (job.waitForTask && answer?.taskId) {
+      const row = await db.task.findUnique({ where: { id: answer.taskId }, select: { state: true } });
+      if (row?.state !== "running") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
   process.stdout.write("FINISHED\n");
 } catch (err) {

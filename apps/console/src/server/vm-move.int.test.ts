@@ -6,7 +6,8 @@
 // task has QEMU's downtime; a cancel and a target QEMU killed mid-move leave the guest running at
 // the source and nothing at the target; refusals name the reason and change nothing.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -149,6 +150,65 @@ test("a target QEMU killed mid-move: the task fails, the guest runs at the sourc
   const task = await t.db.task.findUniqueOrThrow({ where: { id: taskId } });
   assert.equal(task.state, "failed");
   await assertStillAtSource(vmId, "after-kill");
+});
+
+test("a cold move's task rises with the target's copy, and a cancel mid-copy leaves the VM stopped at the source", async () => {
+  const { id: vmId } = await admin.vm.create({
+    name: "cold-mover",
+    source: { kind: "template", templateId: w.templateId },
+    memoryMiB: 128,
+    diskGiB: 2,
+    nics: [],
+    hostId: srcId,
+  });
+  const diskId = (await t.db.disk.findFirstOrThrow({ where: { vmId } })).path.replace(/^disk:/, "");
+  // 2 GiB of data: seconds of copy over TLS between the namespaces, to watch and to cut short.
+  const file = join(w.src.proc.dataDir, "host", "disks", `${diskId}.qcow2`);
+  const writes = [0, 1, 2, 3].flatMap((i) => ["-c", `write -P 0x${(0x6b + i).toString(16)} ${i * 512}M 512M`]);
+  await promisify(execFile)("qemu-io", ["-f", "qcow2", ...writes, file]);
+  await until("the VM to be recorded as stopped", async () => (await vmRow(vmId)).state === "stopped");
+  const move = admin.vm.migrate({ vmId, targetHostId: dstId });
+  let ended = "";
+  const seen: number[] = [];
+  move.then(
+    () => (ended = `the move finished (figures seen: ${seen.join(" → ")})`),
+    (e: Error) => (ended = `the move failed: ${e.message}`),
+  );
+  const task = await until(
+    "two of the copy's figures between the console's own 10 and 90",
+    async () => {
+      assert.equal(ended, "", `before it could be cancelled (figures seen: ${seen.join(" → ")})`);
+      const row = await t.db.task.findFirst({ where: { vmId, kind: "vm.migrate", state: "running" } });
+      if (row && seen.at(-1) !== row.progress) seen.push(row.progress);
+      return row && seen.filter((p) => p > 10 && p < 90).length >= 2 ? row : undefined;
+    },
+    60_000,
+  ).catch((err: Error) => assert.fail(ended || err.message));
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+    `progress never goes back: ${seen.join(" → ")}`,
+  );
+  assert.equal((await admin.task.list({ vmId })).find((x) => x.id === task.id)?.cancellable, true, "the Tasks panel offers Cancel");
+  assert.deepEqual(await admin.task.cancel({ id: task.id }), { ok: true });
+  await assert.rejects(move, /cancelled/);
+  const done = await t.db.task.findUniqueOrThrow({ where: { id: task.id } });
+  assert.equal(done.state, "cancelled");
+  assert.ok(done.progress < 90, `it stopped part-way (${done.progress}%)`);
+  const row = await vmRow(vmId);
+  assert.equal(row.hostId, srcId, "the DB still says the source");
+  assert.equal((await client(srcId).vm.get.query({ id: vmId })).state, "stopped", "the source still has it, stopped");
+  assert.ok(
+    (await client(srcId).disk.list.query()).some((d) => d.id === diskId),
+    "with its disk",
+  );
+  assert.ok(!(await hostVmIds(dstId)).includes(vmId), "the target defined nothing");
+  assert.ok(!(await client(dstId).disk.list.query()).some((d) => d.id === diskId), "and kept no copy of the disk");
+  await assert.rejects(stat(join(w.dst.proc.dataDir, "host", "incoming", vmId)), /ENOENT/, "nor the half-copied file");
+  assert.equal(await client(dstId).vm.progress.query({ id: vmId }), null, "and has nothing under way");
+  // The later tests count the source's VMs: this one goes.
+  await client(srcId).vm.delete.mutate({ id: vmId, deleteDisks: true });
+  await t.db.vm.delete({ where: { id: vmId } });
 });
 
 /** A console process that calls vm.migrate and is killed at `point`; then this console reconciles, as after a restart. */

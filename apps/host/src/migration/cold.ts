@@ -12,6 +12,8 @@ import { qemuImg } from "@guesthouse/qemu";
 import type { z } from "zod";
 import type { MigrationColdExportInput, MigrationColdImportInput } from "@guesthouse/shared/host-migration-api";
 import { BadInputError, EngineError, InvalidStateError } from "../errors.ts";
+import { CopySteps } from "../copy-steps.ts";
+import type { LongOpControl } from "../long-ops.ts";
 import { exists } from "../path-exists.ts";
 import type { HostService } from "../service.ts";
 import { undoPath } from "../undo-disks.ts";
@@ -89,8 +91,17 @@ export async function coldExportEnd(m: VmManager, _moves: MoveRegistry, id: stri
   return { id };
 }
 
-/** Target: copy each disk file from the source's export, then define the VM here (stopped). */
-export async function coldImport(s: HostService, moves: MoveRegistry, input: z.infer<typeof MigrationColdImportInput>): Promise<void> {
+/**
+ * Target: copy each disk file from the source's export, then define the VM here (stopped). The copy
+ * is the VM's long operation here: qemu-img's percent for `vm.progress`, and `vm.cancel` kills it
+ * (what was copied goes, nothing is defined, the source keeps the VM).
+ */
+export async function coldImport(
+  s: HostService,
+  moves: MoveRegistry,
+  input: z.infer<typeof MigrationColdImportInput>,
+  control: LongOpControl,
+): Promise<void> {
   const m = s.vms;
   const { id, spec } = input;
   await assertCanReceive(m, s.disks, { id, spec });
@@ -99,18 +110,28 @@ export async function coldImport(s: HostService, moves: MoveRegistry, input: z.i
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true, mode: 0o700 });
   const copied: string[] = [];
+  const writable = spec.disks.flatMap((d, i) => (d.readOnly ? [] : [{ d, i }]));
+  // Each disk file an equal share: the source's file sizes are not known here before the copy.
+  const steps = new CopySteps(
+    control,
+    writable.map(() => 1),
+  );
   try {
     const dir = await writeTlsFiles({ vmDir: work, tls: input.tls, endpoint: "client", owner: undefined });
-    for (const [i, d] of spec.disks.entries()) {
-      if (d.readOnly) continue;
+    for (const [n, { d, i }] of writable.entries()) {
+      if (control.signal.aborted) throw new Error("cancelled");
       const part = join(work, `${d.disk}.qcow2`);
       const { host, nbdPort } = input.source;
       const source = `driver=raw,file.driver=nbd,file.server.type=inet,file.server.host=${host},file.server.port=${nbdPort},file.export=disk${i},file.tls-creds=${TLS_OBJECT}`;
-      await run(
-        m,
-        [m.config.qemuImgBinary, "convert", "--object", tlsObjectArg(dir, "client"), "--image-opts", source, "-O", "raw", part],
-        `copying disk '${d.disk}' failed`,
-      );
+      const argv = [m.config.qemuImgBinary, "convert", "-p", "--object", tlsObjectArg(dir, "client"), "--image-opts", source];
+      const step = steps.control(n, `disk ${n + 1} of ${writable.length}`);
+      const onProgress = (pct: number) => step.report(pct, `${pct}%`);
+      await qemuImg
+        .spawnWithProgress(m.networks.runner.wrap([...argv, "-O", "raw", part]), { onProgress, signal: control.signal })
+        .catch((err: Error) => {
+          if (err.name === "AbortError") throw err;
+          throw new EngineError(`copying disk '${d.disk}' failed: ${err.message}`);
+        });
       const info = await qemuImg.info({ path: part, format: "qcow2", binary: m.config.qemuImgBinary }).catch((err: Error) => {
         throw new EngineError(`the copy of disk '${d.disk}' is not a readable qcow2 image: ${err.message}`);
       });

@@ -74,7 +74,9 @@ export function movesOf(s: HostService) {
     coldExportEnd: (id: string) => coldExportEnd(m, moves, id),
     coldImport: (input: z.infer<typeof MigrationColdImportInput>) =>
       // Not in the VM's queue: it ends in define, which queues itself; the registry keeps it single.
-      coldImport(s, moves, input).then(() => s.view(input.id)),
+      s.longOps
+        .run(input.id, "cold move copy", (control) => coldImport(s, moves, input, control), `the cold move of VM '${input.id}'`)
+        .then(() => s.view(input.id)),
     progress: async (id: string) => {
       const move = moves.get(id);
       if (!move) return { id, moving: false as const };

@@ -61,7 +61,7 @@ export const taskRouter = router({
   }),
 
   /**
-   * Stops a running state save or full clone. It takes the permission the task's own operation
+   * Stops a running state save, full clone, template capture, cold move's copy or upload. It takes the permission the task's own operation
    * needs, on its VM; the host removes what it had begun and the task ends `cancelled`.
    */
   cancel: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input, path }) => {
@@ -78,16 +78,17 @@ export const taskRouter = router({
     if (!rule)
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `id: a ${task.kind} task cannot be cancelled (state saves and full clones can)`,
+        message: `id: a ${task.kind} task cannot be cancelled (state saves, full clones, template captures and cold moves can)`,
       });
     if (!can(ctx.access, rule.permission, task.vmId ?? undefined))
       await deny(ctx, path, rule.permission, task.vmId ?? undefined, task.vmName || undefined);
     if (task.state !== "running" && task.state !== "queued")
       throw new TRPCError({ code: "CONFLICT", message: `This task has already ended (${task.state})` });
     if (!rule.hostOpId(task))
-      throw new TRPCError({ code: "CONFLICT", message: "Only a full clone copies disks; this one cannot be cancelled" });
-    if (!task.hostId) throw new TRPCError({ code: "CONFLICT", message: "This task has no host to stop it on" });
-    const host = await ctx.hosts.forHost(task.hostId);
+      throw new TRPCError({ code: "CONFLICT", message: "This task has no long copy under way to stop; it cannot be cancelled" });
+    const hostId = rule.hostIdOf?.(task) ?? task.hostId;
+    if (!hostId && !rule.here) throw new TRPCError({ code: "CONFLICT", message: "This task has no host to stop it on" });
+    const host = rule.here || !hostId ? undefined : await ctx.hosts.forHost(hostId);
     const cancelled = await requestCancel(ctx.db, host, task, ctx.user.email);
     await audit(ctx.db, {
       actorId: ctx.user.id,
@@ -101,7 +102,10 @@ export const taskRouter = router({
       taskId: task.id,
     });
     if (!cancelled)
-      throw new TRPCError({ code: "CONFLICT", message: "The host had already finished this step; it can no longer be cancelled" });
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: "The host had already finished this step (or this console is not the one running it); it can no longer be cancelled",
+      });
     return { ok: true as const };
   }),
 

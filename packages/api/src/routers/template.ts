@@ -56,7 +56,8 @@ export const templateRouter = router({
         { kind: "template.capture", vm: ctx.vm, actor: ctx.user, input: { templateId: id, name: input.name } },
         async (task) => {
           await task.progress(10, ctx.vm.state === "stopped" ? "moving the disks into the template" : "saving the RAM state and the disks");
-          const tpl = await host.template.create.mutate({ id, fromVm: ctx.vm.id });
+          // The host's figures for what it copies (the RAM state, linked clones' disks flattened); a cancel stops the copy.
+          const tpl = await withHostProgress(task, host, ctx.vm.id, host.template.create.mutate({ id, fromVm: ctx.vm.id }));
           await task.progress(90, "recording the template");
           await recordCapture(ctx.db, {
             templateId: id,

@@ -1,7 +1,8 @@
 // ISO / disk image upload: session + `media.upload`, then the body streams to the host service,
 // which writes it atomically and hashes it; the library row is written only for a complete file.
 // The whole of it is a task (media.upload), so a console killed half-way is settled when the next starts.
-import { audit, DB_UNAVAILABLE, isDbUnreachable, loadAccessForUpload, runTask } from "@guesthouse/api";
+import { audit, cancellableHere, DB_UNAVAILABLE, isDbUnreachable, loadAccessForUpload, runTask, TaskCancelled } from "@guesthouse/api";
+import { withByteProgress } from "@/server/upload-progress.server";
 import { db, hosts } from "@/server/db.server";
 import { MEDIA_NAME, MEDIA_NAME_RULE } from "@guesthouse/shared/media-name";
 import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, sessionUser } from "@/server/request.server";
@@ -53,12 +54,20 @@ async function upload(req: Request) {
   const spec = { kind: "media.upload", hostId: host.id, actor: user, input: { name, sizeBytes: Number(length) } };
   const outcome = await runTask(db(), spec, async (task) => {
     await task.progress(5, `sending '${name}' to the host`);
+    // The Tasks panel's Cancel aborts the relay; the host then removes its partial file.
+    const abort = new AbortController();
+    const done = cancellableHere(task.id, abort);
+    const cancelled = () => new TaskCancelled(`the upload of '${name}' was cancelled; nothing was added to the library`);
     const upstream = await fetch(`${host.url}/media/upload?name=${encodeURIComponent(name)}`, {
       method: "PUT",
       headers: { authorization: `Bearer ${await hosts().credential(host.id)}`, "content-length": length },
-      body: req.body,
+      body: req.body && withByteProgress(req.body, Number(length), task),
       duplex: "half",
-    } as RequestInit & { duplex: "half" }).catch(() => new Response(JSON.stringify({ error: hostLost(name) }), { status: 502 }));
+      signal: abort.signal,
+    } as RequestInit & { duplex: "half" })
+      .catch(() => new Response(JSON.stringify({ error: hostLost(name) }), { status: 502 }))
+      .finally(done);
+    if (abort.signal.aborted) throw cancelled();
     // The host may also go away after its headers, while the body is read.
     const result = (await upstream.json().catch(() => ({ error: hostLost(name) }))) as {
       error?: string;
@@ -94,6 +103,7 @@ async function upload(req: Request) {
     });
   }).catch((error: unknown) => {
     if (error instanceof UploadRefused) return error;
+    if (error instanceof TaskCancelled) return new UploadRefused(409, error.message);
     throw error;
   });
   if (outcome instanceof UploadRefused) return json(outcome.status, { error: outcome.message });
