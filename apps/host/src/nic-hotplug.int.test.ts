@@ -1,0 +1,93 @@
+/**
+ * NICs hot-plugged into running tiny guests, on a nat network, inside a namespace this file makes and
+ * always deletes: the guest's kernel sees the NIC, gets a DHCP lease on it (the host reads it from
+ * dnsmasq's leases, as the console does), and loses it on unplug, after which the tap is gone too.
+ * Modern only (virtio-net on a PCIe root port); legacy is refused with the reason.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+import type { ImageManifest } from "@guesthouse/images";
+import { randomMac, type VmNic } from "@guesthouse/shared/network";
+import { destroyHost, openHost, PROMPT, tempDataDir, testImages, tinySpec, waitSerial, type TestHost } from "./harness.test-support.ts";
+import { tapNameFor } from "./net/names.ts";
+import { deleteAllTestNetns, inNetns, makeNetns } from "./net/test-netns.test-support.ts";
+
+let host: TestHost | undefined;
+let images: ImageManifest;
+let hostNs: string;
+const NAT = { id: "hpnet", kind: "nat" as const, bridge: "ghbrhptest", subnet: "10.210.0.0/24" };
+
+before(async () => {
+  images = await testImages();
+  hostNs = makeNetns("hotplug");
+  host = await openHost(await tempDataDir(), { netns: hostNs });
+  await host.api.network.ensure({ network: NAT });
+});
+after(async () => {
+  try {
+    if (host) await destroyHost(host);
+  } finally {
+    deleteAllTestNetns();
+  }
+});
+
+const nicOn = (network: string, model: VmNic["model"]): VmNic => ({
+  slot: 0,
+  mac: randomMac(randomBytes(5)),
+  model,
+  attach: { kind: "network", network },
+  linkUp: true,
+});
+const tapExists = (tap: string) => inNetns(hostNs, ["ip", "-o", "link", "show"]).includes(`${tap}:`);
+
+test("modern: a NIC hot-plugged into a running guest gets a lease; unplugged, it and its tap are gone", { timeout: 300_000 }, async () => {
+  const h = host as TestHost;
+  const id = "hp-modern";
+  const spec = tinySpec(images, id, { nics: [] });
+  await h.api.vm.define({ id, spec });
+  await h.api.vm.start({ id });
+  await waitSerial(h.service, id, PROMPT, { timeoutMs: 120_000 });
+
+  const nic: VmNic = nicOn(NAT.id, "virtio-net-pci");
+  const from = h.service.vms.get(id).serial.ring.total;
+  const plugged = await h.api.vm.update({ id, spec: { ...spec, nics: [nic] } });
+  assert.equal(plugged.state, "running", "the guest ran on through the plug");
+  assert.deepEqual(plugged.spec.nics, [nic], "the host keeps the plugged NIC in the VM's spec");
+  assert.ok(tapExists(tapNameFor(id, 0)), "the host made the NIC's tap");
+
+  const text = await waitSerial(h.service, id, /gh-net: eth0 (10\.210\.0\.\d+)/, { fromOffset: from, timeoutMs: 90_000 });
+  const ip = (/gh-net: eth0 (10\.210\.0\.\d+)/.exec(text) as RegExpExecArray)[1];
+  const addresses = await h.api.network.addresses();
+  assert.equal(addresses[nic.mac]?.ip, ip, "dnsmasq leased the address the guest printed, to the NIC's MAC");
+
+  const beforeUnplug = h.service.vms.get(id).serial.ring.total;
+  const unplugged = await h.api.vm.update({ id, spec: { ...spec, nics: [] } });
+  assert.deepEqual(unplugged.spec.nics, []);
+  await waitSerial(h.service, id, /gh-net: eth0 gone/, { fromOffset: beforeUnplug, timeoutMs: 30_000 });
+  assert.equal(tapExists(tapNameFor(id, 0)), false, "the tap went with the NIC");
+
+  // Paused, the guest could not answer an unplug: refused with the reason, nothing changed.
+  await h.api.vm.pause({ id });
+  await assert.rejects(
+    h.api.vm.update({ id, spec: { ...spec, nics: [nic] } }),
+    /is paused; resume it, or power it off, before adding a NIC/,
+  );
+  assert.deepEqual(h.service.vms.get(id).spec.nics, []);
+  await h.api.vm.powerOff({ id });
+});
+
+test("legacy: a running VM's NICs are not hot-plugged, with the reason, and nothing changes", { timeout: 300_000 }, async () => {
+  const h = host as TestHost;
+  const id = "hp-legacy";
+  const spec = tinySpec(images, id, { profile: "legacy", nics: [] });
+  await h.api.vm.define({ id, spec });
+  await h.api.vm.start({ id });
+  await assert.rejects(
+    h.api.vm.update({ id, spec: { ...spec, nics: [nicOn(NAT.id, "rtl8139")] } }),
+    /has the legacy profile \(i440fx\), whose NICs are not hot-plugged here; power it off/,
+  );
+  assert.deepEqual(h.service.vms.get(id).spec.nics, []);
+  assert.equal(tapExists(tapNameFor(id, 0)), false, "no tap was made");
+  await h.api.vm.powerOff({ id });
+});
