@@ -20,7 +20,7 @@ const nicChangeRefusal = (op: VmOperationName, p: Props) =>
   refusal(op, p.name, p.state) ?? (p.state === "running" ? nicHotplugRefusal(p.profile, p.name) : undefined);
 
 export function VmNetwork(props: Props) {
-  const { vmId, name, state, canConfig } = props;
+  const { vmId, canConfig } = props;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   // Addresses appear when the guest's DHCP client has asked: poll while the page is open.
