@@ -171,7 +171,10 @@ test("NICs: a tap the host made (no scripts) or user-mode NAT, each with its MAC
   ]);
   // Modern: one hot-pluggable root port per slot, whatever the NIC count, so a saved state's devices match.
   const ports = values(argv, "-device").filter((d) => d.startsWith("pcie-root-port"));
-  assert.deepEqual(ports, Array.from({ length: 8 }, (_, i) => `pcie-root-port,id=nicport${i},chassis=${i + 1}`));
+  assert.deepEqual(
+    ports,
+    Array.from({ length: 8 }, (_, i) => `pcie-root-port,id=nicport${i},chassis=${i + 1}`),
+  );
   assert.deepEqual(
     values(buildArgv(base({}, { nics: [] })), "-device").filter((d) => d.startsWith("pcie-root-port")),
     ports,
