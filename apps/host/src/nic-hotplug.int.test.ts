@@ -9,7 +9,17 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { ImageManifest } from "@guesthouse/images";
 import { randomMac, type VmNic } from "@guesthouse/shared/network";
-import { destroyHost, openHost, PROMPT, tempDataDir, testImages, tinySpec, waitSerial, type TestHost } from "./harness.test-support.ts";
+import {
+  destroyHost,
+  openHost,
+  PROMPT,
+  serialRun,
+  tempDataDir,
+  testImages,
+  tinySpec,
+  waitSerial,
+  type TestHost,
+} from "./harness.test-support.ts";
 import { tapNameFor } from "./net/names.ts";
 import { deleteAllTestNetns, inNetns, makeNetns } from "./net/test-netns.test-support.ts";
 
@@ -90,4 +100,30 @@ test("legacy: a running VM's NICs are not hot-plugged, with the reason, and noth
   assert.deepEqual(h.service.vms.get(id).spec.nics, []);
   assert.equal(tapExists(tapNameFor(id, 0)), false, "no tap was made");
   await h.api.vm.powerOff({ id });
+});
+
+test("two instant clones of a RAM template with a NIC each get their own MAC and their own lease", { timeout: 400_000 }, async () => {
+  const h = host as TestHost;
+  const nic = nicOn(NAT.id, "virtio-net-pci");
+  await h.api.vm.define({ id: "hp-src", spec: tinySpec(images, "hp-src", { nics: [nic] }) });
+  await h.api.vm.start({ id: "hp-src" });
+  await waitSerial(h.service, "hp-src", /gh-net: eth0 10\.210\.0\.\d+/, { timeoutMs: 120_000 });
+  await waitSerial(h.service, "hp-src", PROMPT);
+  await h.api.template.create({ id: "hp-tpl", fromVm: "hp-src" });
+
+  const leased: string[] = [];
+  for (const id of ["hp-c1", "hp-c2"]) {
+    const clone = await h.api.template.clone({ templateId: "hp-tpl", id, name: id, mode: "instant" });
+    assert.equal(clone.state, "running");
+    const mac = clone.spec.nics[0]?.mac as string;
+    assert.notEqual(mac, nic.mac, "a MAC of its own");
+    // The template's guest printed its lease before capture; only a line after the swap counts.
+    const text = await waitSerial(h.service, id, /gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)/, { timeoutMs: 90_000 });
+    const ip = (/gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)/.exec(text) as RegExpExecArray)[1] as string;
+    const seen = await serialRun(h.service, id, "echo mac-$(cat /sys/class/net/eth0/address)-x", /\nmac-([0-9a-f:]{17})-x/);
+    assert.equal((/\nmac-([0-9a-f:]{17})-x/.exec(seen) as RegExpExecArray)[1], mac, "the clone's guest sends with its own MAC");
+    assert.equal((await h.api.network.addresses())[mac]?.ip, ip, "dnsmasq leased that address to the clone's MAC");
+    leased.push(ip);
+  }
+  assert.equal(new Set(leased).size, 2, `two different leases: ${leased.join(" ")}`);
 });

@@ -77,22 +77,25 @@ poweroff -f
  */
 export function netWatcher(): string {
   return `#!/bin/sh
+# /run/ghnet.IF holds "ifindex pid": an interface unplugged and another plugged under the same name
+# between two looks has a new ifindex, and gets a new client.
 name=$(hostname)
 while :; do
+  for mark in /run/ghnet.*; do
+    [ -e "$mark" ] || continue
+    i=\${mark#/run/ghnet.}
+    read -r idx pid < "$mark"
+    [ "$(cat "/sys/class/net/$i/ifindex" 2>/dev/null)" = "$idx" ] && continue
+    kill "$pid" 2>/dev/null
+    rm -f "$mark"
+    echo "gh-net: $i gone" > /dev/console
+  done
   for dev in /sys/class/net/*; do
     i=\${dev##*/}
     [ "$i" = lo ] || [ -e "/run/ghnet.$i" ] && continue
     ip link set "$i" up
     udhcpc -f -i "$i" -t 60 -T 1 -A 1 -x "hostname:$name" -s /etc/udhcpc.script >/dev/null 2>&1 &
-    echo $! > "/run/ghnet.$i"
-  done
-  for mark in /run/ghnet.*; do
-    [ -e "$mark" ] || continue
-    i=\${mark#/run/ghnet.}
-    [ -e "/sys/class/net/$i" ] && continue
-    kill "$(cat "$mark")" 2>/dev/null
-    rm -f "$mark"
-    echo "gh-net: $i gone" > /dev/console
+    echo "$(cat "$dev/ifindex") $!" > "/run/ghnet.$i"
   done
   sleep 1
 done
