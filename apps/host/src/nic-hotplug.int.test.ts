@@ -66,8 +66,8 @@ test("modern: a NIC hot-plugged into a running guest gets a lease; unplugged, it
   assert.deepEqual(plugged.spec.nics, [nic], "the host keeps the plugged NIC in the VM's spec");
   assert.ok(tapExists(tapNameFor(id, 0)), "the host made the NIC's tap");
 
-  const text = await waitSerial(h.service, id, /gh-net: eth0 (10\.210\.0\.\d+)/, { fromOffset: from, timeoutMs: 90_000 });
-  const ip = (/gh-net: eth0 (10\.210\.0\.\d+)/.exec(text) as RegExpExecArray)[1];
+  const text = await waitSerial(h.service, id, /gh-net: eth0 (10\.210\.0\.\d+)\r?\n/, { fromOffset: from, timeoutMs: 90_000 });
+  const ip = (/gh-net: eth0 (10\.210\.0\.\d+)\r?\n/.exec(text) as RegExpExecArray)[1];
   const addresses = await h.api.network.addresses();
   assert.equal(addresses[nic.mac]?.ip, ip, "dnsmasq leased the address the guest printed, to the NIC's MAC");
 
@@ -107,7 +107,7 @@ test("two instant clones of a RAM template with a NIC each get their own MAC and
   const nic = nicOn(NAT.id, "virtio-net-pci");
   await h.api.vm.define({ id: "hp-src", spec: tinySpec(images, "hp-src", { nics: [nic] }) });
   await h.api.vm.start({ id: "hp-src" });
-  await waitSerial(h.service, "hp-src", /gh-net: eth0 10\.210\.0\.\d+/, { timeoutMs: 120_000 });
+  await waitSerial(h.service, "hp-src", /gh-net: eth0 10\.210\.0\.\d+\r?\n/, { timeoutMs: 120_000 });
   await waitSerial(h.service, "hp-src", PROMPT);
   await h.api.template.create({ id: "hp-tpl", fromVm: "hp-src" });
 
@@ -118,8 +118,8 @@ test("two instant clones of a RAM template with a NIC each get their own MAC and
     const mac = clone.spec.nics[0]?.mac as string;
     assert.notEqual(mac, nic.mac, "a MAC of its own");
     // The template's guest printed its lease before capture; only a line after the swap counts.
-    const text = await waitSerial(h.service, id, /gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)/, { timeoutMs: 90_000 });
-    const ip = (/gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)/.exec(text) as RegExpExecArray)[1] as string;
+    const text = await waitSerial(h.service, id, /gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)\r?\n/, { timeoutMs: 90_000 });
+    const ip = (/gh-net: eth0 gone[\s\S]*gh-net: eth0 (10\.210\.0\.\d+)\r?\n/.exec(text) as RegExpExecArray)[1] as string;
     const seen = await serialRun(h.service, id, "echo mac-$(cat /sys/class/net/eth0/address)-x", /\nmac-([0-9a-f:]{17})-x/);
     assert.equal((/\nmac-([0-9a-f:]{17})-x/.exec(seen) as RegExpExecArray)[1], mac, "the clone's guest sends with its own MAC");
     assert.equal((await h.api.network.addresses())[mac]?.ip, ip, "dnsmasq leased that address to the clone's MAC");
