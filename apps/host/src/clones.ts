@@ -19,18 +19,12 @@ import { startFromStateFd } from "./vm-save.ts";
 import type { VmManager } from "./vm-manager.ts";
 import type { VmRecord } from "./vm-record.ts";
 import { exists } from "./path-exists.ts";
+import { instantWithNicsRefusal, linksDown, swapInOwnNics } from "./instant-clone-nics.ts";
+import { powerOffVm } from "./vm-power.ts";
 import { unlessDiskFull } from "./free-space.ts";
 import type { LongOpControl } from "./long-ops.ts";
 
 const MiB = 1024 * 1024;
-
-/**
- * A RAM template's NICs live in its saved RAM with the template's MACs, and the guest keeps the MAC it
- * read at boot: restoring it as is would put a second guest with the same MAC on the network. Until
- * NICs can be unplugged before capture and hot-plugged after restore, such instant clones are refused.
- */
-export const INSTANT_WITH_NICS =
-  "mode: this template's RAM state holds its NICs with the template's MAC addresses, so an instant clone would share them; use a linked or full clone (it gets MACs of its own)";
 
 /** Every clone gets MACs of its own; the console records them as its NIC rows (unique across the installation). */
 export function freshMacs(nics: readonly VmNic[]): VmNic[] {
@@ -49,7 +43,8 @@ export async function cloneTemplate(
     if (p.mode === "instant" && !tpl.withRam) {
       throw new BadInputError(`template '${p.templateId}' holds no RAM state; instant clones need a template made from a running VM`);
     }
-    if (p.mode === "instant" && tpl.spec.nics.length) throw new BadInputError(INSTANT_WITH_NICS);
+    const noNics = p.mode === "instant" ? instantWithNicsRefusal(tpl, p.id) : undefined;
+    if (noNics) throw new BadInputError(noNics);
     if (vms.records.has(p.id)) throw new AlreadyExistsError(`VM '${p.id}' already exists`);
     const diskIds = tpl.diskIds.map((_, i) => `${p.id}-disk${i}`);
     for (const d of diskIds) {
@@ -104,7 +99,8 @@ export async function cloneTemplate(
   });
   if (p.mode === "instant") {
     try {
-      await vms.serialised(p.id, "clone-start", (rec) => startFromState(vms, rec, store.ramFile(p.templateId)));
+      const tplNics = (await store.get(p.templateId)).spec.nics;
+      await vms.serialised(p.id, "clone-start", (rec) => startFromState(vms, rec, store.ramFile(p.templateId), tplNics));
     } catch (err) {
       // Undo the whole clone: the caller asked for a running VM and gets none.
       await vms.delete(p.id).catch(() => undefined);
@@ -116,11 +112,15 @@ export async function cloneTemplate(
 }
 
 /** Like restore, but from a shared, read-only state file that is never consumed. */
-async function startFromState(m: VmManager, rec: VmRecord, file: string): Promise<void> {
+async function startFromState(m: VmManager, rec: VmRecord, file: string, tplNics: readonly VmNic[]): Promise<void> {
   const resolved = await prepareLaunch(m, rec);
-  await startFromStateFd(m, rec, resolved, openSync(file, "r"), {
-    state: "stopped",
-    message: (why) => `instant clone '${rec.id}' failed to start from its template's RAM state: ${why}`,
-  });
+  const message = (why: string) => `instant clone '${rec.id}' failed to start from its template's RAM state: ${why}`;
+  await startFromStateFd(m, rec, resolved, openSync(file, "r"), { state: "stopped", message }, (i) => linksDown(i.qmp, tplNics));
   m.setState(rec, "running", "restored");
+  try {
+    await swapInOwnNics(m, rec, tplNics);
+  } catch (err) {
+    await powerOffVm(m, rec).catch(() => undefined);
+    throw new EngineError(message((err as Error).message));
+  }
 }

@@ -2,15 +2,17 @@
 import { rm } from "node:fs/promises";
 import type { QemuInstance } from "@guesthouse/qemu/instance";
 import type { QmpEvent } from "@guesthouse/qemu/qmp";
+import { nicHotplugRefusal } from "@guesthouse/shared/network";
 import type { VmEvent } from "@guesthouse/shared/vm-events";
 import type { VmReason, VmSpec, VmState } from "@guesthouse/shared/vm";
 import type { Logger } from "pino";
 import type { HostConfig } from "./config.ts";
-import { AlreadyExistsError, NotFoundError } from "./errors.ts";
+import { AlreadyExistsError, InvalidStateError, NotFoundError } from "./errors.ts";
 import { EventBus } from "./event-bus.ts";
 import { GuestFiles } from "./guest-files.ts";
 import { ourselves } from "./guest-user.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import { convergeNics, liveNicSlots, onlyNicsDiffer } from "./nic-hotplug.ts";
 import type { NetworkManager } from "./net/network-manager.ts";
 import type { HostPaths } from "./paths.ts";
 import { SerialConsole } from "./serial-console.ts";
@@ -92,6 +94,7 @@ export class VmManager {
 
   update(id: string, spec: VmSpec): Promise<VmRecord> {
     return this.serialised(id, "update", async (rec) => {
+      if (rec.instance && onlyNicsDiffer(rec.spec, spec)) return this.#hotplug(rec, spec);
       assertAllowed("update", id, rec.state);
       await resolveSpec(this.config, this.paths, id, spec);
       await this.networks.checkNics(spec.nics);
@@ -100,6 +103,33 @@ export class VmManager {
       rec.spec = spec;
       return rec;
     });
+  }
+
+  /** A running guest's NICs changed: plugged and unplugged live, then kept as its spec. */
+  async #hotplug(rec: VmRecord, spec: VmSpec): Promise<VmRecord> {
+    assertAllowed("nicAdd", rec.id, rec.state);
+    const why = nicHotplugRefusal(rec.spec.profile, rec.id);
+    if (why) throw new InvalidStateError(why);
+    const instance = rec.instance as QemuInstance;
+    if (rec.spec.network !== "none") {
+      throw new InvalidStateError(`VM '${rec.id}' has the older single user-mode NIC; power it off to change its NICs`);
+    }
+    const deps = { vmId: rec.id, profile: spec.profile, qmp: instance.qmp, networks: this.networks, owner: this.guestFiles.user.runAs };
+    try {
+      await convergeNics(deps, rec.spec.nics, spec.nics);
+      rec.spec = spec;
+    } catch (err) {
+      // A step failed half-way: the spec records the NICs QEMU holds now, so the next try starts from there.
+      const live = await liveNicSlots(instance.qmp).catch(() => undefined);
+      if (live) {
+        const pick = (slot: number) => spec.nics.find((n) => n.slot === slot) ?? rec.spec.nics.find((n) => n.slot === slot);
+        rec.spec = { ...spec, nics: [...live].sort().flatMap((slot) => pick(slot) ?? []) };
+      }
+      throw err;
+    } finally {
+      this.store.writeSpec(rec.id, rec.spec);
+    }
+    return rec;
   }
 
   delete(id: string): Promise<VmSpec> {

@@ -73,6 +73,7 @@ export async function startFromStateFd(
   resolved: Awaited<ReturnType<typeof prepareLaunch>>,
   fd: number,
   onFail: { state: "stopped" | "suspended"; message: (why: string) => string },
+  beforeCont?: (instance: QemuInstance) => Promise<void>,
 ): Promise<void> {
   m.setState(rec, "starting", "restored");
   let instance: QemuInstance | undefined;
@@ -85,6 +86,7 @@ export async function startFromStateFd(
     await loadStateFromFd(instance.qmp, { fd: STATE_FD, timeoutMs: MIGRATION_TIMEOUT_MS });
     // The state was saved without the clipboard port (and QEMU started without it): plug it now.
     if (rec.spec.clipboard) await plugClipboard(instance.qmp);
+    await beforeCont?.(instance);
     await instance.qmp.execute("cont");
   } catch (err) {
     rec.expectExit = { state: onFail.state, reason: "start-failed" };

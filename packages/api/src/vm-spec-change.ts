@@ -33,26 +33,30 @@ export async function journaledVmChange<T>(
   kind: string,
   input: Prisma.InputJsonValue | undefined,
   change: (tx: Tx, host: HostClient) => Promise<{ result: T; detail: Prisma.InputJsonValue }>,
+  opts: { timeoutMs?: number } = {},
 ): Promise<T> {
   const host = await ctx.hosts.forHost(ctx.vm.hostId);
   return runTask(ctx.db, { kind, vm: ctx.vm, actor: ctx.user, input }, async (task) =>
-    ctx.db.$transaction(async (tx) => {
-      await task.progress(10, "recording the change and sending it to the host");
-      const { result, detail } = await change(tx, host);
-      await audit(tx, {
-        actorId: ctx.user.id,
-        actorName: ctx.user.email,
-        action: kind,
-        vmId: ctx.vm.id,
-        vmName: ctx.vm.name,
-        outcome: "success",
-        detail,
-        ip: ctx.ip,
-        taskId: task.id,
-      });
-      await task.progress(80, "the host has the change; recording it");
-      return result;
-    }),
+    ctx.db.$transaction(
+      async (tx) => {
+        await task.progress(10, "recording the change and sending it to the host");
+        const { result, detail } = await change(tx, host);
+        await audit(tx, {
+          actorId: ctx.user.id,
+          actorName: ctx.user.email,
+          action: kind,
+          vmId: ctx.vm.id,
+          vmName: ctx.vm.name,
+          outcome: "success",
+          detail,
+          ip: ctx.ip,
+          taskId: task.id,
+        });
+        await task.progress(80, "the host has the change; recording it");
+        return result;
+      },
+      { timeout: opts.timeoutMs ?? 5_000 },
+    ),
   );
 }
 
@@ -61,12 +65,19 @@ export async function changeVmSpec<T>(
   ctx: SpecChangeCtx,
   kind: SpecChangeKind,
   write: (tx: Tx) => Promise<{ result: T; detail: Prisma.InputJsonValue }>,
+  opts: { timeoutMs?: number } = {},
 ): Promise<T> {
-  return journaledVmChange(ctx, kind, undefined, async (tx, host) => {
-    const written = await write(tx);
-    await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
-    return written;
-  });
+  return journaledVmChange(
+    ctx,
+    kind,
+    undefined,
+    async (tx, host) => {
+      const written = await write(tx);
+      await host.vm.update.mutate({ id: ctx.vm.id, spec: await specForVm(tx, ctx.vm.id) });
+      return written;
+    },
+    opts,
+  );
 }
 
 /** Settles a spec change cut short: the host gets the DB's spec; the audit row says which way it went. */

@@ -24,15 +24,10 @@ done
 case "$name" in *[!A-Za-z0-9.-]*) name=${TINY_DEFAULT_HOSTNAME} ;; esac
 hostname "$name"
 echo "$name" > /etc/hostname
-# Every NIC asks for DHCP in the background (the bound address goes to the serial console), and a
-# small web server answers on port 80, so tests can reach the guest through networks and forwards.
+# A small web server answers on port 80, so tests can reach the guest through networks and
+# forwards; ghnet gives every NIC, also one hot-plugged later, a DHCP client.
 ip link set lo up
-for dev in /sys/class/net/*; do
-  i=\${dev##*/}
-  [ "$i" = lo ] && continue
-  ip link set "$i" up
-  udhcpc -f -i "$i" -t 60 -T 1 -A 1 -x "hostname:$name" -s /etc/udhcpc.script >/dev/null 2>&1 &
-done
+/sbin/ghnet &
 mkdir -p /www
 echo "hello from $name" > /www/index.html
 httpd -p 80 -h /www
@@ -72,6 +67,38 @@ echo "Guesthouse tiny Linux on $(hostname), kernel $(uname -r). 'poweroff -f' st
 export function powerButtonHandler(): string {
   return `#!/bin/sh
 poweroff -f
+`;
+}
+
+/**
+ * Watches the NICs: each one that appears (at boot or hot-plugged) is brought up and asks for DHCP
+ * in the background (the bound address goes to the serial console); one that goes away (unplugged)
+ * loses its client, and says so. Polled each second, as the kernel's uevent helper may be absent.
+ */
+export function netWatcher(): string {
+  return `#!/bin/sh
+# /run/ghnet.IF holds "ifindex pid": an interface unplugged and another plugged under the same name
+# between two looks has a new ifindex, and gets a new client.
+name=$(hostname)
+while :; do
+  for mark in /run/ghnet.*; do
+    [ -e "$mark" ] || continue
+    i=\${mark#/run/ghnet.}
+    read -r idx pid < "$mark"
+    [ "$(cat "/sys/class/net/$i/ifindex" 2>/dev/null)" = "$idx" ] && continue
+    kill "$pid" 2>/dev/null
+    rm -f "$mark"
+    echo "gh-net: $i gone" > /dev/console
+  done
+  for dev in /sys/class/net/*; do
+    i=\${dev##*/}
+    [ "$i" = lo ] || [ -e "/run/ghnet.$i" ] && continue
+    ip link set "$i" up
+    udhcpc -f -i "$i" -t 60 -T 1 -A 1 -x "hostname:$name" -s /etc/udhcpc.script >/dev/null 2>&1 &
+    echo "$(cat "$dev/ifindex") $!" > "/run/ghnet.$i"
+  done
+  sleep 1
+done
 `;
 }
 

@@ -28,6 +28,7 @@ export function tinyRecipeId(): string {
     files.profile(),
     files.powerButtonHandler(),
     files.udhcpcScript(),
+    files.netWatcher(),
     files.passwd,
     files.group,
     agentSource(),
@@ -81,6 +82,7 @@ async function rootfsEntries(root: string, agent: Buffer): Promise<CpioEntry[]> 
     text("etc/group", files.group),
     text("etc/acpi/PWRF/00000080", files.powerButtonHandler(), 0o755),
     text("etc/udhcpc.script", files.udhcpcScript(), 0o755),
+    text("sbin/ghnet", files.netWatcher(), 0o755),
     text("etc/modules", modules.map((m) => m.name + "\n").join("")),
     ...modules.map((m): CpioEntry => ({ kind: "file", path: `lib/modules/${m.name}.ko`, data: m.data })),
   ];

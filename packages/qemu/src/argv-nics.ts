@@ -1,11 +1,30 @@
 /** `-netdev`/`-device` pairs for a VM's NICs: taps the host service made, or user-mode NAT. */
-import { PROFILE_NIC_MODELS, type VmNic } from "@guesthouse/shared/network";
+import { MAX_NICS, PROFILE_NIC_MODELS, type VmNic } from "@guesthouse/shared/network";
 import type { VmSpec } from "@guesthouse/shared/vm";
 import { ArgvError } from "./argv-error.ts";
 
 /** QMP names of a NIC's backend and device: `set_link` takes the device id. */
 export const nicDeviceId = (slot: number) => `nic${slot}`;
 export const nicNetdevId = (slot: number) => `net${slot}`;
+/** The modern profile's PCIe root port for NIC slot `slot`: q35's pcie.0 cannot hot-plug, a root port can. */
+export const nicPortId = (slot: number) => `nicport${slot}`;
+
+/**
+ * One hot-pluggable PCIe root port per NIC slot on the modern profile, always all of them, so the
+ * machine's device set does not depend on how many NICs it has (docs/decisions/0057). Legacy's
+ * i440fx has no PCIe; its NICs sit on pci.0.
+ */
+export function nicPortArgs(spec: VmSpec): string[] {
+  if (spec.profile !== "modern") return [];
+  return Array.from({ length: MAX_NICS }, (_, slot) => ["-device", `pcie-root-port,id=${nicPortId(slot)},chassis=${slot + 1}`]).flat();
+}
+
+/** The `-device`/device_add properties of one NIC (without its boot index). */
+export function nicDeviceProps(profile: VmSpec["profile"], nic: VmNic): Record<string, string> {
+  const props: Record<string, string> = { driver: nic.model, netdev: nicNetdevId(nic.slot), id: nicDeviceId(nic.slot), mac: nic.mac };
+  if (profile === "modern") props.bus = nicPortId(nic.slot);
+  return props;
+}
 
 export function nicArgs(spec: VmSpec, taps: Readonly<Record<number, string>>, bootIndex: number | undefined): string[] {
   const allowed: readonly string[] = PROFILE_NIC_MODELS[spec.profile];
@@ -17,7 +36,9 @@ export function nicArgs(spec: VmSpec, taps: Readonly<Record<number, string>>, bo
     }
     out.push("-netdev", netdev(nic, taps));
     const boot = i === 0 && bootIndex !== undefined ? `,bootindex=${bootIndex}` : "";
-    out.push("-device", `${nic.model},netdev=${nicNetdevId(nic.slot)},id=${nicDeviceId(nic.slot)},mac=${nic.mac}${boot}`);
+    const { driver, ...props } = nicDeviceProps(spec.profile, nic);
+    const rest = Object.entries(props).map(([k, v]) => `${k}=${v}`);
+    out.push("-device", `${[driver, ...rest].join(",")}${boot}`);
   });
   return out;
 }

@@ -3,7 +3,7 @@ import type { VmSpec } from "@guesthouse/shared/vm";
 import type { Accel } from "./accel.ts";
 import { PROFILES } from "./argv-devices.ts";
 import { ArgvError } from "./argv-error.ts";
-import { nicArgs } from "./argv-nics.ts";
+import { nicArgs, nicPortArgs } from "./argv-nics.ts";
 import { runtimePaths } from "./runtime-paths.ts";
 import { clipboardArgv } from "./clipboard-port.ts";
 
@@ -98,6 +98,7 @@ export function buildArgv(input: ArgvInput): string[] {
     argv.push("-device", withBootIndex(device, bootIndex.cdrom));
   }
 
+  argv.push(...nicPortArgs(spec));
   if (spec.nics.length > 0) {
     if (spec.network !== "none") throw new ArgvError("a VM spec names either 'network' or 'nics', not both");
     argv.push(...nicArgs(spec, input.taps ?? {}, bootIndex.network));

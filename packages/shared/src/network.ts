@@ -17,6 +17,17 @@ export const PROFILE_NIC_MODELS = {
 
 export const MAX_NICS = 8;
 
+/**
+ * Why a running VM of this profile cannot have NICs plugged or unplugged, or undefined when it can
+ * (docs/decisions/0057). Modern: virtio-net on one PCIe root port per slot. Legacy: QEMU offers ACPI
+ * hot-plug on i440fx's pci.0, but an rtl8139 plugged that way never appeared in the tiny guest (tried
+ * in nic-hotplug.int.test.ts), so it is refused rather than half-working.
+ */
+export function nicHotplugRefusal(profile: "modern" | "legacy", vmName: string): string | undefined {
+  if (profile === "modern") return undefined;
+  return `'${vmName}' has the legacy profile (i440fx), whose NICs are not hot-plugged here; power it off before adding or removing a NIC`;
+}
+
 /** Locally administered unicast (x2:…), lower-case, colon-separated. QEMU's own prefix is 52:54:00. */
 export const MacSchema = z
   .string()

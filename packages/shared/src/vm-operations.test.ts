@@ -26,7 +26,8 @@ test("refusals name the VM and say what to do", () => {
   assert.match(refusal("console", "web1", "stopped")!, /start it to see its screen/);
   assert.match(refusal("reset", "web1", "unknown")!, /cannot be reached/);
   assert.equal(refusal("start", "web1", "stopped"), undefined);
-  assert.match(refusal("nicAdd", "web1", "running")!, /power it off before adding a NIC/);
+  assert.equal(refusal("nicAdd", "web1", "running"), undefined, "a NIC is hot-plugged into a running guest");
+  assert.match(refusal("nicAdd", "web1", "paused")!, /resume it, or power it off, before adding a NIC/);
   assert.match(refusal("nicRemove", "web1", "suspended")!, /saved state made with its present NICs/);
   assert.equal(refusal("nicLink", "web1", "running"), undefined, "a link goes up or down live");
 });

@@ -56,8 +56,9 @@ export const VM_OPERATIONS = {
   screendump: { label: "Screenshot", allowedIn: LIVE, leadsTo: "same", permission: "vm.view" },
   diskResizeLive: { label: "Grow disk", allowedIn: LIVE, leadsTo: "same", permission: "vm.config" },
   // Hot-plug is not offered yet, and a saved state's devices must match the VM's: NICs change only while stopped.
-  nicAdd: { label: "Add NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
-  nicRemove: { label: "Remove NIC", allowedIn: ["stopped"], leadsTo: "same", permission: "vm.config" },
+  // Hot-plugged while running (docs/decisions/0057); a paused guest could not answer an unplug.
+  nicAdd: { label: "Add NIC", allowedIn: ["stopped", "running"], leadsTo: "same", permission: "vm.config" },
+  nicRemove: { label: "Remove NIC", allowedIn: ["stopped", "running"], leadsTo: "same", permission: "vm.config" },
   nicLink: { label: "Set NIC link", allowedIn: ["stopped", "running", "paused"], leadsTo: "same", permission: "vm.config" },
   // Running or paused: live; stopped: cold (its disk files are copied). A saved state does not travel.
   migrate: { label: "Move…", allowedIn: ["stopped", "running", "paused"], leadsTo: "same", permission: "vm.migrate" },
@@ -108,7 +109,7 @@ export function refusal(op: VmOperationName, vm: string, state: PowerState): str
     case "nicAdd":
     case "nicRemove": {
       const what = op === "nicAdd" ? "adding a NIC" : "removing a NIC";
-      if (live) return `${it} is ${state}; power it off before ${what} (NICs are not hot-plugged yet)`;
+      if (live) return `${it} is ${state}; resume it, or power it off, before ${what} (a paused guest cannot answer a hot-plug)`;
       return `${it} has a saved state made with its present NICs; restore it and shut it down, or discard the saved state, before ${what}`;
     }
     case "snapshotRevert":

@@ -65,7 +65,9 @@ export function VmDetail({ vmId }: { vmId: string }) {
         {tab === "Overview" && <VmOverview vm={vm.data} />}
         {tab === "Console" && <VmConsole vmId={vmId} state={vm.data.state} canControl={perms.has("vm.console")} />}
         {tab === "Serial" && <VmSerial key={vm.data.state} vmId={vmId} /* a new stream for each boot */ />}
-        {tab === "Network" && <VmNetwork vmId={vmId} name={vm.data.name} state={vm.data.state} canConfig={perms.has("vm.config")} />}
+        {tab === "Network" && (
+          <VmNetwork vmId={vmId} name={vm.data.name} state={vm.data.state} profile={vm.data.profile} canConfig={perms.has("vm.config")} />
+        )}
         {tab === "Snapshots" && <VmSnapshots vmId={vmId} canSnapshot={perms.has("vm.snapshot")} />}
         {tab === "Settings" && <VmSettings vm={vm.data} />}
         {tab === "Access" && (

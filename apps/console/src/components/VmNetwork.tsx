@@ -1,12 +1,26 @@
 "use client";
 // A VM's NICs: network, model, MAC, the address its host's DHCP server leased, the link; add and
-// remove (refused while running, with the operations table's reason), and port forwards.
+// remove (hot-plugged while a modern VM runs; otherwise refused with the reason), and port forwards.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { refusal, type PowerState } from "@guesthouse/shared/vm-operations";
+import { nicHotplugRefusal } from "@guesthouse/shared/network";
+import { refusal, type PowerState, type VmOperationName } from "@guesthouse/shared/vm-operations";
 import { useTRPC } from "@/trpc/react";
 
-export function VmNetwork({ vmId, name, state, canConfig }: { vmId: string; name: string; state: PowerState; canConfig: boolean }) {
+interface Props {
+  vmId: string;
+  name: string;
+  state: PowerState;
+  profile: "modern" | "legacy";
+  canConfig: boolean;
+}
+
+/** The operations table's refusal, or, while it runs, why this profile's NICs are not hot-plugged. */
+const nicChangeRefusal = (op: VmOperationName, p: Props) =>
+  refusal(op, p.name, p.state) ?? (p.state === "running" ? nicHotplugRefusal(p.profile, p.name) : undefined);
+
+export function VmNetwork(props: Props) {
+  const { vmId, canConfig } = props;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   // Addresses appear when the guest's DHCP client has asked: poll while the page is open.
@@ -19,7 +33,8 @@ export function VmNetwork({ vmId, name, state, canConfig }: { vmId: string; name
   const forward = useMutation(trpc.vm.forwardAdd.mutationOptions({ onSuccess: refresh }));
   const unforward = useMutation(trpc.vm.forwardRemove.mutationOptions({ onSuccess: refresh }));
   const [networkId, setNetworkId] = useState("");
-  const addRefusal = refusal("nicAdd", name, state);
+  const addRefusal = nicChangeRefusal("nicAdd", props);
+  const removeRefusal = nicChangeRefusal("nicRemove", props);
   const error = add.error ?? remove.error ?? link.error ?? forward.error ?? unforward.error;
 
   const onForward = (e: FormEvent<HTMLFormElement>, nicId: string) => {
@@ -71,8 +86,8 @@ export function VmNetwork({ vmId, name, state, canConfig }: { vmId: string; name
                 {canConfig && (
                   <button
                     type="button"
-                    disabled={!!refusal("nicRemove", name, state) || remove.isPending}
-                    title={refusal("nicRemove", name, state)}
+                    disabled={!!removeRefusal || remove.isPending}
+                    title={removeRefusal}
                     onClick={() => remove.mutate({ vmId, nicId: n.id })}
                   >
                     Remove NIC

@@ -1,13 +1,12 @@
 /**
  * A NIC's MAC is what the guest sees, and it stays across a restart and a snapshot revert; clones get
- * MACs of their own (linked and full), and an instant clone of a template with NICs is refused with
- * the reason (its saved RAM holds the template's MACs). User-mode NICs, in a namespace this file makes.
+ * MACs of their own (instant, linked and full; an instant clone's guest is handed its own NIC after
+ * the restore, in place of the template's). User-mode NICs, in a namespace this file makes.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { randomMac, type VmNic } from "@guesthouse/shared/network";
-import { INSTANT_WITH_NICS } from "../clones.ts";
 import {
   destroyHost,
   openHost,
@@ -65,17 +64,20 @@ test("the guest keeps its MAC across a restart and a snapshot revert; clones get
   assert.equal(await guestMac("m", "revert"), nic.mac, "and after a snapshot revert");
   await h.api.snapshot.delete({ id: "m", name: "s1" });
 
-  // A RAM template: its instant clone is refused with the reason; linked and full clones get fresh MACs.
+  // A RAM template: its instant clone swaps the template's NICs for its own (ADR 0058); linked and full clones get fresh MACs.
   await h.api.template.create({ id: "mtpl", fromVm: "m" });
-  await assert.rejects(h.api.template.clone({ templateId: "mtpl", id: "mi", name: "mi", mode: "instant" }), (err: Error) => {
-    assert.equal(err.message, INSTANT_WITH_NICS);
-    return true;
-  });
-  assert.equal(h.service.vms.records.has("mi"), false, "the refused clone left nothing");
+  const instant = await h.api.template.clone({ templateId: "mtpl", id: "mi", name: "mi", mode: "instant" });
+  assert.equal(instant.state, "running");
+  assert.notEqual(instant.spec.nics[0]?.mac, nic.mac);
+  assert.equal(
+    await guestMac("mi", "instant"),
+    instant.spec.nics[0]?.mac,
+    "the instant clone's guest sees its own MAC, not the template's",
+  );
   const linked = await h.api.template.clone({ templateId: "mtpl", id: "ml", name: "ml", mode: "linked" });
   const full = await h.api.template.clone({ templateId: "mtpl", id: "mf", name: "mf", mode: "full" });
-  const macs = [nic.mac, linked.spec.nics[0]?.mac, full.spec.nics[0]?.mac];
-  assert.equal(new Set(macs).size, 3, `three different MACs: ${macs.join(" ")}`);
+  const macs = [nic.mac, instant.spec.nics[0]?.mac, linked.spec.nics[0]?.mac, full.spec.nics[0]?.mac];
+  assert.equal(new Set(macs).size, 4, `four different MACs: ${macs.join(" ")}`);
   assert.equal(linked.spec.nics.length, 1);
   assert.deepEqual(linked.spec.nics[0]?.attach, nic.attach, "on the template's network");
   await boot("ml");

@@ -73,11 +73,11 @@ test("deleting a network in use is refused with the VMs that use it", async () =
   await w.t.db.nic.deleteMany({ where: { networkId: net.id } });
 });
 
-test("NICs change only while the VM is stopped (the operations table), and at most 8 come with a new VM", async () => {
+test("NICs do not change while the VM is paused (the operations table), and at most 8 come with a new VM", async () => {
   const net = await w.t.db.network.findFirstOrThrow({ where: { name: "busy" } });
-  await w.t.db.vm.update({ where: { id: vmId }, data: { state: "running" } });
+  await w.t.db.vm.update({ where: { id: vmId }, data: { state: "paused" } });
   const err = await rejection(admin.api.vm.nicAdd({ vmId, networkId: net.id }));
-  assert.match(err.message, /VM 'net-test' is running; power it off before adding a NIC/);
+  assert.match(err.message, /VM 'net-test' is paused; resume it, or power it off, before adding a NIC/);
   await w.t.db.vm.update({ where: { id: vmId }, data: { state: "stopped" } });
   const nine = Array.from({ length: MAX_NICS + 1 }, () => ({ networkId: net.id }));
   await refused(admin.api.vm.create({ name: "too-many", source: { kind: "blank" }, nics: nine }), "BAD_REQUEST");

@@ -1,7 +1,9 @@
 // A VM's NICs: listed with the addresses its host's dnsmasq leased, added and removed while it is
-// stopped (the operations table says so), link up or down live, and port forwards to them.
+// stopped or hot-plugged while it runs (modern profile, docs/decisions/0057), link up or down live, and port forwards.
 import { TRPCError } from "@trpc/server";
+import type { Db } from "@guesthouse/db";
 import { ForwardAddInput, ForwardRefInput, NicAddInput, NicLinkInput, NicRefInput } from "@guesthouse/shared/network-console-api";
+import { nicHotplugRefusal } from "@guesthouse/shared/network";
 import { can, canOnNetwork } from "../authz.ts";
 import { nicRows } from "../nic-record.ts";
 import { vmOperationProcedure, vmProcedure } from "../trpc.ts";
@@ -19,6 +21,31 @@ const nicSelect = {
   forwards: { select: { id: true, protocol: true, hostPort: true, guestPort: true } },
 } as const;
 
+/** An unplug waits for the guest to let go (up to 30 s on the host), inside the change's transaction. */
+const HOTPLUG_TX = { timeoutMs: 45_000 };
+
+/**
+ * Refusals before anything is journaled: a legacy VM's NICs are not hot-plugged, and a RAM snapshot
+ * holds the devices it was taken with, so after a NIC change it could not be loaded.
+ */
+async function refuseNicChange(db: Db, vm: { id: string; name: string; state: string }, what: string): Promise<void> {
+  const { profile } = await db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { profile: true } });
+  const why = vm.state === "running" ? nicHotplugRefusal(profile, vm.name) : undefined;
+  if (why) throw new TRPCError({ code: "CONFLICT", message: why });
+  const snaps = await db.snapshot.findMany({
+    where: { vmId: vm.id, withRam: true },
+    select: { name: true },
+    orderBy: { createdAt: "asc" },
+  });
+  if (snaps.length === 0) return;
+  throw new TRPCError({
+    code: "CONFLICT",
+    message:
+      `'${vm.name}' has RAM snapshot(s) ${snaps.map((s) => `'${s.name}'`).join(", ")} taken with its present NICs, which could ` +
+      `not be restored after ${what}; delete them first`,
+  });
+}
+
 export const vmNics = {
   nics: vmProcedure("vm.view").query(async ({ ctx }) => {
     const nics = await ctx.db.nic.findMany({ where: { vmId: ctx.vm.id }, select: nicSelect, orderBy: { slot: "asc" } });
@@ -32,19 +59,29 @@ export const vmNics = {
   nicAdd: vmOperationProcedure("nicAdd")
     .input(NicAddInput)
     .mutation(async ({ ctx, input }) => {
-      // The host checks the network exists there (and a VLAN tag) before the row commits, or nothing changes.
-      return changeVmSpec(ctx, "vm.nicAdd", async (tx) => {
-        const vm = await tx.vm.findUniqueOrThrow({ where: { id: ctx.vm.id }, select: { profile: true, nics: { select: { slot: true } } } });
-        const [row] = await nicRows(tx, {
-          vmId: ctx.vm.id,
-          profile: vm.profile,
-          access: ctx.access,
-          requests: [input],
-          usedSlots: vm.nics.map((n) => n.slot),
-        });
-        const nic = await tx.nic.create({ data: row!, select: { id: true, mac: true, slot: true } });
-        return { result: nic, detail: { slot: nic.slot, mac: nic.mac, networkId: input.networkId } };
-      });
+      await refuseNicChange(ctx.db, ctx.vm, "adding a NIC");
+      // The host checks the network exists there (and a VLAN tag) before the row commits, or nothing changes;
+      // on a running guest it hot-plugs the NIC first (docs/decisions/0057).
+      return changeVmSpec(
+        ctx,
+        "vm.nicAdd",
+        async (tx) => {
+          const vm = await tx.vm.findUniqueOrThrow({
+            where: { id: ctx.vm.id },
+            select: { profile: true, nics: { select: { slot: true } } },
+          });
+          const [row] = await nicRows(tx, {
+            vmId: ctx.vm.id,
+            profile: vm.profile,
+            access: ctx.access,
+            requests: [input],
+            usedSlots: vm.nics.map((n) => n.slot),
+          });
+          const nic = await tx.nic.create({ data: row!, select: { id: true, mac: true, slot: true } });
+          return { result: nic, detail: { slot: nic.slot, mac: nic.mac, networkId: input.networkId } };
+        },
+        HOTPLUG_TX,
+      );
     }),
 
   nicRemove: vmOperationProcedure("nicRemove")
@@ -52,10 +89,16 @@ export const vmNics = {
     .mutation(async ({ ctx, input }) => {
       const nic = await ctx.db.nic.findFirst({ where: { id: input.nicId, vmId: ctx.vm.id }, select: { id: true, mac: true, slot: true } });
       if (!nic) throw new TRPCError({ code: "NOT_FOUND", message: "nicId: this VM has no such NIC" });
-      return changeVmSpec(ctx, "vm.nicRemove", async (tx) => {
-        await tx.nic.delete({ where: { id: nic.id } });
-        return { result: { ok: true as const }, detail: { slot: nic.slot, mac: nic.mac } };
-      });
+      await refuseNicChange(ctx.db, ctx.vm, "removing a NIC");
+      return changeVmSpec(
+        ctx,
+        "vm.nicRemove",
+        async (tx) => {
+          await tx.nic.delete({ where: { id: nic.id } });
+          return { result: { ok: true as const }, detail: { slot: nic.slot, mac: nic.mac } };
+        },
+        HOTPLUG_TX,
+      );
     }),
 
   nicLink: vmOperationProcedure("nicLink")
