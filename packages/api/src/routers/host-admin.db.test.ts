@@ -29,9 +29,24 @@ test("the list shows each host's capacity, networks and VMs by state", async () 
   assert.ok(!("tokenHash" in (local ?? {})), "no credential hash leaves the API");
 });
 
-test("maintenance is a flag the admin sets and clears, and is audited", async () => {
+test("maintenance is set and cleared, and audited; with no other host, its evacuation names each guest as staying", async () => {
   await admin.api.host.setMaintenance({ hostId: w.hostId, on: true });
   assert.equal((await w.t.db.host.findUniqueOrThrow({ where: { id: w.hostId } })).maintenance, true);
+  // Leaving maintenance waits for the evacuation it started: here it ends at once, moving nothing.
+  let evacuation = await admin.api.host.evacuation({ hostId: w.hostId });
+  for (const deadline = Date.now() + 10_000; evacuation?.state === "running" && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 50)); // the next look at the task
+    evacuation = await admin.api.host.evacuation({ hostId: w.hostId });
+  }
+  assert.notEqual(evacuation?.state, "running", "the evacuation ended");
+  assert.deepEqual(evacuation?.guests.map((g) => [g.vmName, g.state]).sort(), [
+    ["listed-a", "refused"],
+    ["listed-b", "refused"],
+  ]);
+  assert.ok(
+    evacuation?.guests.every((g) => /no other host/.test(g.reason)),
+    JSON.stringify(evacuation?.guests),
+  );
   await admin.api.host.setMaintenance({ hostId: w.hostId, on: false });
   assert.equal((await w.t.db.host.findUniqueOrThrow({ where: { id: w.hostId } })).maintenance, false);
   assert.equal(await w.t.db.auditEvent.count({ where: { action: "host.maintenance" } }), 2);
