@@ -220,7 +220,8 @@ export class TemplateStore {
   /** What moving a disk into a template may write: a linked clone is flattened (up to its whole size), others are renamed. */
   async #flattenBytes(diskId: string): Promise<number> {
     const { paths, config } = this.service;
-    const info = await qemuImg.info({ path: paths.diskPath(diskId), format: "qcow2", binary: config.qemuImgBinary });
+    // The VM may be running: its QEMU holds the image's write lock, which -U (a shared read) leaves alone.
+    const info = await qemuImg.info({ path: paths.diskPath(diskId), format: "qcow2", forceShare: true, binary: config.qemuImgBinary });
     return info["backing-filename"] ? info["virtual-size"] : 0;
   }
 
