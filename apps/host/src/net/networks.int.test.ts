@@ -60,9 +60,9 @@ async function bootOn(id: string, n: VmNic): Promise<string> {
   const h = host as TestHost;
   await h.api.vm.define({ id, spec: tinySpec(images, id, { nics: [n] }) });
   await h.api.vm.start({ id });
-  const text = await waitSerial(h.service, id, /gh-net: eth0 (\d+\.\d+\.\d+\.\d+)/, { timeoutMs: 90_000 });
+  const text = await waitSerial(h.service, id, /gh-net: eth0 (\d+\.\d+\.\d+\.\d+)\r?\n/, { timeoutMs: 90_000 });
   await waitSerial(h.service, id, PROMPT);
-  return (/gh-net: eth0 (\d+\.\d+\.\d+\.\d+)/.exec(text) as RegExpExecArray)[1] as string;
+  return (/gh-net: eth0 (\d+\.\d+\.\d+\.\d+)\r?\n/.exec(text) as RegExpExecArray)[1] as string;
 }
 
 // Two tries each: under TCG the first packet can be lost while the bridge learns where a MAC is.
