@@ -148,7 +148,11 @@ describe("crash points: the DB and the host agree after a console or a host serv
       (e: unknown) => e,
     );
     assert.ok(error instanceof TRPCError, `the operation should have failed when the host died at ${point}`);
-    assert.equal(error.code, "SERVICE_UNAVAILABLE");
+    assert.equal(
+      error.code,
+      "SERVICE_UNAVAILABLE",
+      `${point}: ${error.message} (${(error.cause as Error | undefined)?.stack ?? "no cause"})`,
+    );
     assert.match(error.message, /The host stopped answering during .*; the task is finished or undone when the host is back/);
     assert.equal(await exited(host.child!), "SIGKILL", `the host should have died at ${point}`);
     const open = await t.db.task.findFirstOrThrow({ where: { state: "running" }, select: { owner: true } });
