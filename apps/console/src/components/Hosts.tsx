@@ -75,7 +75,7 @@ export function Hosts() {
             </p>
           ),
       )}
-      <table className="grid">
+      <table className="grid compact">
         <thead>
           <tr>
             <th>Name</th>
