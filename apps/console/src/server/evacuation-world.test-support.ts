@@ -8,14 +8,13 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway, type HostGateway } from "@guesthouse/api";
+import { createHostGateway, type createCaller, type HostGateway } from "@guesthouse/api";
 import type { HostClient } from "@guesthouse/host-client";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { deleteAllTestNetns, inNetns, makeNetns, vethBetween } from "../../../host/src/net/test-netns.test-support.ts";
 import { freePort, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
-import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startJobs, type Jobs } from "./jobs.server.ts";
-import { startStateSync } from "./state-sync.server.ts";
+import { adminCaller, consoleLoops, emptyAndStop, serialText, shell } from "./move-world.test-support.ts";
 
 const quiet = pino({ level: "silent" });
 const MiB = 1024n * 1024n;
@@ -57,13 +56,7 @@ export async function openEvacuationWorld(capacities: Record<string, number>): P
   const close = async () => {
     for (const stop of stops) stop();
     await jobs?.stop();
-    for (const p of procs.values()) {
-      for (const vm of await p.client.vm.list.query().catch(() => [])) {
-        if (vm.pid) await p.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
-        await p.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
-      }
-      await p.stop();
-    }
+    await emptyAndStop(procs.values());
     deleteAllTestNetns();
     for (const d of dirs) await rm(d, { recursive: true, force: true });
     await t.drop();
@@ -97,24 +90,10 @@ export async function openEvacuationWorld(capacities: Record<string, number>): P
     const byId = new Map(Object.entries(ids).map(([name, id]) => [id, procs.get(name)!]));
 
     const gateway = createHostGateway(t.db, TOKEN, { dataDir: consoleData });
-    const sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
-    const beat = startHostHeartbeat({
-      db: t.db,
-      hosts: gateway,
-      log: quiet,
-      everyMs: 300,
-      unreachableAfterMs: 5000,
-      onRecovered: sync.resync,
-    });
-    stops.push(beat.stop, () => sync.stop());
+    stops.push(consoleLoops(t, gateway).stop);
     jobs = await startJobs({ connectionString: t.url, db: t.db, hosts: gateway, log: quiet });
 
-    const row = await t.db.user.create({ data: { email: "ops@test.local", name: "Ops", passwordHash: "!" } });
-    const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
-    await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
-    const session = await t.db.session.create({ data: { tokenHash: "ops", userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
-    const user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
-    const admin = createCaller(createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user }));
+    const { user, admin } = await adminCaller(t, gateway, "ops");
     const { id: templateId } = await t.db.template.create({
       data: {
         name: "Tiny Linux",
@@ -135,12 +114,6 @@ export async function openEvacuationWorld(capacities: Record<string, number>): P
     }
 
     const client = (hostId: string) => byId.get(hostId)!.client;
-    const serialText = async (c: HostClient, id: string) =>
-      Buffer.from((await c.serial.read.query({ id, maxBytes: 65536 })).base64, "base64").toString();
-    const shell = async (c: HostClient, id: string, line: string, expect: string) => {
-      await c.serial.write.mutate({ id, data: `${line}\n`, encoding: "utf8" });
-      await until(`'${expect}' on ${id}'s serial console`, async () => (await serialText(c, id)).includes(expect), 30_000);
-    };
     const vmRow = (id: string) => t.db.vm.findUniqueOrThrow({ where: { id } });
     const world: EvacuationWorld = {
       t,

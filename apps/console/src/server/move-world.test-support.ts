@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import { createCaller, createContextInner, createHostGateway } from "@guesthouse/api";
+import { createCaller, createContextInner, createHostGateway, type HostGateway } from "@guesthouse/api";
 import type { HostClient } from "@guesthouse/host-client";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
 import { deleteAllTestNetns, makeNetns, vethBetween } from "../../../host/src/net/test-netns.test-support.ts";
@@ -69,22 +69,9 @@ export async function openMoveWorld(tag: string): Promise<MoveWorld> {
   const dst = await open("dst", dstNs, "10.78.0.2");
 
   const gateway = createHostGateway(t.db, TOKEN, { dataDir: consoleData });
-  const sync = startStateSync({ db: t.db, hosts: gateway, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
-  const beat = startHostHeartbeat({
-    db: t.db,
-    hosts: gateway,
-    log: quiet,
-    everyMs: 300,
-    unreachableAfterMs: 5000,
-    onRecovered: sync.resync,
-  });
+  const { sync, stop: stopLoops } = consoleLoops(t, gateway);
 
-  const row = await t.db.user.create({ data: { email: "mover@test.local", name: "Mover", passwordHash: "!" } });
-  const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
-  await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
-  const session = await t.db.session.create({ data: { tokenHash: "mover", userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
-  const user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
-  const admin = createCaller(createContextInner({ db: t.db, hosts: gateway, ip: "test", secureCookies: false, user }));
+  const { user, admin } = await adminCaller(t, gateway, "mover");
   const tpl = await t.db.template.create({
     data: {
       name: "Tiny Linux",
@@ -111,20 +98,47 @@ export async function openMoveWorld(tag: string): Promise<MoveWorld> {
     templateId: tpl.id,
     client: (hostId) => (hostId === src.id ? src : dst).proc.client,
     close: async () => {
-      beat.stop();
-      sync.stop();
-      for (const p of procs) {
-        for (const vm of await p.client.vm.list.query().catch(() => [])) {
-          if (vm.pid) await p.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
-          await p.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
-        }
-        await p.stop();
-      }
+      stopLoops();
+      await emptyAndStop(procs);
       deleteAllTestNetns();
       for (const d of dirs) await rm(d, { recursive: true, force: true });
       await t.drop();
     },
   };
+}
+
+/** An Administrator, and the console's API as them. */
+export async function adminCaller(t: TestDatabase, hosts: HostGateway, name: string) {
+  const row = await t.db.user.create({ data: { email: `${name}@test.local`, name, passwordHash: "!" } });
+  const role = await t.db.role.findUniqueOrThrow({ where: { name: "Administrator" } });
+  await t.db.accessGrant.create({ data: { roleId: role.id, userId: row.id, scope: "global" } });
+  const session = await t.db.session.create({ data: { tokenHash: name, userId: row.id, expiresAt: new Date(Date.now() + 3_600_000) } });
+  const user = { id: row.id, email: row.email, name: row.name, sessionId: session.id };
+  return { user, admin: createCaller(createContextInner({ db: t.db, hosts, ip: "test", secureCookies: false, user })) };
+}
+
+/** State sync and heartbeats as the console runs them, quickened for tests. */
+export function consoleLoops(t: TestDatabase, hosts: HostGateway) {
+  const sync = startStateSync({ db: t.db, hosts, log: quiet, retryMs: 200, reconcileEveryMs: 3_600_000, discoverEveryMs: 200 });
+  const beat = startHostHeartbeat({ db: t.db, hosts, log: quiet, everyMs: 300, unreachableAfterMs: 5000, onRecovered: sync.resync });
+  return {
+    sync,
+    stop: () => {
+      beat.stop();
+      sync.stop();
+    },
+  };
+}
+
+/** Each host's guests powered off and deleted with their disks, then its service stopped. */
+export async function emptyAndStop(procs: Iterable<HostProcess>): Promise<void> {
+  for (const p of procs) {
+    for (const vm of await p.client.vm.list.query().catch(() => [])) {
+      if (vm.pid) await p.client.vm.powerOff.mutate({ id: vm.id }).catch(() => undefined);
+      await p.client.vm.delete.mutate({ id: vm.id, deleteDisks: true }).catch(() => undefined);
+    }
+    await p.stop();
+  }
 }
 
 export const serialText = async (c: HostClient, id: string) =>
