@@ -56,9 +56,15 @@ export async function dropStaleMoveCopies(
 ): Promise<{ removed: string[]; kept: { id: string; why: string }[] }> {
   const removed: string[] = [];
   const kept: { id: string; why: string }[] = [];
+  // One query for the whole list: a host's reconcile looks at every VM it holds.
+  const elsewhere = new Map(
+    (await db.vm.findMany({ where: { id: { in: held.map((v) => v.id) }, NOT: { hostId } }, select: { id: true, hostId: true } })).map(
+      (r) => [r.id, r],
+    ),
+  );
   for (const vm of held) {
-    const row = await db.vm.findUnique({ where: { id: vm.id }, select: { hostId: true } });
-    if (!row || row.hostId === hostId) continue;
+    const row = elsewhere.get(vm.id);
+    if (!row) continue;
     const involved = await db.task.count({
       where: {
         vmId: vm.id,
