@@ -6,6 +6,13 @@ export interface Numbered<T> {
   event: T;
 }
 
+/** The events after a subscriber's `lastEventId` are no longer held: it must read the full state again. */
+export class EventGapError extends Error {
+  constructor(lastEventId: string) {
+    super(`the events after ${lastEventId} are no longer held; read the current state again`);
+  }
+}
+
 export class EventBus<T> {
   // Start from the clock so ids stay increasing across service restarts.
   #seq = Date.now() * 1000;
@@ -14,6 +21,11 @@ export class EventBus<T> {
 
   constructor(readonly historySize = 1000) {
     this.#emitter.setMaxListeners(0);
+  }
+
+  /** The id of the newest event: a subscriber that passes it as `lastEventId` misses nothing after it. */
+  get lastId(): string {
+    return String(this.#seq);
   }
 
   /** Publishes `event` (or what `make` builds from the event's own id, for events that carry it). */
@@ -34,6 +46,10 @@ export class EventBus<T> {
     let last = opts.lastEventId ? Number(opts.lastEventId) : Number.NaN;
     try {
       if (!Number.isNaN(last)) {
+        // Ids run one by one, so a first held id past last + 1 means events were dropped (or this is
+        // another run of the service): say so, rather than resume with a hole in the stream.
+        const oldest = this.#history[0] ? Number(this.#history[0].id) : this.#seq + 1;
+        if (oldest > last + 1) throw new EventGapError(opts.lastEventId!);
         for (const item of this.#history.filter((h) => Number(h.id) > last)) {
           if (filter(item.event)) yield item;
           last = Number(item.id);

@@ -39,6 +39,7 @@ function fakeHost(behaviour: {
   const client = {
     vm: {
       list: { query: behaviour.list },
+      eventCursor: { query: () => Promise.resolve({ lastEventId: "0" }) },
       define: { mutate: () => Promise.resolve({ state: "stopped", reason: "defined", stateVersion: 1 }) },
       events: {
         subscribe(_input: unknown, handlers: { onData: (e: Event) => void }) {

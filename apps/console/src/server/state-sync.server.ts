@@ -34,11 +34,14 @@ export interface StateSyncDeps {
   discoverEveryMs: number;
 }
 
-async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<void> {
+/** Returns where the host's event stream stood before its VMs were read: the stream is followed from there. */
+async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostClient): Promise<string> {
   // First what a dead console left half-done (it knows what a recovered snapshot's name and place are).
   const closed = await reconcileTasks(deps.db, client, hostId, deps.hosts);
   if (closed) deps.log.info({ hostId, tasks: closed }, "reconciled tasks a previous console left unfinished");
   await offerDefaultNetwork(deps, hostId);
+  // A change made after this cursor but before the stream is open is replayed, not lost.
+  const { lastEventId } = await client.vm.eventCursor.query();
   const live = new Map((await client.vm.list.query()).map((vm) => [vm.id, vm]));
   await dropLeftoverCopies(deps, hostId, client, [...live.values()]);
   const rows = await deps.db.vm.findMany({ where: { hostId }, select: { id: true, state: true, _count: { select: { disks: true } } } });
@@ -50,6 +53,7 @@ async function reconcileHost(deps: StateSyncDeps, hostId: string, client: HostCl
       deps.log.error({ hostId, vmId: row.id, err }, "could not reconcile a VM with its host");
     }
   }
+  return lastEventId;
 }
 
 /** A moved VM's copy this host kept while it did not answer (vm-move-reconcile.ts); never fatal. */
@@ -124,13 +128,13 @@ async function followHost(deps: StateSyncDeps, hostId: string, signal: AbortSign
   while (!signal.aborted) {
     try {
       const client = await deps.hosts.forHost(hostId);
-      await reconcileHost(deps, hostId, client);
+      const lastEventId = await reconcileHost(deps, hostId, client);
       if (failing) deps.log.info({ hostId }, "host reachable again; its VMs' states are reconciled");
       failing = false;
       let sub: { unsubscribe(): void } | undefined;
       const ended = await new Promise<unknown>((resolve) => {
         sub = client.vm.events.subscribe(
-          {},
+          { lastEventId },
           {
             onData: (envelope) => {
               const event = "data" in envelope ? envelope.data : envelope;

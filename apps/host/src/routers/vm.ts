@@ -28,6 +28,8 @@ export const vmRouter = router({
     format: "png" as const,
     base64: (await ctx.service.screendump(input.id)).toString("base64"),
   })),
+  /** Where the event stream is now: read it before `list`, and subscribe from it, to miss no change in between. */
+  eventCursor: hostProcedure.query(({ ctx }) => ({ lastEventId: ctx.service.vms.events.lastId })),
   /** State changes of every VM (or one), resumable with lastEventId. */
   events: hostProcedure.input(VmEventsInput).subscription(async function* ({ ctx, input, signal }) {
     const only = input.id;
