@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
-import type { HostClient, HostGateway } from "@guesthouse/api";
+import { CONSOLE_INSTANCE, type HostClient, type HostGateway } from "@guesthouse/api";
 import { vmBus } from "@guesthouse/api/vm-bus";
 import { startStateSync } from "./state-sync.server.ts";
 
@@ -35,12 +35,19 @@ function fakeHost(behaviour: {
   undo?: () => Promise<void>;
   /** Gets the subscriber, to send events later. */
   subscribed?: (onData: (e: Event) => void) => void;
+  /** Told of each VM state sync defines on the host. */
+  defined?: (id: string) => void;
 }) {
   const client = {
     vm: {
       list: { query: behaviour.list },
       eventCursor: { query: () => Promise.resolve({ lastEventId: "0" }) },
-      define: { mutate: () => Promise.resolve({ state: "stopped", reason: "defined", stateVersion: 1 }) },
+      define: {
+        mutate: ({ id }: { id: string }) => {
+          behaviour.defined?.(id);
+          return Promise.resolve({ state: "stopped", reason: "defined", stateVersion: 1 });
+        },
+      },
       events: {
         subscribe(_input: unknown, handlers: { onData: (e: Event) => void }) {
           setImmediate(() => behaviour.events?.forEach((e) => handlers.onData(e)));
@@ -150,6 +157,24 @@ describe("state sync failures are logged, never swallowed", () => {
     assert.deepEqual(seen, ["stopped/marker"], "browsers were told only of the newer state");
     const final = await t.db.vm.findUniqueOrThrow({ where: { id: vm.id }, select: { state: true, stateReason: true } });
     assert.deepEqual(final, { state: "stopped", stateReason: "marker" });
+  });
+
+  test("a VM the host lacks is defined again, unless its own task is under way (a create about to define it)", async () => {
+    const lost = await t.db.vm.create({ data: { id: "vsynclost01", name: "lost-sync", hostId } });
+    const creating = await t.db.vm.create({ data: { id: "vsynccreat1", name: "creating-sync", hostId } });
+    await t.db.task.create({
+      data: { kind: "vm.create", vmId: creating.id, vmName: creating.name, hostId, state: "running", owner: CONSOLE_INSTANCE },
+    });
+    const defined: string[] = [];
+    let streaming = false;
+    const hosts = fakeHost({ list: () => Promise.resolve([]), defined: (id) => defined.push(id), subscribed: () => (streaming = true) });
+    stop = startStateSync({ db: t.db, hosts, log: capturingLogger().logger, retryMs: 5 }).stop;
+    await until("the reconcile to end and the stream to open", () => streaming);
+    // (The other tests' VMs are redefined too: this host lists none.)
+    assert.ok(defined.includes(lost.id), "a VM with no task under way is given back to its host");
+    assert.ok(!defined.includes(creating.id), "the create is left to define its own VM");
+    await t.db.task.deleteMany({ where: { vmId: creating.id } });
+    await t.db.vm.deleteMany({ where: { id: { in: [lost.id, creating.id] } } });
   });
 
   test("a host that cannot be reached leaves its VMs unknown, never stopped; its return brings their states back", async () => {

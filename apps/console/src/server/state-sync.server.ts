@@ -88,6 +88,10 @@ async function reconcileVm(
     await recordVmState(deps.db, row.id, vm.state as PowerState, vm.reason, vm.stateVersion);
     if (row._count.disks > 0) await reconcileSnapshots(deps.db, client, row.id);
   } else {
+    // A VM whose own task is under way (a create between its row and its host definition) is
+    // that task's to define: redefining it here would make the create fail with "already exists".
+    const busy = await deps.db.task.findFirst({ where: { vmId: row.id, state: { in: ["queued", "running"] } }, select: { id: true } });
+    if (busy) return;
     // The host lost the definition (new data folder): give it back what the console knows.
     const view = await client.vm.define.mutate({ id: row.id, spec: await specForVm(deps.db, row.id) });
     await recordVmState(deps.db, row.id, view.state as PowerState, "redefined", view.stateVersion);
