@@ -15,7 +15,7 @@ import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/
 import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
 import { ensureQemu } from "./stack/qemu-tools.ts";
 import { otherAccelerator } from "./stack/other-accel.ts";
-import { createTestNetns, type TestNetns } from "./stack/test-netns.ts";
+import { createTestNetns, removeFileNetns, type TestNetns } from "./stack/test-netns.ts";
 
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
 // Tests keep their data under the checkout, unless a parent folder (say /root) would keep the
@@ -101,14 +101,26 @@ try {
     // GH_INT_FILES="crash-points" likewise for the integration files.
     const only = (process.env.GH_INT_FILES ?? "").split(/\s+/).filter(Boolean);
     const intTests = (await findTests((f) => f.endsWith(".int.test.ts"))).filter((f) => !only.length || only.some((w) => f.includes(w)));
-    add(await runNodeTests("integration", intTests, stackEnv));
+    // Two files at a time (GH_INT_CONCURRENCY), each in a network namespace of its own (file-netns.ts):
+    // most of a file's time is spent waiting on its guests.
+    // Without namespaces (not root) the files' host services would share the machine's: one at a time.
+    const concurrency = netns ? Number(process.env.GH_INT_CONCURRENCY ?? 2) : 1;
+    const preload = netns ? path.join(repoRoot, "scripts/stack/file-netns.ts") : undefined;
+    add(await runNodeTests(`integration (${concurrency} files at a time)`, intTests, stackEnv, { concurrency, preload }));
+    if (netns) await removeFileNetns(netns.name);
     const { other, why } = await otherAccelerator(process.env);
     if (other) {
       const hostTests = await findTests((f) => f.endsWith(".int.test.ts"));
       const onHost = hostTests.filter((f) => f.startsWith("apps/host/") || f.startsWith("packages/qemu/"));
       add(
-        await runNodeTests(`integration again with GUESTHOUSE_ACCEL=${other} (${why})`, onHost, { ...stackEnv, GUESTHOUSE_ACCEL: other }),
+        await runNodeTests(
+          `integration again with GUESTHOUSE_ACCEL=${other} (${why})`,
+          onHost,
+          { ...stackEnv, GUESTHOUSE_ACCEL: other },
+          { concurrency, preload },
+        ),
       );
+      if (netns) await removeFileNetns(netns.name);
     } else {
       log(`\n=== integration with the other accelerator: not run, this machine has only one usable (${why}) ===`);
     }

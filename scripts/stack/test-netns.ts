@@ -21,16 +21,32 @@ export async function createTestNetns(portBase: number): Promise<TestNetns | und
   return {
     name,
     async remove() {
-      // What still runs in it (each network's dnsmasq outlives the host service by design) goes first.
-      const { stdout } = await run("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
-      for (const pid of stdout.split(/\s+/).filter(Boolean)) {
-        try {
-          process.kill(Number(pid), "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      await run("ip", ["netns", "del", name]).catch(() => undefined);
+      // The integration files' own namespaces (file-netns.ts) that a killed test process left, then this one.
+      await removeFileNetns(name);
+      await removeOne(name);
     },
   };
+}
+
+/** Removes what the integration files' processes left of their namespaces under `base`. */
+export async function removeFileNetns(base: string): Promise<void> {
+  const { stdout } = await run("ip", ["netns", "list"]).catch(() => ({ stdout: "" }));
+  const left = stdout
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(`${base}-f`));
+  for (const ns of left) await removeOne(ns);
+}
+
+async function removeOne(name: string): Promise<void> {
+  // What still runs in it (each network's dnsmasq outlives the host service by design) goes first.
+  const { stdout } = await run("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
+  for (const pid of stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await run("ip", ["netns", "del", name]).catch(() => undefined);
 }

@@ -35,7 +35,13 @@ function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-export async function runNodeTests(layer: string, files: string[], env: NodeJS.ProcessEnv): Promise<Counts> {
+/** `concurrency`: files run at once; `preload`: a module each file's process imports first. */
+export async function runNodeTests(
+  layer: string,
+  files: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { concurrency?: number; preload?: string } = {},
+): Promise<Counts> {
   console.log(`\n=== ${layer}: ${files.length} test files ===`);
   if (files.length === 0) return { passed: 0, failed: 0 };
   const tap = path.join(await mkdtemp(path.join(tmpdir(), "gh-tap-")), "out.tap");
@@ -44,8 +50,9 @@ export async function runNodeTests(layer: string, files: string[], env: NodeJS.P
       process.execPath,
       "--import",
       "tsx",
+      ...(opts.preload ? ["--import", opts.preload] : []),
       "--test",
-      "--test-concurrency=1",
+      `--test-concurrency=${opts.concurrency ?? 1}`,
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       "--test-reporter=tap",
