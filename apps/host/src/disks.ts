@@ -11,6 +11,7 @@ import { resolveAllowedFile } from "./path-guard.ts";
 import { undoPath, undoPending } from "./undo-disks.ts";
 import { exists } from "./path-exists.ts";
 import { unlessDiskFull } from "./free-space.ts";
+import type { LongOpControl } from "./long-ops.ts";
 
 export interface DiskInfo {
   id: string;
@@ -46,6 +47,10 @@ export class DiskStore {
 
   async init(): Promise<void> {
     await mkdir(this.paths.disksDir, { recursive: true });
+    // An import the service was killed in the middle of leaves its partial copy: nothing refers to it.
+    for (const name of await readdir(this.paths.disksDir)) {
+      if (name.endsWith(".importing")) await rm(join(this.paths.disksDir, name), { force: true });
+    }
   }
 
   async list(): Promise<DiskInfo[]> {
@@ -124,8 +129,11 @@ export class DiskStore {
     });
   }
 
-  /** Copies an existing raw or qcow2 image from an allowed folder into a new qcow2 disk. */
-  import(id: string, source: string, format?: "raw" | "qcow2"): Promise<DiskInfo> {
+  /**
+   * Copies an existing raw or qcow2 image from an allowed folder into a new qcow2 disk. With
+   * `control` (a long operation): qemu-img's own progress is reported, and a cancel stops the copy.
+   */
+  import(id: string, source: string, format?: "raw" | "qcow2", control?: LongOpControl): Promise<DiskInfo> {
     return this.#queue.run(id, "import", async () => {
       const real = await resolveAllowedFile(source, this.config, "image");
       const srcInfo = await engine(() => qemuImg.info({ path: real, format, ...this.#img }));
@@ -138,7 +146,11 @@ export class DiskStore {
       const path = await this.#fresh(id);
       const tmp = `${path}.importing`;
       try {
-        await engine(() => qemuImg.convert({ source: real, sourceFormat: srcInfo.format as "raw" | "qcow2", target: tmp, ...this.#img }));
+        const copy = { source: real, sourceFormat: srcInfo.format as "raw" | "qcow2", target: tmp, ...this.#img };
+        const onProgress = (pct: number) => control?.report(pct, `${pct}% of '${basename(source)}' copied`);
+        await unlessDiskFull(`importing '${basename(source)}' as disk '${id}'`, this.paths.disksDir, srcInfo["actual-size"] ?? 0, () =>
+          engine(() => qemuImg.convertWithProgress({ ...copy, onProgress, signal: control?.signal })),
+        );
         await rename(tmp, path);
       } finally {
         await rm(tmp, { force: true });

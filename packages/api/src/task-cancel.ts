@@ -51,6 +51,14 @@ export const CANCELLABLE: Record<string, CancelRule> = {
   },
   // An upload this console relays to the host: the relay is aborted, the host removes the partial file.
   "media.upload": { permission: "media.upload", hostOpId: () => "relay", here: true },
+  // A VM made from a disk image copies it first (disk-import.ts); a blank disk is made at once.
+  "vm.create": {
+    permission: "vm.create",
+    hostOpId: (t) => {
+      const p = (t.input ?? {}) as { diskId?: string | null; importing?: string };
+      return p.importing && p.diskId ? p.diskId : undefined;
+    },
+  },
   // Only a full clone copies the disks; linked and instant clones are quick.
   "template.clone": {
     permission: "vm.create",

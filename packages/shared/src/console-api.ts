@@ -26,6 +26,8 @@ export const VmCreateInput = z
     source: z.discriminatedUnion("kind", [
       z.object({ kind: z.literal("template"), templateId: z.string().min(1, "Choose a template") }),
       z.object({ kind: z.literal("iso"), mediaId: z.string().min(1, "Choose an ISO") }),
+      /** A raw or qcow2 image in the library, copied into the VM's first disk (its size is the image's). */
+      z.object({ kind: z.literal("image"), mediaId: z.string().min(1, "Choose a disk image") }),
       z.object({ kind: z.literal("blank") }),
     ]),
     profile: z.enum(["modern", "legacy"]).default("modern"),

@@ -7,7 +7,14 @@ import { useTRPC } from "@/trpc/react";
 import { CpuModelSelect } from "./CpuModelSelect";
 import { HostSelect } from "./HostSelect";
 
-type Kind = "template" | "iso" | "blank";
+type Kind = "template" | "iso" | "image" | "blank";
+
+const KIND_LABELS: Record<Kind, string> = {
+  template: "A template",
+  iso: "An ISO from the library",
+  image: "A disk image from the library (copied into its disk)",
+  blank: "An empty disk",
+};
 
 export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
   const trpc = useTRPC();
@@ -44,8 +51,8 @@ export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
     const source =
       form.kind === "template"
         ? { kind: "template", templateId: form.templateId }
-        : form.kind === "iso"
-          ? { kind: "iso", mediaId: form.mediaId }
+        : form.kind === "iso" || form.kind === "image"
+          ? { kind: form.kind, mediaId: form.mediaId }
           : { kind: "blank" };
     const parsed = VmCreateInput.safeParse({
       name: form.name,
@@ -87,10 +94,16 @@ export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
         </label>
         <fieldset>
           <legend>Start from</legend>
-          {(["template", "iso", "blank"] as const).map((k) => (
+          {(["template", "iso", "image", "blank"] as const).map((k) => (
             <label key={k} className="inline">
-              <input type="radio" name="kind" value={k} checked={form.kind === k} onChange={set("kind")} />{" "}
-              {k === "template" ? "A template" : k === "iso" ? "An ISO from the library" : "An empty disk"}
+              <input
+                type="radio"
+                name="kind"
+                value={k}
+                checked={form.kind === k}
+                onChange={(e) => setForm((f) => ({ ...f, kind: e.target.value as Kind, mediaId: "" }))}
+              />{" "}
+              {KIND_LABELS[k]}
             </label>
           ))}
           {form.kind === "template" && (
@@ -106,13 +119,13 @@ export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
               </select>
             </>
           )}
-          {form.kind === "iso" && (
+          {(form.kind === "iso" || form.kind === "image") && (
             <>
-              <label htmlFor="vm-iso">ISO</label>
-              <select id="vm-iso" value={form.mediaId} onChange={set("mediaId")}>
+              <label htmlFor="vm-media">{form.kind === "iso" ? "ISO" : "Disk image"}</label>
+              <select id="vm-media" value={form.mediaId} onChange={set("mediaId")}>
                 <option value="">Choose…</option>
                 {media.data
-                  ?.filter((m) => m.kind === "iso")
+                  ?.filter((m) => m.kind === (form.kind === "iso" ? "iso" : "disk"))
                   .map((m) => (
                     <option key={m.id} value={m.id}>
                       {m.name}
@@ -172,11 +185,15 @@ export function CreateVmForm({ templateId = "" }: { templateId?: string }) {
             <input type="number" min={16} value={form.memoryMiB} onChange={set("memoryMiB")} aria-invalid={!!errors.memoryMiB} />
             {field("memoryMiB")}
           </label>
-          <label>
-            Disk (GiB, 0 for none)
-            <input type="number" min={0} step="any" value={form.diskGiB} onChange={set("diskGiB")} aria-invalid={!!errors.diskGiB} />
-            {field("diskGiB")}
-          </label>
+          {form.kind === "image" ? (
+            <p className="muted">Disk: the image&apos;s own size</p>
+          ) : (
+            <label>
+              Disk (GiB, 0 for none)
+              <input type="number" min={0} step="any" value={form.diskGiB} onChange={set("diskGiB")} aria-invalid={!!errors.diskGiB} />
+              {field("diskGiB")}
+            </label>
+          )}
         </div>
         <HostSelect
           value={form.hostId}

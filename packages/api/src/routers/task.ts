@@ -78,7 +78,7 @@ export const taskRouter = router({
     if (!rule)
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `id: a ${task.kind} task cannot be cancelled (state saves, full clones, template captures and cold moves can)`,
+        message: `id: a ${task.kind} task cannot be cancelled (state saves, full clones, disk imports, template captures and cold moves can)`,
       });
     if (!can(ctx.access, rule.permission, task.vmId ?? undefined))
       await deny(ctx, path, rule.permission, task.vmId ?? undefined, task.vmName || undefined);

@@ -13,6 +13,8 @@ import { vmBus } from "../vm-bus.ts";
 import { placeVm } from "../placement.ts";
 import { runTask } from "../tasks.ts";
 import { displayViewers } from "../display/viewers.ts";
+import { withHostProgress } from "../host-progress.ts";
+import { imageToImport } from "../disk-import.ts";
 
 /** States with no QEMU process: the host deletes a VM only in these. */
 const AT_REST = ["stopped", "suspended"];
@@ -37,6 +39,7 @@ export const vmLifecycle = {
       let mediaId: string | undefined;
       let osLabel = "";
       let templateId: string | undefined;
+      let image: { name: string; path: string; hostId: string } | undefined;
       if (input.source.kind === "template") {
         const tpl = await ctx.db.template.findUnique({ where: { id: input.source.templateId } });
         if (!tpl) throw new TRPCError({ code: "BAD_REQUEST", message: "That template no longer exists" });
@@ -55,13 +58,17 @@ export const vmLifecycle = {
         if (!media) throw new TRPCError({ code: "BAD_REQUEST", message: "That ISO is not in the library" });
         mediaId = media.id;
         osLabel = media.name;
+      } else if (input.source.kind === "image") {
+        image = await imageToImport(ctx.db, input.source.mediaId, input.hostId);
+        osLabel = image.name;
       }
       const { hostId } = await placeVm(ctx.db, {
         memoryMiB: input.memoryMiB,
         cpus: input.cpus,
         cpuModel: input.cpuModel,
         networkIds: (input.nics ?? []).map((n) => n.networkId),
-        hostId: input.hostId,
+        // The image is on one host: the VM goes there.
+        hostId: input.hostId ?? image?.hostId,
       });
       const host = await ctx.hosts.forHost(hostId);
       const info = await host.host.info.query();
@@ -76,10 +83,17 @@ export const vmLifecycle = {
       const refusal = cpuModelRefusal(cpuModel, input.profile, info.cpu);
       if (refusal) throw new TRPCError({ code: "BAD_REQUEST", message: `cpuModel: ${refusal}` });
       const id = createId();
-      const diskId = input.diskGiB > 0 ? `${id}-d0` : null;
-      const spec = { kind: "vm.create", vm: { id, name: input.name, hostId }, actor: ctx.user, input: { vmId: id, diskId } };
+      const diskId = input.diskGiB > 0 || image ? `${id}-d0` : null;
+      const taskInput = { vmId: id, diskId, ...(image ? { importing: image.name } : {}) };
+      const spec = { kind: "vm.create", vm: { id, name: input.name, hostId }, actor: ctx.user, input: taskInput };
       return runTask(ctx.db, spec, async (task) => {
-        if (diskId) {
+        let diskBytes = Math.round(input.diskGiB * 1024 ** 3);
+        if (image && diskId) {
+          // The long part: qemu-img's own figures (host-progress.ts); task.cancel stops it.
+          await task.progress(10, `importing the disk image '${image.name}'`);
+          const imported = host.disk.import.mutate({ id: diskId, source: image.path });
+          diskBytes = (await withHostProgress(task, host, diskId, imported, [10, 55])).virtualSizeBytes;
+        } else if (diskId) {
           await task.progress(10, `creating a ${input.diskGiB} GiB disk`);
           await host.disk.create.mutate({ id: diskId, sizeBytes: Math.round((input.diskGiB * 1024 ** 3) / 512) * 512 });
         }
@@ -108,9 +122,7 @@ export const vmLifecycle = {
                 templateId,
                 kernelBoot,
                 bootOrder: diskId && !mediaId ? "disk" : mediaId ? "cdrom" : "disk",
-                disks: diskId
-                  ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(Math.round(input.diskGiB * 1024 ** 3)) } }
-                  : undefined,
+                disks: diskId ? { create: { id: diskId, slot: 0, path: `disk:${diskId}`, sizeBytes: BigInt(diskBytes) } } : undefined,
               },
             });
             await audit(tx, {
