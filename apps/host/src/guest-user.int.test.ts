@@ -2,11 +2,16 @@
 // groups and no capabilities, under QEMU's sandbox; its state folder and the disk it writes are
 // that user's and private; a linked clone's base disk is shared read-only (root's, group
 // guesthouse-qemu, 0440); and the guest still boots and answers on serial. When the service is
-// not root, QEMU runs as the service's user and host info says why.
+// not root, QEMU runs as the service's user and host info says why. A /dev/net/tun left 0600 (no
+// udev) is opened up for QEMU's user, or no VM with a NIC could start.
 import assert from "node:assert/strict";
-import { readFile, stat } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { GUEST_USER_NAME } from "./guest-user.ts";
+import { GUEST_USER_NAME, TUN_DEVICE, tunForGuests } from "./guest-user.ts";
 import {
   destroyHost,
   openHost,
@@ -92,4 +97,26 @@ test("its state folder and its disk are the QEMU user's and private; the clone's
   // The sockets QEMU made as its user stay reachable by the service (root): it is talking over QMP now.
   const live = await host.api.vm.get({ id: "least1" });
   assert.equal(live.state, "running");
+});
+
+test("a tun device QEMU's own user cannot open (a machine without udev) is given udev's 0666; one already so is left alone", async () => {
+  const user = (await host.api.host.info()).qemuUser;
+  const dedicated = { name: user.name, uid: user.uid, gid: user.uid, dedicated: user.dedicated, summary: user.summary };
+  if (!asRoot) {
+    assert.equal(await tunForGuests(dedicated), undefined, "QEMU runs as ourselves: nothing to open up");
+    return;
+  }
+  // The kernel's own device node, as devtmpfs makes it with no udev: 0600 root.
+  const dir = await mkdtemp(join(tmpdir(), "gh-tun-"));
+  const device = join(dir, "tun");
+  await promisify(execFile)("mknod", ["-m", "0600", device, "c", "10", "200"]);
+  try {
+    assert.match((await tunForGuests(dedicated, device)) ?? "", /was 600, which 'guesthouse-qemu' cannot open; made it 0666/);
+    assert.equal((await stat(device)).mode & 0o777, 0o666);
+    assert.equal(await tunForGuests(dedicated, device), undefined, "already open to QEMU: left alone");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // And the machine's own, after the service opened: QEMU's user can open it.
+  assert.equal((await stat(TUN_DEVICE)).mode & 0o006, 0o006);
 });

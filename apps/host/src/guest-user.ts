@@ -5,7 +5,7 @@
  * wrapper. Not root (a developer's machine): QEMU runs as the service's own user, and says so.
  */
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { chmod, readFile, stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
 import type { RunAs } from "@guesthouse/qemu/process";
@@ -85,4 +85,21 @@ export async function resolveGuestUser(): Promise<GuestUser> {
     summary: `QEMU runs as '${GUEST_USER_NAME}' (uid ${uid}, groups ${groups.join(",")}${Number.isInteger(kvm) ? ", kvm among them" : "; there is no kvm group"})`,
     runAs: { uid, gid, groups },
   };
+}
+
+export const TUN_DEVICE = "/dev/net/tun";
+
+/**
+ * QEMU opens the tap device by name through /dev/net/tun, as its own user. udev's default rule
+ * makes that device 0666 (opening it grants nothing: making a tap takes CAP_NET_ADMIN, and a tap
+ * opens only for its owner); a machine without udev (a container, a minimal image) leaves the
+ * kernel's 0600 root, and every VM with a NIC fails to start with "could not open /dev/net/tun".
+ * As root with a user of its own for QEMU, the service then sets udev's mode, and says so.
+ */
+export async function tunForGuests(user: GuestUser, device = TUN_DEVICE): Promise<string | undefined> {
+  if (!user.dedicated) return undefined;
+  const info = await stat(device).catch(() => undefined);
+  if (!info?.isCharacterDevice() || (info.mode & 0o006) === 0o006) return undefined;
+  await chmod(device, 0o666);
+  return `${device} was ${(info.mode & 0o777).toString(8)}, which '${user.name}' cannot open; made it 0666, as udev's default rule does`;
 }

@@ -10,7 +10,7 @@ import type { HostConfig } from "./config.ts";
 import { nicDeviceId } from "@guesthouse/qemu/argv-nics";
 import { DiskStore } from "./disks.ts";
 import { GuestFiles } from "./guest-files.ts";
-import { resolveGuestUser } from "./guest-user.ts";
+import { resolveGuestUser, TUN_DEVICE, tunForGuests } from "./guest-user.ts";
 import { NotFoundError } from "./errors.ts";
 import { NetworkManager } from "./net/network-manager.ts";
 import { hostInfo, type HostInfo } from "./host-info.ts";
@@ -79,6 +79,8 @@ export class HostService {
     const user = await resolveGuestUser();
     service.vms.guestFiles = new GuestFiles(user, config.dataDir);
     (user.dedicated ? log.info.bind(log) : log.warn.bind(log))({ qemuUser: user.name, uid: user.uid }, user.summary);
+    const tun = await tunForGuests(user).catch((err: Error) => `${TUN_DEVICE} could not be opened up for QEMU: ${err.message}`);
+    if (tun) log.warn({ device: TUN_DEVICE }, tun);
     try {
       await service.vms.store.init();
       await service.disks.init();

@@ -1,8 +1,10 @@
 /** Templates from running and stopped VMs; instant, linked and full clones; delete refused while in use. */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import { promisify } from "node:util";
 import { after, before, test } from "node:test";
 import { qemuImg } from "@guesthouse/qemu";
 import { templatesOf } from "./templates.ts";
@@ -153,3 +155,37 @@ test("a disk that is a linked clone is flattened into the template; a base of cl
   );
   assert.ok(!(await host.api.disk.list()).some((d) => d.id === "fb-child"), "the clone moved into the template");
 });
+
+test(
+  "a running VM's capture cancelled while its linked-clone disk is flattened keeps the VM's disk, and its RAM as a saved state",
+  { timeout: 300_000 },
+  async () => {
+    const images = await testImages();
+    // A linked clone over a base that holds data: the capture must copy it all into one file.
+    const base = await host.api.disk.create({ id: "cf-base", sizeBytes: 2048 * MiB });
+    await promisify(execFile)("qemu-io", ["-f", "qcow2", "-c", "write -P 0x42 0 1536M", base.path]);
+    await host.api.disk.clone({ id: "cf-child", from: "cf-base" });
+    await host.api.vm.define({ id: "cf", spec: tinySpec(images, "cf", { disks: [{ disk: "cf-child" }] }) });
+    await host.api.vm.start({ id: "cf" });
+    await waitSerial(host.service, "cf", PROMPT);
+    await serialRun(host.service, "cf", "export MARK=kept-$((40+2)); echo set-ok", /\nset-ok\r?\n/);
+    const capture = host.api.template.create({ id: "cf-tpl", fromVm: "cf" });
+    capture.catch(() => undefined);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const p = await host.api.vm.progress({ id: "cf" });
+      if (p?.detail.startsWith("disk 1 of 1") && p.percent < 90) break;
+      assert.ok(Date.now() < deadline, `the flatten to be under way, last seen: ${JSON.stringify(p)}`);
+      await new Promise((r) => setTimeout(r, 20)); // the next look at the host's figures
+    }
+    assert.deepEqual(await host.api.vm.cancel({ id: "cf" }), { cancelled: true });
+    await assert.rejects(capture, /the capture of template 'cf-tpl' was cancelled/);
+    assert.equal((await host.api.vm.get({ id: "cf" })).state, "suspended", "its RAM was saved before the cancel, and is kept");
+    assert.ok(!(await host.api.template.list()).some((t) => t.id === "cf-tpl"), "no template");
+    const disk = (await host.api.disk.list()).find((d) => d.id === "cf-child");
+    assert.equal(disk?.backingDisk, "cf-base", "the VM has its linked clone back, as it was");
+    await host.api.vm.restore({ id: "cf" });
+    await serialRun(host.service, "cf", "echo got-$MARK", /\ngot-kept-42\r?\n/);
+    await host.api.vm.powerOff({ id: "cf" });
+  },
+);
