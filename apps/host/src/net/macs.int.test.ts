@@ -69,6 +69,9 @@ test("the guest keeps its MAC across a restart and a snapshot revert; clones get
   const instant = await h.api.template.clone({ templateId: "mtpl", id: "mi", name: "mi", mode: "instant" });
   assert.equal(instant.state, "running");
   assert.notEqual(instant.spec.nics[0]?.mac, nic.mac);
+  // The swap happens in the running guest: its old eth0 goes, then its own comes up. Reading the
+  // address in between finds no eth0 at all.
+  await waitSerial(h.service, "mi", /gh-net: eth0 gone[\s\S]*gh-net: eth0 \d/, { timeoutMs: 60_000 });
   assert.equal(
     await guestMac("mi", "instant"),
     instant.spec.nics[0]?.mac,
