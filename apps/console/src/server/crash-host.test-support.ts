@@ -24,6 +24,22 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
   }
 }
 
+/** The distinct values `read` gives, looked at every 25 ms, until `call` settles (a task's progress while it runs). */
+export async function valuesWhile<T>(call: Promise<unknown>, read: () => Promise<T | undefined | null>): Promise<T[]> {
+  let settled = false;
+  void call.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const seen: T[] = [];
+  while (!settled) {
+    const value = await read();
+    if (value !== undefined && value !== null && seen.at(-1) !== value) seen.push(value);
+    await new Promise((r) => setTimeout(r, 25)); // the next look, not a wait in place of one
+  }
+  return seen;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer().listen(0, "127.0.0.1", () => {

@@ -17,7 +17,7 @@ import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { createHostGateway, specForVm } from "@guesthouse/api";
 import { ensureImages, TINY_PROMPT } from "@guesthouse/images";
-import { freePort, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
+import { freePort, HostProcess, IMAGES, TOKEN, until, valuesWhile } from "./crash-host.test-support.ts";
 import { adminCaller, consoleLoops, serialText, shell } from "./move-world.test-support.ts";
 
 const run = promisify(execFile);
@@ -69,17 +69,7 @@ test(
   { timeout: 300_000 },
   async () => {
     const making = fromImage("imported");
-    let settled = false;
-    void making.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    const seen: number[] = [];
-    while (!settled) {
-      const task = await latestCreate();
-      if (task && seen.at(-1) !== task.progress) seen.push(task.progress);
-      await new Promise((r) => setTimeout(r, 25)); // the next look at the row, not a wait in place of one
-    }
+    const seen = await valuesWhile(making, async () => (await latestCreate())?.progress);
     const { id } = await making;
     assert.ok(
       seen.some((p) => p > 10 && p < 55),

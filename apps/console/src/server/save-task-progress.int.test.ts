@@ -16,7 +16,7 @@ import { seedBuiltInRoles } from "@guesthouse/db";
 import { createTestDatabase, type TestDatabase } from "@guesthouse/db/testing";
 import { createCaller, createContextInner, createHostGateway, recordHeartbeat } from "@guesthouse/api";
 import { ensureImages } from "@guesthouse/images";
-import { freePort, guestAnswers, HostProcess, IMAGES, TOKEN, until } from "./crash-host.test-support.ts";
+import { freePort, guestAnswers, HostProcess, IMAGES, TOKEN, until, valuesWhile } from "./crash-host.test-support.ts";
 import { startHostHeartbeat } from "./host-heartbeat.server.ts";
 import { startStateSync } from "./state-sync.server.ts";
 
@@ -85,17 +85,10 @@ test(
   { timeout: 300_000 },
   async () => {
     const saving = caller.vm.save({ vmId });
-    let settled = false;
-    void saving.then(
-      () => (settled = true),
-      () => (settled = true),
+    const seen = await valuesWhile(
+      saving,
+      async () => (await t.db.task.findFirst({ where: { kind: "vm.save", vmId }, orderBy: { createdAt: "desc" } }))?.progress,
     );
-    const seen: number[] = [];
-    while (!settled) {
-      const task = await t.db.task.findFirst({ where: { kind: "vm.save", vmId }, orderBy: { createdAt: "desc" } });
-      if (task && seen.at(-1) !== task.progress) seen.push(task.progress);
-      await new Promise((r) => setTimeout(r, 25)); // the next look at the row, not a wait in place of one
-    }
     await saving;
     const between = seen.filter((p) => p > 10 && p < 90);
     assert.ok(between.length >= 2, `at least two of QEMU's figures between the console's own 10 and 90, seen: ${seen.join(" → ")}`);
