@@ -19,10 +19,10 @@ import {
   type PlannedMove,
   type RefusedMove,
 } from "./evacuation-plan.ts";
-import { cancelRequestedBy } from "./task-cancel.ts";
+import { cancelRequestedBy, requestCancel } from "./task-cancel.ts";
 import { taskBus } from "./task-bus.ts";
 import { CONSOLE_INSTANCE, finishTask, taskHandle } from "./tasks.ts";
-import { cancelMove, moveVm } from "./vm-move.ts";
+import { moveVm } from "./vm-move.ts";
 import { MOVE_KIND } from "./vm-move-plan.ts";
 import { processWide } from "@guesthouse/shared/process-wide";
 import { crashPoint } from "@guesthouse/shared/crash-point";
@@ -270,21 +270,14 @@ async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promis
 
 /** Journals the cancel, then cancels the moves under way; the runner queues no more. */
 export async function cancelEvacuation(db: Db, hosts: HostGateway, hostId: string, by: string): Promise<{ taskId: string }> {
-  const task = await activeEvacuation(db, hostId);
-  if (!task) throw new TRPCError({ code: "CONFLICT", message: "This host has no evacuation or move-back under way" });
-  const entry = JSON.stringify([{ at: new Date().toISOString(), line: `cancel requested by ${by}` }]);
-  const mark = JSON.stringify({ cancelRequestedBy: by });
-  await db.$executeRaw`UPDATE "Task" SET "input" = coalesce("input", '{}'::jsonb) || ${mark}::jsonb, "log" = "log" || ${entry}::jsonb, "updatedAt" = now() WHERE "id" = ${task.id}`;
-  taskBus.publish({ taskId: task.id, vmId: null });
-  const children = await db.task.findMany({
-    where: { parentId: task.id, kind: MOVE_KIND, state: "running" },
-    select: { vmId: true, vmName: true },
+  const active = await activeEvacuation(db, hostId);
+  if (!active) throw new TRPCError({ code: "CONFLICT", message: "This host has no evacuation or move-back under way" });
+  const task = await db.task.findUniqueOrThrow({
+    where: { id: active.id },
+    select: { id: true, kind: true, vmId: true, hostId: true, input: true },
   });
-  for (const c of children) {
-    const vm = await db.vm.findUnique({ where: { id: c.vmId ?? "" }, select: { id: true, name: true, hostId: true } });
-    // A cold copy cannot be stopped half-way; it finishes, and nothing after it is queued.
-    if (vm) await cancelMove(db, hosts, vm).catch(() => undefined);
-  }
+  // As the Tasks panel's Cancel: journaled (no more moves are queued), then each running move is cancelled.
+  await requestCancel(db, hosts, task, by);
   return { taskId: task.id };
 }
 

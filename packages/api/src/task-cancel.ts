@@ -6,7 +6,7 @@
 import type { Db, Prisma } from "@guesthouse/db";
 import type { Permission } from "@guesthouse/shared/permissions";
 import { VM_OPERATIONS } from "@guesthouse/shared/vm-operations";
-import type { HostClient } from "./host-gateway.ts";
+import type { HostClient, HostGateway } from "./host-gateway.ts";
 import { crashPoint } from "@guesthouse/shared/crash-point";
 import { processWide } from "@guesthouse/shared/process-wide";
 import { taskBus } from "./task-bus.ts";
@@ -17,6 +17,12 @@ interface CancellableTask {
   input: Prisma.JsonValue | null;
 }
 
+/** A task as requestCancel needs it. */
+export interface TaskToCancel extends CancellableTask {
+  id: string;
+  hostId: string | null;
+}
+
 interface CancelRule {
   permission: Permission;
   /** The id the host knows the operation by; none when this one has nothing long to stop. */
@@ -25,6 +31,10 @@ interface CancelRule {
   hostIdOf?: (t: CancellableTask) => string | undefined;
   /** Run by this console itself (an upload it relays): stopped here, no host is asked. */
   here?: true;
+  /** How the host stops it, when not with `vm.cancel` of its host op id; true if something stopped. */
+  stop?: (host: HostClient, t: CancellableTask) => Promise<boolean>;
+  /** A task made of child tasks (an evacuation's moves): each running child is cancelled in turn. */
+  children?: true;
 }
 
 /** Long work this console runs itself, by task id: what aborts it (an upload's relay to the host). */
@@ -43,12 +53,23 @@ export const CANCELLABLE: Record<string, CancelRule> = {
   "vm.save": { permission: VM_OPERATIONS.save.permission, hostOpId: (t) => t.vmId ?? undefined },
   // A capture copies the RAM state and flattens linked clones' disks; a cancel leaves the VM as it was.
   "template.capture": { permission: VM_OPERATIONS.makeTemplate.permission, hostOpId: (t) => t.vmId ?? undefined },
-  // A cold move's disk copy runs at the target; a live move is cancelled with vm.migrateCancel.
+  // A cold move's disk copy runs at the target; a live move's RAM and disks are sent by the source.
   "vm.migrate": {
     permission: "vm.migrate",
-    hostOpId: (t) => (((t.input ?? {}) as { mode?: string }).mode === "cold" ? (t.vmId ?? undefined) : undefined),
-    hostIdOf: (t) => ((t.input ?? {}) as { targetHostId?: string }).targetHostId,
+    hostOpId: (t) => t.vmId ?? undefined,
+    hostIdOf: (t) => {
+      const p = (t.input ?? {}) as { mode?: string; sourceHostId?: string; targetHostId?: string };
+      return p.mode === "cold" ? p.targetHostId : p.sourceHostId;
+    },
+    stop: async (host, t) => {
+      if (((t.input ?? {}) as { mode?: string }).mode === "cold") return byVmCancel(host, t);
+      await host.migration.cancel.mutate({ id: t.vmId ?? "" });
+      return true;
+    },
   },
+  // An evacuation (or move-back) queues no more moves once it is marked, and its running moves are cancelled.
+  "host.evacuate": { permission: "host.admin", hostOpId: () => "moves", children: true },
+  "host.moveBack": { permission: "host.admin", hostOpId: () => "moves", children: true },
   // An upload this console relays to the host: the relay is aborted, the host removes the partial file.
   "media.upload": { permission: "media.upload", hostOpId: () => "relay", here: true },
   // A VM made from a disk image copies it first (disk-import.ts); a blank disk is made at once.
@@ -69,6 +90,11 @@ export const CANCELLABLE: Record<string, CancelRule> = {
   },
 };
 
+/** The host's long operation under the task's host op id is stopped (it removes what it had begun). */
+async function byVmCancel(host: HostClient, t: CancellableTask): Promise<boolean> {
+  return (await host.vm.cancel.mutate({ id: cancelTarget(t) ?? "" })).cancelled;
+}
+
 export function cancelTarget(task: CancellableTask): string | undefined {
   return CANCELLABLE[task.kind]?.hostOpId(task);
 }
@@ -79,29 +105,37 @@ export function cancelRequestedBy(input: Prisma.JsonValue | null | undefined): s
   return typeof by === "string" ? by : undefined;
 }
 
-/** Journals the request, then asks the host (or this console) to stop; false when nothing was under way to stop. */
-export async function requestCancel(
-  db: Db,
-  host: HostClient | undefined,
-  task: { id: string } & CancellableTask,
-  by: string,
-): Promise<boolean> {
+/**
+ * The one way a task is cancelled, whichever button asked (the Tasks panel, a VM's Move dialog, a
+ * host's maintenance panel): the request is journaled, then the host (or this console) is asked to
+ * stop. False when nothing was under way to stop; a host that refuses (a move past its switch-over)
+ * throws its reason.
+ */
+export async function requestCancel(db: Db, hosts: HostGateway, task: TaskToCancel, by: string): Promise<boolean> {
+  const rule = CANCELLABLE[task.kind];
   const target = cancelTarget(task);
-  if (!target) return false;
-  const here = CANCELLABLE[task.kind]?.here;
-  if (here && !runningHere.has(task.id)) return false;
+  if (!rule || !target) return false;
+  if (rule.here && !runningHere.has(task.id)) return false;
   const entry = JSON.stringify([{ at: new Date().toISOString(), line: `cancel requested by ${by}` }]);
   const mark = JSON.stringify({ cancelRequestedBy: by });
   await db.$executeRaw`UPDATE "Task" SET "input" = coalesce("input", '{}'::jsonb) || ${mark}::jsonb, "log" = "log" || ${entry}::jsonb, "updatedAt" = now() WHERE "id" = ${task.id}`;
   taskBus.publish({ taskId: task.id, vmId: task.vmId });
   crashPoint("task.cancel:journaled");
-  if (here) {
+  if (rule.here) {
     const abort = runningHere.get(task.id);
     abort?.abort();
     return abort !== undefined;
   }
-  if (!host) return false;
-  const { cancelled } = await host.vm.cancel.mutate({ id: target });
+  if (rule.children) {
+    const select = { id: true, kind: true, vmId: true, hostId: true, input: true } as const;
+    const running = await db.task.findMany({ where: { parentId: task.id, state: "running" }, select });
+    // A cold copy that cannot be stopped finishes; nothing after it is queued.
+    for (const child of running) await requestCancel(db, hosts, child, by).catch(() => false);
+    return true;
+  }
+  const hostId = rule.hostIdOf?.(task) ?? task.hostId;
+  if (!hostId) return false;
+  const cancelled = await (rule.stop ?? byVmCancel)(await hosts.forHost(hostId), task);
   crashPoint("task.cancel:host-asked");
   return cancelled;
 }

@@ -15,6 +15,7 @@ import { issueMigrationCert, sanOf } from "./migration-ca.ts";
 import { runTask, TaskCancelled, type TaskHandle } from "./tasks.ts";
 import { vmBus } from "./vm-bus.ts";
 import { withHostProgress } from "./host-progress.ts";
+import { requestCancel } from "./task-cancel.ts";
 import { displayViewers } from "./display/viewers.ts";
 import { MOVE_KIND, planMove, type MovePlan } from "./vm-move-plan.ts";
 
@@ -77,13 +78,16 @@ export async function cancelMove(
   db: Db,
   hosts: HostGateway,
   vm: { id: string; name: string; hostId: string },
+  by: string,
 ): Promise<{ taskId: string }> {
-  const task = await db.task.findFirst({ where: { vmId: vm.id, kind: MOVE_KIND, state: "running" }, select: { id: true, input: true } });
+  const task = await db.task.findFirst({
+    where: { vmId: vm.id, kind: MOVE_KIND, state: "running" },
+    select: { id: true, kind: true, vmId: true, hostId: true, input: true },
+  });
   if (!task) throw new TRPCError({ code: "CONFLICT", message: `VM '${vm.name}' is not being moved` });
-  const { sourceHostId, targetHostId, mode } = task.input as { sourceHostId: string; targetHostId: string; mode?: string };
-  // Cold, the target's copy is what runs: stopping it leaves the VM, stopped, at the source.
-  if (mode === "cold") await (await hosts.forHost(targetHostId)).vm.cancel.mutate({ id: vm.id });
-  else await (await hosts.forHost(sourceHostId)).migration.cancel.mutate({ id: vm.id });
+  // As the Tasks panel's Cancel: journaled, then the side that runs it (cold: the target's copy) is asked to stop.
+  if (!(await requestCancel(db, hosts, task, by)))
+    throw new TRPCError({ code: "CONFLICT", message: `The move of VM '${vm.name}' has no step under way that can be stopped` });
   return { taskId: task.id };
 }
 

@@ -61,8 +61,8 @@ export const taskRouter = router({
   }),
 
   /**
-   * Stops a running state save, full clone, template capture, cold move's copy or upload. It takes the permission the task's own operation
-   * needs, on its VM; the host removes what it had begun and the task ends `cancelled`.
+   * Stops a running state save, full clone, disk import, template capture, move, evacuation or upload. It takes the permission the
+   * task's own operation needs, on its VM; the host removes what it had begun and the task ends `cancelled`.
    */
   cancel: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(async ({ ctx, input, path }) => {
     const task = await ctx.db.task.findUnique({
@@ -78,7 +78,7 @@ export const taskRouter = router({
     if (!rule)
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `id: a ${task.kind} task cannot be cancelled (state saves, full clones, disk imports, template captures and cold moves can)`,
+        message: `id: a ${task.kind} task cannot be cancelled (state saves, full clones, disk imports, template captures, moves, evacuations and uploads can)`,
       });
     if (!can(ctx.access, rule.permission, task.vmId ?? undefined))
       await deny(ctx, path, rule.permission, task.vmId ?? undefined, task.vmName || undefined);
@@ -86,10 +86,7 @@ export const taskRouter = router({
       throw new TRPCError({ code: "CONFLICT", message: `This task has already ended (${task.state})` });
     if (!rule.hostOpId(task))
       throw new TRPCError({ code: "CONFLICT", message: "This task has no long copy under way to stop; it cannot be cancelled" });
-    const hostId = rule.hostIdOf?.(task) ?? task.hostId;
-    if (!hostId && !rule.here) throw new TRPCError({ code: "CONFLICT", message: "This task has no host to stop it on" });
-    const host = rule.here || !hostId ? undefined : await ctx.hosts.forHost(hostId);
-    const cancelled = await requestCancel(ctx.db, host, task, ctx.user.email);
+    const cancelled = await requestCancel(ctx.db, ctx.hosts, task, ctx.user.email);
     await audit(ctx.db, {
       actorId: ctx.user.id,
       actorName: ctx.user.email,

@@ -22,7 +22,7 @@ export const vmMove = {
     .input(VmMigrateInput)
     .mutation(({ ctx, input }) => moveVm(ctx, input)),
 
-  migrateCancel: vmProcedure("vm.migrate").mutation(({ ctx }) => cancelMove(ctx.db, ctx.hosts, ctx.vm)),
+  migrateCancel: vmProcedure("vm.migrate").mutation(({ ctx }) => cancelMove(ctx.db, ctx.hosts, ctx.vm, ctx.user.email)),
 
   /** Every other host, with whether the VM could move there now and, if not, why. */
   moveTargets: vmProcedure("vm.migrate").query(async ({ ctx }) => {
