@@ -257,7 +257,7 @@ if (role) process.on("SIGTERM", () => process.exit(0));
 const roleArg = process.argv.at(-1) ?? "";
 if (role === "fake") runFakeRfbServer(roleArg);
 else if (role === "proxy") runProxy(JSON.parse(roleArg) as Record<string, string>);
-else if (role === "host") runHostRole(roleArg);
+else if (role === "host") void runHostRole(roleArg);
 else if (role === "console") void runConsoleRole(roleArg);
 else {
   main().then(

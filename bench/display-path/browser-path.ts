@@ -5,6 +5,9 @@
  * guest's VNC unix socket. Each hop is also measured alone, next to raw TCP (the physical limit),
  * the raw unix socket, websockify 0.10 and QEMU's own websocket=on, in interleaved rounds.
  */
+import { Socket } from "node:net";
+import { QmpClient } from "@guesthouse/qemu";
+import { addVncClient } from "@guesthouse/qemu/vnc-client";
 import { openTcp, openWebSocket, type Link } from "../../packages/rfb/bench/bench-links.ts";
 import { freePort, startBenchQemu, type BenchQemu, type ChildProcesses } from "../../packages/rfb/bench/bench-processes.ts";
 import { percentile } from "../../packages/rfb/bench/bench-report.ts";
@@ -34,6 +37,19 @@ interface BrowserPathSetup {
   dir: string;
   qemu: BenchQemu;
   websockifyPort: number;
+  /** The bench's own QMP monitor on the guest, for the socket-pair row. */
+  benchQmp: QmpClient;
+}
+
+/** What the host's /display reads (ADR 0060), read directly: its ceiling. */
+async function openSizedPair(qmp: QmpClient): Promise<Link> {
+  const socket = new Socket({ fd: await addVncClient(qmp), readable: true, writable: true });
+  const link: Link = { send: (d) => socket.write(d), close: () => socket.destroy(), onData: (c) => link.early.push(c), early: [] };
+  socket.on("data", (chunk: Buffer) => {
+    link.onArrival?.();
+    link.onData(chunk);
+  });
+  return link;
 }
 
 async function ticket(consolePort: number): Promise<string> {
@@ -53,6 +69,7 @@ function paths(setup: BrowserPathSetup, hostPort: number, consolePort: number): 
   return [
     { name: "raw TCP → QEMU VNC (physical limit)", open: () => openTcp(qemu.vncPort) },
     { name: "(diagnostic) raw unix socket → QEMU VNC", open: () => openTcp(qemu.unixPath) },
+    { name: "(diagnostic) sized socket pair → QEMU VNC", open: () => openSizedPair(setup.benchQmp) },
     { name: "websockify 0.10 → QEMU TCP", open: () => openWebSocket(`ws://127.0.0.1:${setup.websockifyPort}/`) },
     { name: "QEMU websocket=on", open: () => openWebSocket(`ws://127.0.0.1:${qemu.wsPort}/`) },
     {
@@ -93,8 +110,9 @@ export async function runBrowserPathWorkload(children: ChildProcesses, script: s
   const qemu = await startBenchQemu(children, dir, "per-tick");
   const websockifyPort = await freePort();
   children.start("websockify", [`127.0.0.1:${websockifyPort}`, `127.0.0.1:${qemu.vncPort}`]);
-  const setup: BrowserPathSetup = { script, dir, qemu, websockifyPort };
-  const host = await children.startRole(setup.script, "host", setup.qemu.unixPath);
+  const benchQmp = await QmpClient.connect(qemu.qmpPaths[1]);
+  const setup: BrowserPathSetup = { script, dir, qemu, websockifyPort, benchQmp };
+  const host = await children.startRole(setup.script, "host", setup.qemu.qmpPaths[0]);
   const consoleRole = await children.startRole(
     setup.script,
     "console",
@@ -121,6 +139,7 @@ export async function runBrowserPathWorkload(children: ChildProcesses, script: s
       }
     }
   }
+  benchQmp.close();
   report(rows);
 }
 

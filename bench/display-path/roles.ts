@@ -1,7 +1,8 @@
 /**
  * The display path's two servers as benchmark roles, each in its own process as in production:
- * the host's `/display/:vm` upgrade handler (apps/host/src/display.ts) in front of the benchmark
- * guest's VNC unix socket, and the console's ticketed display upgrade
+ * the host's `/display/:vm` upgrade handler (apps/host/src/display.ts), which opens each viewer's
+ * VNC connection through the benchmark guest's QMP as the host service does (ADR 0060), and the
+ * console's ticketed display upgrade
  * (apps/console/src/server/display-bridge.server.ts) on the console's one port, http and https.
  * Both run the production code; only the wiring (no database, a fixed host URL) is the bench's.
  */
@@ -9,6 +10,8 @@ import type { AddressInfo } from "node:net";
 import { createServer as createHttpServer } from "node:http";
 import { pino } from "pino";
 import { displayTickets } from "@guesthouse/api/display/tickets";
+import { QmpClient } from "@guesthouse/qemu";
+import { addVncClient } from "@guesthouse/qemu/vnc-client";
 import { createDisplayUpgradeHandler } from "../../apps/host/src/display.ts";
 import { createDisplayBridge } from "../../apps/console/src/server/display-bridge.server.ts";
 import { createDualProtocolServer } from "../../apps/console/src/server/dual-protocol.server.ts";
@@ -22,9 +25,10 @@ function announce(server: { address(): AddressInfo | string | null }): void {
   process.stdout.write(`${JSON.stringify({ port })}\n`);
 }
 
-export function runHostRole(vncPath: string): void {
+export async function runHostRole(qmpPath: string): Promise<void> {
+  const qmp = await QmpClient.connect(qmpPath);
   const display = createDisplayUpgradeHandler(
-    (vmId) => (vmId === BENCH_VM ? { vncPath } : { status: 404, text: "No such VM" }),
+    (vmId) => (vmId === BENCH_VM ? { openVnc: () => addVncClient(qmp) } : { status: 404, text: "No such VM" }),
     BENCH_HOST_TOKEN,
     pino({ level: "silent" }),
   );

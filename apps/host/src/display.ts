@@ -5,6 +5,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { DISPLAY_WEBSOCKET_OPTIONS, pipeDisplay, type DisplayPipe, type ViewerMode } from "@guesthouse/rfb";
+import { addVncClient } from "@guesthouse/qemu/vnc-client";
+import { closeDescriptor } from "@guesthouse/qemu/descriptors";
 import { VmIdSchema } from "@guesthouse/shared/vm";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -13,8 +15,8 @@ import type { HostService } from "./service.ts";
 
 const PATH = /^\/display\/([^/?#]+)$/;
 
-/** Where a VM's screen is: its VNC unix socket, or why it cannot be shown (HTTP status and words). */
-export type DisplayTarget = { vncPath: string } | { status: number; text: string };
+/** How to reach a VM's screen: a new VNC connection's descriptor, or why it cannot be shown (HTTP status and words). */
+export type DisplayTarget = { openVnc: () => Promise<number> } | { status: number; text: string };
 export type DisplayResolver = (vmId: string) => DisplayTarget;
 
 /** The service's VMs: only a running or paused guest has a screen. */
@@ -22,19 +24,20 @@ export function serviceDisplays(service: HostService): DisplayResolver {
   return (vmId) => {
     const rec = service.vms.records.get(vmId);
     if (!rec) return { status: 404, text: "No such VM" };
-    if (!rec.instance || (rec.state !== "running" && rec.state !== "paused")) return { status: 409, text: "VM is not running" };
-    return { vncPath: service.vncSocketPath(vmId) };
+    const instance = rec.instance;
+    if (!instance || (rec.state !== "running" && rec.state !== "paused")) return { status: 409, text: "VM is not running" };
+    return { openVnc: () => addVncClient(instance.qmp) };
   };
 }
 
 /**
- * Joins an accepted WebSocket to the VM's VNC unix socket. `{ path }` rather than a plain
- * socket: the pipe then reads QEMU into 256 KiB buffers (display-socket.ts), so an update
+ * Joins an accepted WebSocket to a VNC connection (ADR 0060: QEMU writes into a socket sized for
+ * a whole update). The pipe reads it into 256 KiB buffers (display-socket.ts), so an update
  * crosses as a few large frames, not one per 64 KiB read.
  */
-export function attachDisplay(ws: WebSocket, unixSocketPath: string, query: URLSearchParams): DisplayPipe {
+export function attachDisplay(ws: WebSocket, vncFd: number, query: URLSearchParams): DisplayPipe {
   const mode: ViewerMode = query.get("mode") === "control" ? "control" : "view";
-  return pipeDisplay({ ws, upstream: { path: unixSocketPath }, mode });
+  return pipeDisplay({ ws, upstream: { fd: vncFd }, mode });
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -51,11 +54,21 @@ export function createDisplayUpgradeHandler(displays: DisplayResolver, token: st
     const id = VmIdSchema.safeParse(decodeURIComponent(match[1] ?? ""));
     if (!id.success) return refuse(socket, 400, "Bad VM id");
     const target = displays(id.data);
-    if (!("vncPath" in target)) return refuse(socket, target.status, target.text);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      log.info({ vmId: id.data }, "display connected");
-      attachDisplay(ws, target.vncPath, url.searchParams);
-    });
+    if (!("openVnc" in target)) return refuse(socket, target.status, target.text);
+    target.openVnc().then(
+      (vncFd) => {
+        if (socket.destroyed) return closeDescriptor(vncFd); // the console gave up meanwhile
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          log.info({ vmId: id.data }, "display connected");
+          attachDisplay(ws, vncFd, url.searchParams);
+        });
+      },
+      (error: unknown) => {
+        if (socket.destroyed) return;
+        log.warn({ vmId: id.data, err: error }, "the VM's display could not be opened");
+        refuse(socket, 503, "The VM's display could not be opened");
+      },
+    );
   };
   return { handler, close: () => wss.close() };
 }

@@ -1,6 +1,7 @@
 /** A small typed QMP client over a unix socket. */
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import type { Socket } from "node:net";
+import { descriptorOf, sendWithDescriptor } from "./descriptors.ts";
 import { encodeQmpCommand, LineSplitter, parseQmpMessage, type QmpEvent, type QmpGreeting, type QmpMessage } from "./qmp-protocol.ts";
 import { connectUnix } from "./unix-connect.ts";
 
@@ -95,16 +96,49 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   }
 
   execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
+    return this.#send(command, args, opts.timeoutMs, (line) => this.#socket.write(line));
+  }
+
+  /**
+   * Sends `command` with the descriptor `fd` attached (SCM_RIGHTS), as `getfd` and `add-fd` want
+   * it. QEMU keeps its own copy; the caller still owns and closes `fd`.
+   */
+  async executeWithDescriptor<T = unknown>(
+    command: string,
+    args: Record<string, unknown>,
+    fd: number,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<T> {
+    // The command's bytes must not land in the middle of a queued one.
+    if (this.#socket.writableLength > 0) await once(this.#socket, "drain");
+    return this.#send(command, args, opts.timeoutMs, (line) => {
+      const bytes = Buffer.from(line);
+      const sent = sendWithDescriptor(descriptorOf(this.#socket), bytes, fd);
+      if (sent < bytes.length) this.#socket.write(bytes.subarray(sent));
+    });
+  }
+
+  #send<T>(
+    command: string,
+    args: Record<string, unknown> | undefined,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+    write: (line: string) => void,
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new QmpClosedError(`QMP connection is closed ('${command}')`));
     const id = `gh-${this.#nextId++}`;
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new QmpTimeoutError(`QMP '${command}' got no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
-      this.#socket.write(encodeQmpCommand(command, args, id));
+      try {
+        write(encodeQmpCommand(command, args, id));
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(error as Error);
+      }
     });
   }
 

@@ -88,8 +88,10 @@ export interface BenchQemu {
   vncPort: number;
   /** QEMU's own WebSocket on the same display. */
   wsPort: number;
-  /** The unix-socket VNC our proxy uses in production. */
+  /** QEMU's own `-vnc unix:` socket. */
   unixPath: string;
+  /** Two QMP monitors: one for the host role, which opens viewers' VNC connections there as in production (ADR 0060), one for the bench. */
+  qmpPaths: [string, string];
 }
 
 /**
@@ -101,6 +103,7 @@ export async function startBenchQemu(children: ChildProcesses, dir: string, pace
   const image = join(dir, `screen-${pace}.img`);
   await writeFile(image, screenRewritingBootSector(pace));
   const unixPath = join(dir, `qemu-vnc-${pace}.sock`);
+  const qmpPaths: [string, string] = [join(dir, `qmp-${pace}-host.sock`), join(dir, `qmp-${pace}-bench.sock`)];
   const wsPort = await freePort();
   let display = 60;
   while (display < 99 && !(await isFree(5900 + display))) display++;
@@ -109,6 +112,7 @@ export async function startBenchQemu(children: ChildProcesses, dir: string, pace
     ...["-snapshot", "-drive", `file=${image},format=raw,if=ide`],
     ...["-vnc", `unix:${unixPath},id=unix`],
     ...["-vnc", `127.0.0.1:${display},websocket=127.0.0.1:${wsPort},id=tcp`],
+    ...qmpPaths.flatMap((path) => ["-qmp", `unix:${path},server=on,wait=off`]),
   ]);
-  return { vncPort: 5900 + display, wsPort, unixPath };
+  return { vncPort: 5900 + display, wsPort, unixPath, qmpPaths };
 }

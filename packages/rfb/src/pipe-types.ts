@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { ClientStreamLimits } from "./client-messages.ts";
 import type { ViewerMode } from "./client-stream-types.ts";
+import type { DisplaySocketTarget } from "./display-socket.ts";
 
 /** Queued bytes towards the viewer above which we stop reading the server. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -21,10 +22,10 @@ export interface DisplayPipeOptions {
   /** An open server-side WebSocket from `ws`. */
   readonly ws: WebSocket;
   /**
-   * The display server: a unix socket path (opened with large reads, see
-   * display-socket.ts), or any duplex stream, connected or still connecting.
+   * The display server: a unix socket path or a connected socket's descriptor (both read in
+   * large reused buffers, see display-socket.ts), or any duplex stream, connected or connecting.
    */
-  readonly upstream: Duplex | { readonly path: string };
+  readonly upstream: Duplex | DisplaySocketTarget;
   readonly mode: ViewerMode;
   readonly highWaterMark?: number;
   readonly limits?: Partial<ClientStreamLimits>;

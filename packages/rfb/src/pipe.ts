@@ -86,7 +86,7 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
     const socket: Duplex =
       target instanceof Stream
         ? target.on("data", (chunk: Buffer) => forwardToViewer(chunk))
-        : connectDisplaySocket(target.path, forwardToViewer);
+        : connectDisplaySocket(target, forwardToViewer);
     upstream = socket;
     connectAttempts++;
     const current = () => socket === upstream;

@@ -49,9 +49,8 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
 
     const browser = socket as Socket;
     browser.setNoDelay?.(true);
-    browser.write(switchingProtocols(hostSide.response));
+    browser.write(switchingProtocols(hostSide.headers));
     // Bytes that came with either handshake go through the splice like the rest.
-    if (hostSide.head.length > 0) hostSide.socket.unshift(hostSide.head);
     if (head.length > 0) browser.unshift(head);
 
     const started = Date.now();
@@ -69,7 +68,7 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
       // A share link's viewers go when the link does, whether anyone is looking at the clock or not.
       ticket.share ? { at: ticket.share.until, reason: "the share link expired" } : undefined,
     );
-    const splice = spliceDisplay(browser, hostSide.socket, (m) => {
+    const splice = spliceDisplay(browser, hostSide.socket, hostSide.reads, (m) => {
       displayViewers.remove(viewer.id);
       options.onSessionEnd(ticket, m, Math.round((Date.now() - started) / 1000));
     });

@@ -6,6 +6,7 @@
 // frames. Back-pressure is Node's: a side whose write buffer passes HIGH_WATER stops the other
 // side being read until it emits 'drain'.
 import type { Duplex } from "node:stream";
+import type { HostReads } from "./host-display.server.ts";
 import { FrameReader, serverCloseFrame } from "./ws-frames.server.ts";
 
 const HIGH_WATER = 1024 * 1024;
@@ -26,7 +27,8 @@ export interface DisplaySplice {
   close(reason: string, code?: number): void;
 }
 
-export function spliceDisplay(browser: Duplex, host: Duplex, onClose: (m: RelayMetrics) => void): DisplaySplice {
+/** `host` is the host's display connection, whose bytes arrive through `hostReads` (host-display.server.ts). */
+export function spliceDisplay(browser: Duplex, host: Duplex, hostReads: HostReads, onClose: (m: RelayMetrics) => void): DisplaySplice {
   const up = new FrameReader();
   const down = new FrameReader();
   let closing: Buffer | null = null;
@@ -56,16 +58,18 @@ export function spliceDisplay(browser: Duplex, host: Duplex, onClose: (m: RelayM
     }
   };
 
-  host.on("data", (chunk: Buffer) => {
-    if (ended) return;
+  // Each read buffer is reused once the browser's socket has taken its bytes.
+  hostReads.take((chunk, release) => {
+    if (ended) return release();
     if (closing) {
       const end = down.push(chunk, true);
-      if (end > 0) browser.write(chunk.subarray(0, end));
+      if (end > 0) browser.write(Buffer.from(chunk.subarray(0, end)));
+      release();
       if (down.atBoundary) sendClose();
       return;
     }
     down.push(chunk);
-    browser.write(chunk);
+    browser.write(chunk, release);
     throttle(host, browser);
     if (down.close && !reason) reason = down.close.reason || "display closed";
   });
