@@ -32,7 +32,6 @@ const msghdr = koffi.struct("gh_msghdr", {
 const c = {
   socketpair: libc.func("int socketpair(int domain, int type, int protocol, _Out_ int *sv)"),
   setsockopt: libc.func("int setsockopt(int fd, int level, int name, const void *value, uint32_t length)"),
-  getsockopt: libc.func("int getsockopt(int fd, int level, int name, _Out_ int *value, _Inout_ uint32_t *length)"),
   sendmsg: libc.func("sendmsg", "intptr_t", ["int", koffi.pointer(msghdr), "int"]),
   close: libc.func("int close(int fd)"),
 };
@@ -46,13 +45,6 @@ function intBytes(value: number): Buffer {
   const bytes = Buffer.alloc(4);
   bytes.writeInt32LE(value);
   return bytes;
-}
-
-/** The send buffer the kernel gives a socket (it doubles what was asked, for its bookkeeping). */
-export function sendBufferOf(fd: number): number {
-  const value = [0];
-  if (c.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, value, [4]) !== 0) throw failed("getsockopt(SO_SNDBUF)");
-  return value[0] ?? 0;
 }
 
 /**

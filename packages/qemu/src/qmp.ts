@@ -110,7 +110,7 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     opts: { timeoutMs?: number } = {},
   ): Promise<T> {
     // The command's bytes must not land in the middle of a queued one.
-    if (this.#socket.writableLength > 0) await once(this.#socket, "drain");
+    if (this.#socket.writableLength > 0) await Promise.race([once(this.#socket, "drain"), this.closedPromise]);
     return this.#send(command, args, opts.timeoutMs, (line) => {
       const bytes = Buffer.from(line);
       const sent = sendWithDescriptor(descriptorOf(this.#socket), bytes, fd);

@@ -19,19 +19,26 @@ import { addVncClient, VNC_SEND_BUFFER_BYTES } from "./vnc-client.ts";
 
 let dir: string;
 let qemu: QemuInstance;
+/** A tiny diskless guest of our own, in `stateDir`. */
+const launchGuest = (id: string, stateDir: string, startPaused: boolean) =>
+  QemuInstance.launch({
+    binary: "qemu-system-x86_64",
+    argv: buildArgv({
+      id,
+      spec: VmSpecSchema.parse({ name: id, memoryMiB: 32, cdrom: null }),
+      stateDir,
+      diskPaths: [],
+      accel: "tcg",
+      cpu: "qemu64",
+      tcgTbSizeMiB: 16,
+      startPaused,
+    }),
+    paths: runtimePaths(stateDir),
+  });
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "qemu-vnc-client-"));
-  const argv = buildArgv({
-    id: "v1",
-    spec: VmSpecSchema.parse({ name: "v1", memoryMiB: 32, cdrom: null }),
-    stateDir: dir,
-    diskPaths: [],
-    accel: "tcg",
-    cpu: "qemu64",
-    tcgTbSizeMiB: 16,
-    startPaused: false,
-  });
-  qemu = await QemuInstance.launch({ binary: "qemu-system-x86_64", argv, paths: runtimePaths(dir) });
+  qemu = await launchGuest("v1", dir, false);
 });
 after(async () => {
   qemu.kill("SIGKILL");
@@ -99,20 +106,7 @@ test("viewers that come and go, and one QEMU refuses, leave no descriptor open o
 /** The QMP client of a QEMU that has exited: every command fails with QmpClosedError. */
 async function closedQmp() {
   await mkdir(join(dir, "v2"));
-  const other = await QemuInstance.launch({
-    binary: "qemu-system-x86_64",
-    argv: buildArgv({
-      id: "v2",
-      spec: VmSpecSchema.parse({ name: "v2", memoryMiB: 32, cdrom: null }),
-      stateDir: join(dir, "v2"),
-      diskPaths: [],
-      accel: "tcg",
-      cpu: "qemu64",
-      tcgTbSizeMiB: 16,
-      startPaused: true,
-    }),
-    paths: runtimePaths(join(dir, "v2")),
-  });
+  const other = await launchGuest("v2", join(dir, "v2"), true);
   other.kill("SIGKILL");
   await other.exited;
   await other.qmp.closedPromise;

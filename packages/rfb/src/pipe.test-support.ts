@@ -21,7 +21,8 @@ export class ProxyUnderTest {
   ) {}
 
   /**
-   * `upstream: "path"` lets pipeDisplay open the socket itself (production);
+   * `upstream: "path"` lets pipeDisplay open the socket itself, read in large reused buffers as
+   * production's `{ fd }` is (display-socket.ts);
    * `"duplex"` hands it a plain net.Socket, the generic stream path.
    */
   static async start(socketPath: string, upstream: UpstreamKind, highWaterMark?: number): Promise<ProxyUnderTest> {

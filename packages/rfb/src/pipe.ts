@@ -17,9 +17,6 @@ import { CLOSE_CODE_BY_FAILURE, closeReasonOf } from "./rfb-failure.ts";
 
 export * from "./pipe-types.ts";
 
-/** Connects tried on EAGAIN (a full listen backlog) before the viewer is told the display failed: ~2 s in all. */
-const MAX_CONNECT_ATTEMPTS = 15;
-
 type MutableMetrics = {
   -readonly [K in keyof DisplayPipeMetrics]: DisplayPipeMetrics[K];
 };
@@ -77,37 +74,12 @@ export function pipeDisplay(options: DisplayPipeOptions): DisplayPipe {
     }
   }
 
-  // QEMU listens on its VNC socket with a backlog of 1: viewers opening at once (a class, a soak)
-  // get EAGAIN from connect. Nothing has been sent yet then, so connecting again loses nothing.
-  let upstream: Duplex;
-  let connectAttempts = 0;
-  const openUpstream = (): void => {
-    const target = options.upstream;
-    const socket: Duplex =
-      target instanceof Stream
-        ? target.on("data", (chunk: Buffer) => forwardToViewer(chunk))
-        : connectDisplaySocket(target, forwardToViewer);
-    upstream = socket;
-    connectAttempts++;
-    const current = () => socket === upstream;
-    socket.on("end", () => current() && shutDown("display server closed the connection", 1000));
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (!current()) return;
-      if (
-        error.code === "EAGAIN" &&
-        connectAttempts < MAX_CONNECT_ATTEMPTS &&
-        metrics.bytesToServer === 0 &&
-        metrics.closeReason === null
-      ) {
-        upstream = new Stream.PassThrough(); // a stand-in until the retry: this socket's close is ignored
-        setTimeout(() => metrics.closeReason === null && openUpstream(), Math.min(5 * 2 ** connectAttempts, 200));
-        return;
-      }
-      shutDown(`display server connection failed: ${error.message}`, 1011);
-    });
-    socket.on("close", () => current() && shutDown("display server connection closed", 1000));
-  };
-  openUpstream();
+  const target = options.upstream;
+  const upstream: Duplex =
+    target instanceof Stream ? target.on("data", (chunk: Buffer) => forwardToViewer(chunk)) : connectDisplaySocket(target, forwardToViewer);
+  upstream.on("end", () => shutDown("display server closed the connection", 1000));
+  upstream.on("error", (error: Error) => shutDown(`display server connection failed: ${error.message}`, 1011));
+  upstream.on("close", () => shutDown("display server connection closed", 1000));
 
   const resumeViewer = (): void => {
     viewerPaused = false;
