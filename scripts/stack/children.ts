@@ -27,12 +27,20 @@ export function startService(name: string, argv: string[], env: NodeJS.ProcessEn
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      // A service that dies on its own is said so: else its absence is all a user would see.
+      if (!stopping) log(`[${name}] exited by itself (${signal ? `signal ${signal}` : `code ${code}`}); see its log above`);
+      resolve();
+    }),
+  );
   return {
     name,
     child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      stopping = true;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
       await exited;
