@@ -9,29 +9,12 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { adminSession, base, db, mutate, query, removeVm, runningVm, stateListener, viewer } from "./load-support.ts";
+import { openHeapInspector, pidOnPort, type HeapReading } from "./heap-inspector.ts";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_S ?? 10);
 const WARM_MIN = Math.min(2, MINUTES / 5);
 const deadline = setTimeout(() => (console.error("soak: deadline passed"), process.exit(2)), (MINUTES * 60 + 300) * 1000);
-
-/** The pid listening on a TCP port, found through /proc/net/tcp{,6} and the processes' fds. */
-async function pidOnPort(port: number): Promise<number> {
-  const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"])
-    for (const line of (await readFile(file, "utf8").catch(() => "")).split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] === "0A" && Number.parseInt(f[1]?.split(":").at(-1) ?? "", 16) === port) inodes.add(f[9]!);
-    }
-  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
-      if (inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? "")) return Number(pid);
-    }
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
 
 async function sample(pid: number) {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
@@ -63,22 +46,34 @@ function slopePerMinute(points: { t: number; v: number }[]): number {
 
 const consolePid = await pidOnPort(Number(new URL(base).port || 80));
 const hostPid = await pidOnPort(Number(process.env.HOST_PORT ?? Number(new URL(base).port) + 1));
+// The console's heap after a full collection, through its inspector (SOAK_INSPECT=0 turns it off).
+// Forcing collections changes the RSS curve: run once with it and once without.
+const inspector = process.env.SOAK_INSPECT === "0" ? undefined : await openHeapInspector(consolePid);
 const s = await adminSession();
 const qemuBefore = await qemuCount();
 const tag = randomBytes(2).toString("hex");
 const started = Date.now();
 const minutes = () => (Date.now() - started) / 60_000;
-const samples: { t: number; console: Awaited<ReturnType<typeof sample>>; host: Awaited<ReturnType<typeof sample>> }[] = [];
+type Sample = {
+  t: number;
+  console: Awaited<ReturnType<typeof sample>>;
+  host: Awaited<ReturnType<typeof sample>>;
+  heap?: HeapReading;
+};
+const samples: Sample[] = [];
 let cycles = 0;
 const viewerErrors: string[] = [];
 let running = true;
 
 const sampler = (async () => {
   while (running) {
-    samples.push({ t: minutes(), console: await sample(consolePid), host: await sample(hostPid) });
+    const t = minutes();
+    const heap = await inspector?.read();
+    samples.push({ t, console: await sample(consolePid), host: await sample(hostPid), heap });
     const last = samples.at(-1)!;
+    const heapText = (h?: HeapReading) => (h ? ` (heap after GC ${h.heapUsedMiB.toFixed(1)} MiB, ${h.responses} responses held)` : "");
     console.log(
-      `${last.t.toFixed(1).padStart(5)} min  console ${last.console.rssMiB.toFixed(1)} MiB ${last.console.fds} fds ${last.console.sockets} sockets  host ${last.host.rssMiB.toFixed(1)} MiB ${last.host.fds} fds ${last.host.sockets} sockets  cycles ${cycles}`,
+      `${last.t.toFixed(1).padStart(5)} min  console ${last.console.rssMiB.toFixed(1)} MiB${heapText(heap)} ${last.console.fds} fds ${last.console.sockets} sockets  host ${last.host.rssMiB.toFixed(1)} MiB ${last.host.fds} fds ${last.host.sockets} sockets  cycles ${cycles}`,
     );
     await new Promise((r) => setTimeout(r, SAMPLE_S * 1000));
   }
@@ -112,6 +107,8 @@ try {
 await new Promise((r) => setTimeout(r, 5000));
 running = false;
 await sampler;
+const endHeap = await inspector?.read();
+await inspector?.close();
 const end = { t: minutes(), console: await sample(consolePid), host: await sample(hostPid) };
 const warm = samples.filter((x) => x.t >= WARM_MIN);
 const anchor = warm[0] ?? samples[0]!;
@@ -126,6 +123,12 @@ for (const who of ["console", "host"] as const) {
   pass &&= ok;
   console.log(
     `${who}: RSS ${anchor[who].rssMiB.toFixed(1)} → ${end[who].rssMiB.toFixed(1)} MiB (${(end[who].rssMiB / anchor[who].rssMiB).toFixed(2)}× warm anchor), slope ${slope.toFixed(2)} MB/min (goal < 1); fds ${anchor[who].fds} → ${end[who].fds}, sockets ${anchor[who].sockets} → ${end[who].sockets}: ${ok ? "MET" : "MISSED"}`,
+  );
+}
+if (endHeap && anchor.heap) {
+  const heapSlope = slopePerMinute(warm.map((x) => ({ t: x.t, v: x.heap!.heapUsedMiB })));
+  console.log(
+    `console heap after full GC: ${anchor.heap.heapUsedMiB.toFixed(1)} → ${endHeap.heapUsedMiB.toFixed(1)} MiB, slope ${heapSlope.toFixed(2)} MB/min; http responses held ${anchor.heap.responses} → ${endHeap.responses}`,
   );
 }
 console.log(

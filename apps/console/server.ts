@@ -15,6 +15,7 @@ import { startStateSync } from "./src/server/state-sync.server.ts";
 import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 import { consoleCert } from "./src/server/console-cert.server.ts";
+import { serveTrpc, TRPC_PATH } from "./src/server/trpc-http.server.ts";
 
 const dev = process.env.NODE_ENV !== "production";
 const tls = await loadTls({ certPath: env().TLS_CERT, keyPath: env().TLS_KEY, dataDir: env().GUESTHOUSE_DATA }).catch((error: unknown) => {
@@ -33,12 +34,15 @@ const dual = createDualProtocolServer({
     req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     req.headers[TLS_HEADER] = encrypted ? "1" : "0";
     if (encrypted) res.setHeader("Strict-Transport-Security", HSTS);
-    // An event stream (vm.events) is not compressed: Next's gzip holds a zlib state outside the JS
-    // heap for each response, and a closed stream's response stays reachable in Next (found by heap
-    // snapshot diff in the soak, bench/README.md), so each stream a browser closed kept its zlib state.
-    if ((req.headers.accept ?? "").includes("text/event-stream")) delete req.headers["accept-encoding"];
     const redirect = httpsRedirect(facts(req));
     if (redirect) return void res.writeHead(308, { location: redirect }).end();
+    // The API is served here, outside Next's request store (docs/decisions/0061-trpc-outside-next.md).
+    if (req.url === TRPC_PATH || req.url?.startsWith(`${TRPC_PATH}/`))
+      return void serveTrpc(req, res).catch((error: unknown) => {
+        log().error({ err: String(error) }, "an API request failed outside any procedure");
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
     void handle(req, res);
   },
 });

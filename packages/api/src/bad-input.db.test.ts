@@ -161,7 +161,7 @@ describe("malformed input to any console procedure", () => {
 });
 
 // The running console (started by `npm test` for this layer): the same answer through the real
-// custom server and route handler, not only through tRPC's fetch adapter.
+// custom server (its /api/trpc endpoint), not only through tRPC's fetch adapter.
 const consoleUrl = process.env.CONSOLE_URL;
 test("the running console answers a malformed login with 400 naming the field", async () => {
   assert.ok(consoleUrl, "CONSOLE_URL names the console npm test started");

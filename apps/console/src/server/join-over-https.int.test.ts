@@ -1,6 +1,6 @@
 // Joining a console over https while it has only its self-signed certificate (ADR 0034). The
 // console's API is served over real TLS with the certificate the console makes for itself
-// (tls.server.ts), by the tRPC handler its /api/trpc route uses; the host service is real and
+// (tls.server.ts), by the tRPC handler its /api/trpc endpoint uses; the host service is real and
 // starts as a new machine starts it. The Hosts page's join value pins the certificate: with it the
 // host registers; without it, or with another certificate's pin, it refuses, and the token is not
 // spent (with a wrong pin nothing at all reaches the console).

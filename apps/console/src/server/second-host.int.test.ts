@@ -2,7 +2,7 @@
 // takes a VM that placement puts on it (the guest boots and answers on its serial console), goes
 // unreachable when it is killed (its VM unknown, never stopped), and is back when it restarts.
 // The console's API is served here by the tRPC standalone adapter over real HTTP (the same router
-// the console's /api/trpc route serves); the host makes no networks, so it needs no netns.
+// the console serves at /api/trpc); the host makes no networks, so it needs no netns.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";

@@ -1,18 +1,32 @@
+// The console's tRPC endpoint, served by the custom server itself rather than by a Next route
+// (docs/decisions/0061-trpc-outside-next.md): a Next route handler runs inside Next's request
+// store, and a closed event stream (vm.events) kept that store, its request and its response
+// reachable, a few hundred KB a minute in the soak. Here nothing but the request itself is held.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
 import { TRPCError } from "@trpc/server";
 import { appRouter, createContextInner, DB_UNAVAILABLE, isDbUnreachable } from "@guesthouse/api";
 import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
-import { consoleCert } from "@/server/console-cert.server";
-import { db, hosts } from "@/server/db.server";
-import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "@/server/request.server";
-import { logTrpcFailure } from "@/server/log.server";
+import { consoleCert } from "./console-cert.server.ts";
+import { db, hosts } from "./db.server.ts";
+import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUser } from "./request.server.ts";
+import { logTrpcFailure } from "./log.server.ts";
 
-export const dynamic = "force-dynamic";
+export const TRPC_PATH = "/api/trpc";
+/** No procedure takes more than a few KB; a larger body is refused with 413 before it is read whole. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** What next.config.ts sets on every page, set here on every API answer too. */
+const SECURITY_HEADERS = { "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin" };
 
-async function handler(req: Request) {
+/** The tRPC fetch handler: a cross-site mutation is refused before any procedure runs. */
+export async function trpcHandler(req: Request): Promise<Response> {
   if (isCrossSite(req)) return new Response(JSON.stringify({ error: "cross-site request refused" }), { status: 403 });
   return fetchRequestHandler({
-    endpoint: "/api/trpc",
+    endpoint: TRPC_PATH,
     req,
     router: appRouter,
     maxBatchSize: TRPC_MAX_BATCH,
@@ -36,4 +50,17 @@ function unavailable(error: unknown): never {
   throw error;
 }
 
-export { handler as GET, handler as POST };
+/** Serves one HTTP request to /api/trpc/…: the answer's body streams until it ends or the client goes. */
+export async function serveTrpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Aborts the request's signal when the client goes, which ends a subscription's stream.
+  const request = incomingMessageToRequest(req, res, { maxBodySize: MAX_BODY_BYTES });
+  const response = await trpcHandler(request);
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  if (!response.body) return void res.end();
+  // The client going away ends the pipeline with an error; that is its business, not a failure here.
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream), res).catch(() => res.destroy());
+}

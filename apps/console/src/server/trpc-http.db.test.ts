@@ -1,0 +1,63 @@
+// The console's /api/trpc endpoint, which its own server serves outside Next (ADR 0061), as a
+// browser meets it, against the console `npm test` started: event streams stream and end when the
+// client goes, an oversized body is a 413 before it is read whole, and every answer carries the
+// security headers. (Whether closed streams are let go is measured by bench/soak.ts.)
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import superjson from "superjson";
+
+const consoleUrl = process.env.CONSOLE_URL ?? "";
+let cookie = "";
+
+function post(path: string, body: string) {
+  return fetch(`${consoleUrl}/api/trpc/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: consoleUrl, cookie },
+    body,
+  });
+}
+
+/** A vm.events stream read until its first message; then the client goes. */
+async function openAndCloseStream(): Promise<void> {
+  const ac = new AbortController();
+  const response = await fetch(`${consoleUrl}/api/trpc/vm.events`, {
+    headers: { cookie, origin: consoleUrl, accept: "text/event-stream" },
+    signal: ac.signal,
+  });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /text\/event-stream/);
+  const first = await response.body!.getReader().read();
+  assert.ok(first.value && first.value.length > 0, "the stream sent something before it was closed");
+  ac.abort();
+}
+
+describe("the console's API endpoint", () => {
+  before(async () => {
+    assert.ok(consoleUrl, "CONSOLE_URL names the console npm test started");
+    const response = await post(
+      "auth.login",
+      JSON.stringify(superjson.serialize({ email: "admin@test.local", password: "test-admin-password-1" })),
+    );
+    assert.equal(response.status, 200, await response.clone().text());
+    cookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  });
+
+  test("event streams stream, and 30 a client closed leave the API answering", async () => {
+    for (let i = 0; i < 30; i++) await openAndCloseStream();
+    const response = await fetch(`${consoleUrl}/api/trpc/auth.me`, { headers: { cookie, origin: consoleUrl } });
+    assert.equal(response.status, 200);
+  });
+
+  test("a body past the API's 1 MiB limit is refused with 413, not read whole", async () => {
+    const response = await post("auth.login", JSON.stringify({ json: { email: "a".repeat(2 * 1024 * 1024), password: "x" } }));
+    assert.equal(response.status, 413);
+    assert.match(await response.text(), /PAYLOAD_TOO_LARGE/);
+  });
+
+  test("API answers carry the security headers pages carry", async () => {
+    const response = await fetch(`${consoleUrl}/api/trpc/auth.me`, { headers: { cookie, origin: consoleUrl } });
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(response.headers.get("x-frame-options"), "DENY");
+    assert.equal(response.headers.get("referrer-policy"), "same-origin");
+  });
+});
