@@ -65,7 +65,7 @@ for (const { scheme, cookie, secure } of schemes) {
       // and marked as unencrypted over http (docs/decisions/0034).
       await page.goto("/hosts");
       await page.getByRole("button", { name: "Add a host (join token)" }).click();
-      const joinPanel = page.getByRole("region", { name: "Join token" });
+      const joinPanel = page.getByRole("region", { name: "Join token", exact: true });
       if (secure) {
         const pin = (await consoleCertificateSha256()).replaceAll(":", "").toLowerCase();
         await expect(joinPanel.getByTestId("join-command")).toContainText(`GUESTHOUSE_JOIN='${base}#ghj_`);

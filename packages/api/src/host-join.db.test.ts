@@ -120,3 +120,36 @@ test("a malformed token is bad input naming the field", async () => {
   assert.equal(err.code, "BAD_REQUEST");
   assert.match(err.message, /token/);
 });
+
+test("join tokens are listed with what became of each, and a revoked one is refused, saying so", async () => {
+  const waiting = await admin.api.host.createJoinToken({});
+  const toRevoke = await admin.api.host.createJoinToken({});
+  const used = await admin.api.host.createJoinToken({});
+  await anonymous.host.join({ token: used.token, name: "listed-used", url: "http://10.0.0.91:3001" });
+
+  await admin.api.host.revokeJoinToken({ tokenId: toRevoke.id });
+  const before = await hostCount();
+  const refused = await rejection(anonymous.host.join({ token: toRevoke.token, name: "late", url: "http://10.0.0.92:3001" }));
+  assert.equal(refused.code, "FORBIDDEN");
+  assert.match(refused.message, /revoked/);
+  assert.equal(await hostCount(), before, "no host was made");
+
+  const listed = await admin.api.host.joinTokens();
+  const byId = new Map(listed.map((t) => [t.id, t]));
+  assert.equal(byId.get(waiting.id)?.status, "waiting");
+  assert.equal(byId.get(toRevoke.id)?.status, "revoked");
+  assert.equal(byId.get(used.id)?.status, "used");
+  assert.equal(byId.get(used.id)?.hostName, "listed-used");
+  assert.equal(byId.get(waiting.id)?.createdBy, admin.email);
+  assert.ok(!JSON.stringify(listed).includes(waiting.token), "the list never shows a token itself");
+
+  const usedRevoke = await rejection(admin.api.host.revokeJoinToken({ tokenId: used.id }));
+  assert.equal(usedRevoke.code, "CONFLICT");
+  assert.match(usedRevoke.message, /already used by host 'listed-used'/);
+  assert.equal((await rejection(admin.api.host.revokeJoinToken({ tokenId: "no-such-token" }))).code, "NOT_FOUND");
+  const audited = await w.t.db.auditEvent.findMany({ where: { action: "host.joinToken.revoke" } });
+  assert.deepEqual(
+    audited.map((e) => [e.actorName, (e.detail as { tokenId: string }).tokenId]),
+    [[admin.email, toRevoke.id]],
+  );
+});

@@ -23,7 +23,7 @@ export async function createJoinToken(
   return { id: row.id, token, expiresAt };
 }
 
-export type JoinRefusal = "forged" | "expired" | "used" | "name-taken" | "url-taken";
+export type JoinRefusal = "forged" | "expired" | "used" | "revoked" | "name-taken" | "url-taken";
 
 export class JoinRefused extends TRPCError {
   constructor(
@@ -37,8 +37,13 @@ export class JoinRefused extends TRPCError {
 
 /** Why this token cannot be used now, or null; read before the exchange so the refusal says which. */
 async function refusalFor(db: Db, token: string, name: string, url: string): Promise<JoinRefused | null> {
-  const row = await db.hostJoinToken.findUnique({ where: { tokenHash: sha256(token) }, select: { expiresAt: true, usedAt: true } });
+  const row = await db.hostJoinToken.findUnique({
+    where: { tokenHash: sha256(token) },
+    select: { expiresAt: true, usedAt: true, revokedAt: true },
+  });
   if (!row) return new JoinRefused("forged", "This join token was not made by this console: make one on its Hosts page", "UNAUTHORIZED");
+  if (row.revokedAt)
+    return new JoinRefused("revoked", `This join token was revoked (at ${row.revokedAt.toISOString()}): make a new one`, "FORBIDDEN");
   if (row.usedAt)
     return new JoinRefused("used", `This join token was already used (at ${row.usedAt.toISOString()}): make a new one`, "CONFLICT");
   if (row.expiresAt <= new Date())
@@ -66,11 +71,52 @@ export async function redeemJoinToken(
   const credential = deriveHostCredential(consoleSecret, hostId);
   await db.$transaction(async (tx) => {
     const spent = await tx.hostJoinToken.updateMany({
-      where: { tokenHash: sha256(input.token), usedAt: null, expiresAt: { gt: new Date() } },
+      where: { tokenHash: sha256(input.token), usedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
       data: { usedAt: new Date(), hostName: input.name },
     });
-    if (spent.count !== 1) throw new JoinRefused("used", "This join token was used a moment ago: make a new one", "CONFLICT");
+    if (spent.count !== 1) throw new JoinRefused("used", "This join token was used or revoked a moment ago: make a new one", "CONFLICT");
     await tx.host.create({ data: { id: hostId, name: input.name, url: input.url, tokenHash: sha256(credential) } });
   });
   return { hostId, credential };
+}
+
+/** How long a token stays listed after it expired, was used or was revoked. */
+const LISTED_FOR_MS = 7 * 24 * 3_600_000;
+
+export type JoinTokenStatus = "waiting" | "used" | "expired" | "revoked";
+
+/** The join tokens of the last week, newest first, with what became of each (never the token itself). */
+export async function listJoinTokens(db: Db) {
+  const rows = await db.hostJoinToken.findMany({
+    where: { createdAt: { gt: new Date(Date.now() - LISTED_FOR_MS) } },
+    orderBy: { createdAt: "desc" },
+    select: {
+      id: true,
+      createdAt: true,
+      expiresAt: true,
+      usedAt: true,
+      revokedAt: true,
+      hostName: true,
+      createdBy: { select: { email: true } },
+    },
+  });
+  const now = new Date();
+  return rows.map(({ createdBy, ...t }) => ({
+    ...t,
+    createdBy: createdBy?.email ?? null,
+    status: (t.revokedAt ? "revoked" : t.usedAt ? "used" : t.expiresAt <= now ? "expired" : "waiting") as JoinTokenStatus,
+  }));
+}
+
+/** Revokes a token no host has used yet; a used one is refused (remove the host instead). */
+export async function revokeJoinToken(db: Db, tokenId: string): Promise<void> {
+  const row = await db.hostJoinToken.findUnique({ where: { id: tokenId }, select: { usedAt: true, hostName: true, revokedAt: true } });
+  if (!row) throw new TRPCError({ code: "NOT_FOUND", message: "tokenId: no such join token" });
+  if (row.revokedAt) return;
+  const revoked = await db.hostJoinToken.updateMany({ where: { id: tokenId, usedAt: null }, data: { revokedAt: new Date() } });
+  if (revoked.count === 0)
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `tokenId: this join token was already used by host '${row.hostName ?? "?"}'; remove the host instead`,
+    });
 }

@@ -45,6 +45,8 @@ const TABLE: Record<string, { needs: Need; input?: (f: Fixture) => unknown }> = 
   "host.cpuModels": { needs: "signed-in" },
   "host.list": { needs: "host.admin" },
   "host.createJoinToken": { needs: "host.admin", input: () => ({}) },
+  "host.joinTokens": { needs: "host.admin" },
+  "host.revokeJoinToken": { needs: "host.admin", input: () => ({ tokenId: "missing" }) },
   "host.join": { needs: "public", input: () => ({ token: `ghj_${"n".repeat(43)}`, name: "perm-host", url: "http://127.0.0.1:9" }) },
   "host.setMaintenance": { needs: "host.admin", input: () => ({ hostId: "missing", on: true }) },
   "host.remove": { needs: "host.admin", input: () => ({ hostId: "missing" }) },

@@ -31,6 +31,7 @@ export const HostJoinTokenInput = z
   .strict();
 
 export const HostRefInput = z.object({ hostId: z.string().min(1).max(64) }).strict();
+export const JoinTokenRefInput = z.object({ tokenId: z.string().min(1).max(64) }).strict();
 /**
  * Maintenance on empties the host (its guests move to the others, `concurrency` at a time); off,
  * with `moveBack`, brings back the guests it had (ADR 0052).

@@ -1,6 +1,6 @@
 "use client";
 // The Hosts page (host.admin): each host's state, capacity (its last heartbeat), networks and VMs;
-// a one-time join token to register another machine, shown once; maintenance on and off, which
+// a one-time join token to register another machine, shown once, and the recent ones (JoinTokens.tsx); maintenance on and off, which
 // empties the host and offers to bring its guests back (HostMaintenance.tsx, ADR 0052); removal,
 // which the server refuses while the host holds anything.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -9,6 +9,7 @@ import { formatJoinValue } from "@guesthouse/shared/join-value";
 import { useTRPC } from "@/trpc/react";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { EvacuationProgress, MaintenanceSwitch } from "./HostMaintenance";
+import { JoinTokens } from "./JoinTokens";
 import { formatBytes, formatTime } from "./format";
 
 function JoinToken({ token, expiresAt, consoleCertSha256, onDone }: JoinTokenShown & { onDone: () => void }) {
@@ -62,7 +63,21 @@ export function Hosts() {
     <>
       <h1>Hosts</h1>
       <div className="toolbar">
-        <button type="button" disabled={makeToken.isPending} onClick={() => makeToken.mutate({}, { onSuccess: (t) => setShown(t) })}>
+        <button
+          type="button"
+          disabled={makeToken.isPending}
+          onClick={() =>
+            makeToken.mutate(
+              {},
+              {
+                onSuccess: (t) => {
+                  setShown(t);
+                  void queryClient.invalidateQueries({ queryKey: trpc.host.joinTokens.queryKey() });
+                },
+              },
+            )
+          }
+        >
           {makeToken.isPending ? "Making…" : "Add a host (join token)"}
         </button>
       </div>
@@ -153,6 +168,7 @@ export function Hosts() {
       {list.data?.map((h) => (
         <EvacuationProgress key={h.id} hostId={h.id} hostName={h.name} />
       ))}
+      <JoinTokens />
       <p>
         <small>
           In maintenance a host takes no new VMs, and its guests move to the other hosts: running ones live, stopped ones cold. A guest no

@@ -5,12 +5,13 @@ import {
   EvacuationPreviewInput,
   HostJoinInput,
   HostJoinTokenInput,
+  JoinTokenRefInput,
   HostMaintenanceInput,
   HostRefInput,
   PlacementInput,
 } from "@guesthouse/shared/host-admin-api";
 import { audit } from "../audit.ts";
-import { createJoinToken, JoinRefused, redeemJoinToken } from "../host-join.ts";
+import { createJoinToken, JoinRefused, listJoinTokens, redeemJoinToken, revokeJoinToken } from "../host-join.ts";
 import { placeVm } from "../placement.ts";
 import { evacuationOf, setMaintenance } from "../host-maintenance.ts";
 import { planEvacuation } from "../evacuation-plan.ts";
@@ -75,6 +76,24 @@ export const hostAdmin = {
       });
       // The page pins this certificate in the join command it shows for https (ADR 0034).
       return { ...made, consoleCertSha256: ctx.consoleCertSha256 ?? null };
+    }),
+
+  /** The join tokens of the last week and what became of each; never the token itself. */
+  joinTokens: permissionProcedure("host.admin").query(({ ctx }) => listJoinTokens(ctx.db)),
+
+  /** Revokes a token no host has used yet: a host that tries it later is refused, and told so. */
+  revokeJoinToken: permissionProcedure("host.admin")
+    .input(JoinTokenRefInput)
+    .mutation(async ({ ctx, input }) => {
+      await revokeJoinToken(ctx.db, input.tokenId);
+      await audit(ctx.db, {
+        actorId: ctx.user.id,
+        actorName: ctx.user.email,
+        action: "host.joinToken.revoke",
+        outcome: "success",
+        detail: { tokenId: input.tokenId },
+        ip: ctx.ip,
+      });
     }),
 
   /** Called by a new host service (GUESTHOUSE_JOIN): its join token for its own credential. */

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "HostJoinToken" ADD COLUMN     "revokedAt" TIMESTAMP(3);
