@@ -16,6 +16,7 @@ import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 import { consoleCert } from "./src/server/console-cert.server.ts";
 import { serveTrpc, TRPC_PATH } from "./src/server/trpc-http.server.ts";
+import { startLiveAccessSweep } from "@guesthouse/api/live-access";
 
 const dev = process.env.NODE_ENV !== "production";
 const tls = await loadTls({ certPath: env().TLS_CERT, keyPath: env().TLS_KEY, dataDir: env().GUESTHOUSE_DATA }).catch((error: unknown) => {
@@ -118,6 +119,8 @@ const jobs = await startJobs({ connectionString: env().DATABASE_URL, db: db(), h
   },
 );
 const sync = startStateSync();
+// Open streams and displays are re-checked against sessions and grants every 2 s (ADR 0062).
+const stopLiveAccess = startLiveAccessSweep((err) => log().warn({ err: String(err) }, "live access re-check failed; trying again"));
 const heartbeat = startHostHeartbeat({
   onRecovered: (hostId) => sync.resync(hostId),
   autostart: jobs ? (job) => jobs.autostart(job) : undefined,
@@ -130,6 +133,7 @@ server.listen(env().PORT, () =>
 
 const shutdown = () => {
   sync.stop();
+  stopLiveAccess();
   void jobs?.stop();
   heartbeat.stop();
   server.close(() => process.exit(0));

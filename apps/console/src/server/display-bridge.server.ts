@@ -17,6 +17,11 @@ export interface DisplayBridgeOptions {
   hostToken(hostId: string): Promise<string> | string;
   /** Once per session, after both sides have closed. */
   onSessionEnd(ticket: Ticket, metrics: RelayMetrics, seconds: number): void;
+  /**
+   * Keeps a signed-in viewer's access under watch while it is connected (live-access.ts): `end`
+   * closes it with the reason. Returns the function that stops watching.
+   */
+  watch?(ticket: Ticket, end: (reason: string) => void): () => void;
 }
 
 function refuse(socket: Duplex, status: number, reason: string) {
@@ -68,7 +73,9 @@ export function createDisplayBridge(options: DisplayBridgeOptions) {
       // A share link's viewers go when the link does, whether anyone is looking at the clock or not.
       ticket.share ? { at: ticket.share.until, reason: "the share link expired" } : undefined,
     );
+    const unwatch = options.watch?.(ticket, (reason) => splice.close(reason, 4000));
     const splice = spliceDisplay(browser, hostSide.socket, hostSide.reads, (m) => {
+      unwatch?.();
       displayViewers.remove(viewer.id);
       options.onSessionEnd(ticket, m, Math.round((Date.now() - started) / 1000));
     });

@@ -60,4 +60,35 @@ describe("the console's API endpoint", () => {
     assert.equal(response.headers.get("x-frame-options"), "DENY");
     assert.equal(response.headers.get("referrer-policy"), "same-origin");
   });
+
+  test("signing out ends that session's open event stream within the re-check bound, saying why", { timeout: 15_000 }, async () => {
+    const login = await post(
+      "auth.login",
+      JSON.stringify(superjson.serialize({ email: "admin@test.local", password: "test-admin-password-1" })),
+    );
+    const own = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const response = await fetch(`${consoleUrl}/api/trpc/vm.events`, {
+      headers: { cookie: own, origin: consoleUrl, accept: "text/event-stream" },
+    });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    await reader.read();
+    const out = await fetch(`${consoleUrl}/api/trpc/auth.logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: consoleUrl, cookie: own },
+      body: "{}",
+    });
+    assert.equal(out.status, 200);
+    const signedOutAt = Date.now();
+    let text = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+      if (text.includes("your session ended")) break;
+    }
+    const took = Date.now() - signedOutAt;
+    assert.match(text, /your session ended/);
+    assert.ok(took < 3000, `the stream was told within ${took} ms (the bound is 2 s, plus a sweep's own time)`);
+  });
 });

@@ -10,6 +10,8 @@ export interface Ticket {
   /** "" for a viewer who came through a share link: there is no account. */
   userId: string;
   userEmail: string;
+  /** The session the ticket was issued to; absent for a share link's visitor. Checked on redeem and while connected. */
+  sessionId?: string;
   vmId: string;
   vmName: string;
   hostId: string;

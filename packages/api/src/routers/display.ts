@@ -18,7 +18,7 @@ interface TicketVm {
 /** Issues a display ticket on a running VM, keeping to one controller at a time. Used by share links too. */
 export function issueDisplayTicket(
   vm: TicketVm,
-  who: { userId: string; userEmail: string },
+  who: { userId: string; userEmail: string; sessionId?: string },
   mode: DisplayMode,
   options: { takeOver: boolean; share?: Ticket["share"] },
 ) {
@@ -41,7 +41,9 @@ function ticketProcedure(mode: DisplayMode) {
   return vmProcedure(mode === "control" ? "vm.console" : "vm.console.view")
     .input(z.object({ takeOver: z.boolean().default(false) }))
     .mutation(({ ctx, input }) =>
-      issueDisplayTicket(ctx.vm, { userId: ctx.user.id, userEmail: ctx.user.email }, mode, { takeOver: input.takeOver }),
+      issueDisplayTicket(ctx.vm, { userId: ctx.user.id, userEmail: ctx.user.email, sessionId: ctx.user.sessionId }, mode, {
+        takeOver: input.takeOver,
+      }),
     );
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { audit } from "../audit.ts";
 import { router, vmProcedure } from "../trpc.ts";
 import { vmBus } from "../vm-bus.ts";
+import { watchLive } from "../live-access.ts";
 
 export const serialRouter = router({
   read: vmProcedure("vm.console").query(async ({ ctx }) => {
@@ -32,8 +33,10 @@ export const serialRouter = router({
     let ended = false;
     let hostId = ctx.vm.hostId;
     // The VM moved (vm-move.ts): the stream follows it to its new host, from the new host's next byte.
+    // Re-checked while open (live-access.ts): losing vm.console or the session ends the stream.
+    const live = watchLive(ctx, signal, { permission: "vm.console", vmId: ctx.vm.id });
     const moved = new AbortController();
-    signal?.addEventListener("abort", () => moved.abort(), { once: true });
+    live.signal.addEventListener("abort", () => moved.abort(), { once: true });
     void (async () => {
       for await (const e of vmBus.listen(moved.signal)) {
         if (e.type === "host" && e.vmId === ctx.vm.id && e.hostId !== hostId) {
@@ -67,7 +70,7 @@ export const serialRouter = router({
       };
     };
     let current = await follow(16 * 1024);
-    signal?.addEventListener("abort", () => {
+    live.signal.addEventListener("abort", () => {
       ended = true;
       wake?.();
     });
@@ -83,6 +86,8 @@ export const serialRouter = router({
     } finally {
       current.sub.unsubscribe();
       moved.abort();
+      live.close();
     }
+    live.throwIfEnded();
   }),
 });

@@ -8,6 +8,7 @@ import { taskBus } from "../task-bus.ts";
 import { taskSelect } from "../tasks.ts";
 import { deny, protectedProcedure, router } from "../trpc.ts";
 import { audit } from "../audit.ts";
+import { watchLive } from "../live-access.ts";
 import { CANCELLABLE, cancelRequestedBy, cancelTarget, requestCancel } from "../task-cancel.ts";
 
 export const TaskListInput = z.object({
@@ -108,12 +109,20 @@ export const taskRouter = router({
 
   /** Each change of a task the subscriber may see, as the task's current row. */
   events: protectedProcedure.subscription(async function* ({ ctx, signal }) {
-    for await (const { taskId } of taskBus.listen(signal)) {
-      const task = await ctx.db.task.findUnique({ where: { id: taskId }, select: { ...taskSelect, actorId: true, input: true } });
-      if (task && mayView(ctx.access, ctx.user.id, task)) {
-        const { actorId: _actorId, ...rest } = task;
-        yield tracked(`${taskId}:${Date.now()}`, shown(rest));
+    const live = watchLive(ctx, signal);
+    try {
+      for await (const { taskId } of taskBus.listen(live.signal)) {
+        const task = await ctx.db.task.findUnique({ where: { id: taskId }, select: { ...taskSelect, actorId: true, input: true } });
+        if (task && mayView(live.hold.access ?? ctx.access, ctx.user.id, task)) {
+          const { actorId: _actorId, ...rest } = task;
+          yield tracked(`${taskId}:${Date.now()}`, shown(rest));
+        }
       }
+    } catch (err) {
+      if (!live.ended) throw err;
+    } finally {
+      live.close();
     }
+    live.throwIfEnded();
   }),
 });

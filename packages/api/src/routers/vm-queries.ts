@@ -6,6 +6,7 @@ import { vmBus } from "../vm-bus.ts";
 import type { HostGateway } from "../host-gateway.ts";
 import { vmDetailSelect, vmListRowSelect } from "../vm-select.ts";
 import { protectedProcedure, vmProcedure } from "../trpc.ts";
+import { watchLive } from "../live-access.ts";
 
 const stateFilter = { any: undefined, running: "running", stopped: "stopped", paused: "paused", suspended: "suspended" } as const;
 
@@ -52,13 +53,22 @@ export const vmQueries = {
     ctx,
     signal,
   }) {
-    for await (const event of vmBus.listen(signal)) {
-      if (!can(ctx.access, "vm.view", event.vmId)) {
-        // A VM created after the subscription started may be visible through a global grant only.
-        continue;
+    // Re-checked while open (live-access.ts): each event is filtered by the access as last read.
+    const live = watchLive(ctx, signal);
+    try {
+      for await (const event of vmBus.listen(live.signal)) {
+        if (!can(live.hold.access ?? ctx.access, "vm.view", event.vmId)) {
+          // A VM created after the subscription started may be visible through a global grant only.
+          continue;
+        }
+        yield tracked(String(event.seq), event);
       }
-      yield tracked(String(event.seq), event);
+    } catch (err) {
+      if (!live.ended) throw err;
+    } finally {
+      live.close();
     }
+    live.throwIfEnded();
   }),
 };
 
