@@ -15,7 +15,7 @@ import { startStateSync } from "./src/server/state-sync.server.ts";
 import { startHostHeartbeat } from "./src/server/host-heartbeat.server.ts";
 import { loadTls, TlsConfigError } from "./src/server/tls.server.ts";
 import { consoleCert } from "./src/server/console-cert.server.ts";
-import { serveTrpc, TRPC_PATH } from "./src/server/trpc-http.server.ts";
+import { handleTrpcUpgrade, serveTrpc, TRPC_PATH, TRPC_WS_PATH } from "./src/server/trpc-http.server.ts";
 import { startLiveAccessSweep } from "@guesthouse/api/live-access";
 
 const dev = process.env.NODE_ENV !== "production";
@@ -98,6 +98,12 @@ server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) =
       log().error({ err: String(error) }, "display upgrade failed");
       refuseUpgrade(socket, "500 Internal Server Error");
     });
+  if (url.pathname === TRPC_WS_PATH) {
+    // What auth depends on comes from the socket, never from a header the client sent.
+    req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    req.headers[TLS_HEADER] = (req.socket as TLSSocket).encrypted ? "1" : "0";
+    return handleTrpcUpgrade(req, socket, head);
+  }
   if (dev && url.pathname.startsWith("/_next/")) return; // Next's own HMR listener takes it.
   refuseUpgrade(socket, "404 Not Found");
 });

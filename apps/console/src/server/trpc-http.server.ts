@@ -3,11 +3,14 @@
 // store, and a closed event stream (vm.events) kept that store, its request and its response
 // reachable, a few hundred KB a minute in the soak. Here nothing but the request itself is held.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { WebSocketServer } from "ws";
 import { TRPCError } from "@trpc/server";
 import { appRouter, createContextInner, DB_UNAVAILABLE, isDbUnreachable } from "@guesthouse/api";
 import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
@@ -17,10 +20,25 @@ import { clientIp, isCrossSite, REMOTE_ADDRESS_HEADER, secureCookies, sessionUse
 import { logTrpcFailure } from "./log.server.ts";
 
 export const TRPC_PATH = "/api/trpc";
+/** The browser's live streams (subscriptions) over one WebSocket per tab (ADR 0061). */
+export const TRPC_WS_PATH = "/api/trpc-ws";
 /** No procedure takes more than a few KB; a larger body is refused with 413 before it is read whole. */
 const MAX_BODY_BYTES = 1024 * 1024;
 /** What next.config.ts sets on every page, set here on every API answer too. */
 const SECURITY_HEADERS = { "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin" };
+
+/** What every procedure gets, from the request's headers (cookie, address, protocol). */
+async function contextFor(headers: Headers, resHeaders?: Headers) {
+  return createContextInner({
+    db: db(),
+    hosts: hosts(),
+    user: await sessionUser(headers).catch(unavailable),
+    ip: clientIp(headers, headers.get(REMOTE_ADDRESS_HEADER) ?? ""),
+    resHeaders,
+    secureCookies: secureCookies(headers),
+    consoleCertSha256: consoleCert.sha256,
+  });
+}
 
 /** The tRPC fetch handler: a cross-site mutation is refused before any procedure runs. */
 export async function trpcHandler(req: Request): Promise<Response> {
@@ -31,17 +49,38 @@ export async function trpcHandler(req: Request): Promise<Response> {
     router: appRouter,
     maxBatchSize: TRPC_MAX_BATCH,
     onError: logTrpcFailure,
-    createContext: async ({ resHeaders }) =>
-      createContextInner({
-        db: db(),
-        hosts: hosts(),
-        user: await sessionUser(req.headers).catch(unavailable),
-        ip: clientIp(req.headers, req.headers.get(REMOTE_ADDRESS_HEADER) ?? ""),
-        resHeaders,
-        secureCookies: secureCookies(req.headers),
-        consoleCertSha256: consoleCert.sha256,
-      }),
+    createContext: ({ resHeaders }) => contextFor(req.headers, resHeaders),
   });
+}
+
+// Browsers open at most six HTTP/1.1 connections to one origin, across all its tabs, and each SSE
+// stream holds one: three VM pages (events, tasks, serial) left no connection for anything else.
+// WebSockets do not count against that limit, so the browser's subscriptions share one per tab.
+const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+applyWSSHandler({
+  wss,
+  router: appRouter,
+  onError: logTrpcFailure,
+  keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+  // The connection's session is read once; live-access.ts re-checks it on every stream it opens.
+  createContext: ({ req }) => contextFor(headersOf(req)),
+});
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (typeof value === "string") headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  return headers;
+}
+
+/** The upgrade to the subscriptions WebSocket: the cookie signs it in, so another site's page may not open it. */
+export function handleTrpcUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  if (isCrossSite({ method: "UPGRADE", headers: headersOf(req) })) {
+    socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\ncross-site WebSocket refused");
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
 }
 
 // The session lookup runs before any procedure: a database that is down is a 503 here too, not a 500.
