@@ -29,8 +29,9 @@ async function qemuCount(): Promise<number> {
   let n = 0;
   for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
     const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    // Only this stack's guests (their state folders are under its data folder), when it is named.
-    if ((cmd.startsWith("qemu-system") || cmd.includes("/qemu-system")) && (!dataDir || cmd.includes(dataDir))) n++;
+    // Only this stack's guests (their state folders are under its data folder's host/), when it is named:
+    // a test stack's data folder may sit inside this one.
+    if ((cmd.startsWith("qemu-system") || cmd.includes("/qemu-system")) && (!dataDir || cmd.includes(`${dataDir}/host/`))) n++;
   }
   return n;
 }

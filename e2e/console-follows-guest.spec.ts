@@ -1,23 +1,12 @@
 // A console left open follows its guest (issue 12): it stays usable through a reset and a snapshot
 // revert, says who powered the VM off, and connects again by itself when the VM starts.
 import { randomBytes } from "node:crypto";
-import type { Page } from "@playwright/test";
-import { test, expect, callApi, shot, typeLikeAPerson } from "./fixtures";
-import { serialLine, serialLines, serialRun } from "./serial";
+import { test, expect, callApi, shot } from "./fixtures";
+import { consoleAnswers, serialLine, serialLines, serialRun } from "./serial";
 
 test.describe.configure({ mode: "serial" });
 const vmName = `follow-${randomBytes(3).toString("hex")}`;
 let vmId = "";
-
-/** Types a sum into the guest's screen and waits for its answer on the serial port. */
-async function consoleAnswers(consolePage: Page, serial: Page, a: number, b: number) {
-  await consolePage.bringToFront();
-  await expect(consolePage.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
-  await consolePage.locator("[data-testid=vnc-screen] canvas").click();
-  await typeLikeAPerson(consolePage, `echo $((${a}*${b})) > /dev/ttyS0\n`);
-  await serial.bringToFront();
-  await serialLine(serial, new RegExp(`^(tiny# )?${a * b}$`));
-}
 
 test("an open console stays usable through a guest reset and a snapshot revert", async ({ db, page, makeUser, signIn }) => {
   await signIn(page.context(), await makeUser({ role: "Administrator" }));

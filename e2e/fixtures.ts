@@ -92,6 +92,8 @@ export async function callApi(context: BrowserContext, path: string, input: unkn
     const res = await context.request.post(`${consoleUrl}/api/trpc/${path}`, {
       headers: { cookie: `gh_session=${token}` },
       data: { json: input },
+      // A call that hangs fails the test with its name, instead of eating the test's whole timeout.
+      timeout: 60_000,
     });
     await db.user.delete({ where: { id: user.id } });
     if (!res.ok()) throw new Error(`${path} failed: ${res.status()} ${await res.text()}`);

@@ -1,8 +1,8 @@
 // Maintenance on the Hosts page in Chromium, with the e2e stack's one host: the confirm dialog
 // names each guest that would stay and why (here: there is no other host), the evacuation that
-// runs lists it with its reason, and leaving maintenance offers to move guests back. The moves
-// themselves, onto other hosts, are proved by evacuation.int.test.ts (three hosts in namespaces);
-// this stack has only one host.
+// runs lists it with its reason, and leaving maintenance offers to move guests back. A real
+// evacuation onto another host, with the console following the guest, is second-host.spec.ts;
+// evacuation.int.test.ts covers three hosts.
 import { randomBytes } from "node:crypto";
 import { test, expect, callApi, shot } from "./fixtures";
 

@@ -1,5 +1,6 @@
 // The VM page's Serial tab as a person uses it: type into xterm.js, read whole lines back.
 import { expect, type Page } from "@playwright/test";
+import { typeLikeAPerson } from "./fixtures";
 
 export function serialLines(page: Page): Promise<string[]> {
   return page
@@ -34,4 +35,14 @@ export async function serialRun(page: Page, command: string, marker: string, tri
         throw new Error(`the guest did not answer '${command}'; last lines: ${JSON.stringify((await serialLines(page)).slice(-15))}`);
     }
   }
+}
+
+/** Types a sum into the guest's screen (the console page) and waits for its answer on the serial page. */
+export async function consoleAnswers(consolePage: Page, serial: Page, a: number, b: number): Promise<void> {
+  await consolePage.bringToFront();
+  await expect(consolePage.getByRole("status").filter({ hasText: /^connected$/ })).toBeVisible();
+  await consolePage.locator("[data-testid=vnc-screen] canvas").click();
+  await typeLikeAPerson(consolePage, `echo $((${a}*${b})) > /dev/ttyS0\n`);
+  await serial.bringToFront();
+  await serialLine(serial, new RegExp(`^(tiny# )?${a * b}$`));
 }

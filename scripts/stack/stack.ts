@@ -38,7 +38,13 @@ export async function stopRuntime(rt: StackRuntime): Promise<void> {
   rt.stopDatabase = undefined;
 }
 
-export async function startStack(env: StackEnv, log: (l: string) => void, rt: StackRuntime = { services: [] }): Promise<Stack> {
+export async function startStack(
+  env: StackEnv,
+  log: (l: string) => void,
+  rt: StackRuntime = { services: [] },
+  /** More environment for the host service only (the test stack's migration address). */
+  hostEnv: Record<string, string> = {},
+): Promise<Stack> {
   await ensureWritableDataDir(env.dataDir);
   await assertPortFree(env.PORT, "console", "PORT");
   await assertPortFree(env.HOST_PORT, "host service", "HOST_PORT");
@@ -69,7 +75,7 @@ export async function startStack(env: StackEnv, log: (l: string) => void, rt: St
     const host = startService(
       "host",
       [...tsx, path.join(repoRoot, "apps/host/src/main.ts")],
-      { ...common, HOST_PORT: String(env.HOST_PORT) },
+      { ...common, ...hostEnv, HOST_PORT: String(env.HOST_PORT) },
       log,
     );
     services.push(host);

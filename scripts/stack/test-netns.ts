@@ -23,9 +23,29 @@ export async function createTestNetns(portBase: number): Promise<TestNetns | und
     async remove() {
       // The integration files' own namespaces (file-netns.ts) that a killed test process left, then this one.
       await removeFileNetns(name);
+      await removeOne(secondHostNetns(name));
       await removeOne(name);
     },
   };
+}
+
+const secondHostNetns = (testNetns: string) => `${testNetns}-e2e2`;
+
+/**
+ * For the e2e layer's second host (e2e/second-host.spec.ts): a namespace of its own, joined to the
+ * test stack's by a veth pair, so guests move between the two hosts as between two machines on a
+ * LAN. Named after the test namespace, whose `remove()` deletes it too.
+ */
+export async function createSecondHostNetns(testNetns: string): Promise<{ name: string; address: string; localAddress: string }> {
+  const name = secondHostNetns(testNetns);
+  await run("ip", ["netns", "add", name]);
+  await run("ip", ["-n", name, "link", "set", "lo", "up"]);
+  await run("ip", ["-n", testNetns, "link", "add", "ghmig0", "type", "veth", "peer", "name", "ghmig0", "netns", name]);
+  await run("ip", ["-n", testNetns, "addr", "add", "10.79.0.1/24", "dev", "ghmig0"]);
+  await run("ip", ["-n", name, "addr", "add", "10.79.0.2/24", "dev", "ghmig0"]);
+  await run("ip", ["-n", testNetns, "link", "set", "ghmig0", "up"]);
+  await run("ip", ["-n", name, "link", "set", "ghmig0", "up"]);
+  return { name, address: "10.79.0.2", localAddress: "10.79.0.1" };
 }
 
 /** Removes what the integration files' processes left of their namespaces under `base`. */

@@ -1,5 +1,5 @@
 /**
- * For second-host.int.test.ts and join-over-https.int.test.ts: a real host service started as a
+ * For second-host.int.test.ts, join-over-https.int.test.ts and e2e/second-host.spec.ts: a real host service started as a
  * new machine would start it, with GUESTHOUSE_JOIN and no HOST_TOKEN, on its own data folder and port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,6 +12,8 @@ export function startJoiningHost(opts: {
   name: string;
   join: string;
   captureStderr?: boolean;
+  /** More environment (a network namespace, a migration address). */
+  env?: Record<string, string>;
 }): ChildProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -22,6 +24,7 @@ export function startJoiningHost(opts: {
     GUESTHOUSE_JOIN: opts.join,
     HOST_MEDIA_DIRS: imagesDir(IMAGES),
     LOG_LEVEL: "warn",
+    ...opts.env,
   };
   delete env.HOST_TOKEN;
   return spawn(process.execPath, ["--import", "tsx", "apps/host/src/main.ts"], {
