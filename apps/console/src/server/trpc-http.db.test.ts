@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import superjson from "superjson";
+import WebSocket from "ws";
 
 const consoleUrl = process.env.CONSOLE_URL ?? "";
 let cookie = "";
@@ -90,5 +91,17 @@ describe("the console's API endpoint", () => {
     const took = Date.now() - signedOutAt;
     assert.match(text, /your session ended/);
     assert.ok(took < 3000, `the stream was told within ${took} ms (the bound is 2 s, plus a sweep's own time)`);
+  });
+
+  test("the streams' WebSocket opens from the console's own pages, and is refused to another site's", async () => {
+    const open = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${consoleUrl.replace(/^http/, "ws")}/api/trpc-ws`, { headers: { cookie, origin } });
+        ws.once("open", () => (ws.close(), resolve(101)));
+        ws.once("unexpected-response", (_req, res) => (res.resume(), resolve(res.statusCode ?? 0)));
+        ws.once("error", reject);
+      });
+    assert.equal(await open(consoleUrl), 101);
+    assert.equal(await open("https://evil.example"), 403);
   });
 });
