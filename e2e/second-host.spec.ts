@@ -68,6 +68,9 @@ test("a host joins from the Hosts page's command; a running guest moves to it an
       join: join!,
       env: { GUESTHOUSE_NETNS: netns!, HOST_MIGRATION_ADDRESS: address!, GUESTHOUSE_DEFAULT_NETWORK: "off" },
     });
+    // A test cut short by its timeout never reaches `finally`: the worker's exit stops the host then.
+    const started = child;
+    process.once("exit", () => started.kill("SIGKILL"));
     await page.getByRole("button", { name: "Done" }).click();
     const row = page.locator(`tr[data-host="${hostName}"]`);
     await expect(row.getByTestId("host-state")).toContainText("online", { timeout: 90_000 });
