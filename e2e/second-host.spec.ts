@@ -9,35 +9,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "@playwright/test";
 import { exited, freePort } from "../apps/console/src/server/crash-host.test-support";
 import { startJoiningHost } from "../apps/console/src/server/joining-host.test-support";
 import { test, expect, callApi, shot } from "./fixtures";
 import { consoleAnswers, serialLine, serialRun } from "./serial";
-
-/** Records each text the console's connection badge shows, with the page's clock. */
-async function recordConsoleStatus(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const log: { t: number; text: string }[] = [];
-    (window as unknown as { statusLog: typeof log }).statusLog = log;
-    const read = () => document.querySelector('[role="toolbar"][aria-label="Console"] [role="status"]')?.textContent ?? "(no console)";
-    new MutationObserver(() => {
-      const text = read();
-      if (log.at(-1)?.text !== text) log.push({ t: performance.now(), text });
-    }).observe(document.body, { childList: true, characterData: true, subtree: true });
-  });
-}
-
-/** Milliseconds from the console saying the VM moved to it showing the screen again. */
-async function reconnectAfterMove(page: Page): Promise<number> {
-  const log = await page.evaluate(() => (window as unknown as { statusLog: { t: number; text: string }[] }).statusLog);
-  const texts = JSON.stringify(log.map((e) => e.text));
-  const moved = log.findIndex((e) => e.text.includes("the VM moved to another host"));
-  expect(moved, `the console said the VM moved (it showed ${texts})`).toBeGreaterThanOrEqual(0);
-  const back = log.slice(moved).find((e) => e.text === "connected");
-  expect(back, `the console connected again (it showed ${texts})`).toBeDefined();
-  return back!.t - log[moved]!.t;
-}
+import { reconnectAfterMove, recordConsoleStatus } from "./console-status";
 
 test("a host joins from the Hosts page's command; a running guest moves to it and back, and the open console follows within 2 s", async ({
   page,

@@ -73,6 +73,8 @@ export function VncViewer({ vmId, mode, scale, getTicket, handle, onStatus, onFi
         handle.current.rfb = null;
         if (disposed) return;
         const clean = (e as CustomEvent<{ clean: boolean }>).detail?.clean;
+        // Access taken away while watching (ADR 0062): final, as a refused ticket is.
+        if (/^your (access was changed|session ended)/.test(closeReason)) return onStatus("disconnected", closeReason);
         onStatus("reconnecting", closeReason || (clean ? "the display closed" : "the connection dropped"));
         // A VM that moved to another host (vm-move.ts) is there already: reconnect at once.
         retry = setTimeout(() => setGeneration((g) => g + 1), closeReason.startsWith("the VM moved") ? 50 : 1500);
