@@ -53,6 +53,8 @@ export const VmDeleteOptions = z.object({ force: z.boolean().default(false) });
 
 export const VmListInput = z.object({
   search: z.string().max(100).default(""),
+  /** Only the VMs on this host (the Hosts page's "Move VMs…"). */
+  hostId: z.string().min(1).max(64).optional(),
   state: z.enum(["any", "running", "stopped", "paused", "suspended"]).default("any"),
   sort: z.enum(["name", "state", "createdAt", "memoryMiB"]).default("name"),
   dir: z.enum(["asc", "desc"]).default("asc"),

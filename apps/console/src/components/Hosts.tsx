@@ -1,8 +1,9 @@
 "use client";
 // The Hosts page (host.admin): each host's state, capacity (its last heartbeat), networks and VMs;
-// a one-time join token to register another machine, shown once, and the recent ones (JoinTokens.tsx); maintenance on and off, which
-// empties the host and offers to bring its guests back (HostMaintenance.tsx, ADR 0052); removal,
-// which the server refuses while the host holds anything.
+// a one-time join token to register another machine, shown once, and the recent ones
+// (JoinTokens.tsx); maintenance on and off, which empties the host and offers to bring its guests
+// back (HostMaintenance.tsx, ADR 0052); moving some or all of its VMs to a chosen host
+// (HostMoveVms.tsx); removal, which the server refuses while the host holds anything.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatJoinValue } from "@guesthouse/shared/join-value";
@@ -10,6 +11,7 @@ import { useTRPC } from "@/trpc/react";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { EvacuationProgress, MaintenanceSwitch } from "./HostMaintenance";
 import { JoinTokens } from "./JoinTokens";
+import { HostMoveVms } from "./HostMoveVms";
 import { formatBytes, formatTime } from "./format";
 
 function JoinToken({ token, expiresAt, consoleCertSha256, onDone }: JoinTokenShown & { onDone: () => void }) {
@@ -147,7 +149,7 @@ export function Hosts() {
                 )}
               </td>
               <td>
-                <MaintenanceSwitch host={h} />{" "}
+                <MaintenanceSwitch host={h} /> <HostMoveVms host={h} others={(list.data ?? []).filter((o) => o.id !== h.id)} />{" "}
                 <ConfirmDialog
                   trigger={<button type="button">Remove</button>}
                   title={`Remove host '${h.name}'?`}

@@ -16,6 +16,7 @@ export const vmQueries = {
       ...visibleVmFilter(ctx.access),
       ...(input.search ? { name: { contains: input.search, mode: "insensitive" as const } } : {}),
       ...(stateFilter[input.state] ? { state: stateFilter[input.state] } : {}),
+      ...(input.hostId ? { hostId: input.hostId } : {}),
     };
     const [total, items, counts] = await Promise.all([
       ctx.db.vm.count({ where }),
