@@ -52,8 +52,14 @@ test("a disabled user's vm.events stream ends; a revoked grant stops that VM's e
   const vmIdOf = (got: { value?: unknown }) => (got.value as [string, { vmId: string }])[1].vmId;
   const event = (vmId: string) => vmBus.publish({ type: "state", vmId, state: "running", reason: "test", at: Date.now() });
 
+  // The stream listens once its first access check is done: publish until it has heard one.
   const first = next(it);
-  event(hidden.id);
+  let heard = false;
+  void first.then(() => (heard = true));
+  while (!heard) {
+    event(hidden.id);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.equal(vmIdOf(await first), hidden.id, "granted: its events arrive");
 
   await w.t.db.accessGrant.deleteMany({ where: { userId: user.id, vmId: hidden.id } });
@@ -61,6 +67,7 @@ test("a disabled user's vm.events stream ends; a revoked grant stops that VM's e
   const second = next(it);
   event(hidden.id);
   event(seen.id);
+  // Any of the VM's events still queued from above are dropped too, now that its grant is gone.
   assert.equal(vmIdOf(await second), seen.id, "revoked: only the VM still granted");
 
   const third = next(it);

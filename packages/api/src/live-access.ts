@@ -33,11 +33,23 @@ class LiveAccess {
 
   /** Registers a connection; the returned function unregisters it (when it closes by itself). */
   register(hold: LiveHold, db: Db): () => void {
+    void this.registerChecked(hold, db);
+    return () => this.unregister(hold);
+  }
+
+  /**
+   * Registers and checks at once (a ticket or stream opened just after a sign-out does not get
+   * 2 s); resolves when that first check is done, with whether the hold is still open.
+   */
+  async registerChecked(hold: LiveHold, db: Db): Promise<boolean> {
     this.db = db;
     this.holds.add(hold);
-    // Checked at once too: a ticket or stream opened just after a sign-out does not get 2 s.
-    void this.check([hold]);
-    return () => this.holds.delete(hold);
+    await this.check([hold]);
+    return this.holds.has(hold);
+  }
+
+  unregister(hold: LiveHold): void {
+    this.holds.delete(hold);
   }
 
   get size(): number {
@@ -109,11 +121,15 @@ export interface LiveWatch {
   throwIfEnded(): void;
 }
 
-export function watchLive(
+/**
+ * Registers a subscription and waits for its first check, so a stream opened on a stale connection
+ * (a WebSocket whose session has just ended) yields nothing before it is ended.
+ */
+export async function watchLive(
   ctx: { db: Db; user: SessionUser; access: Access },
   signal: AbortSignal | undefined,
   need: { permission?: Permission; vmId?: string } = {},
-): LiveWatch {
+): Promise<LiveWatch> {
   const ac = new AbortController();
   let reason: string | null = null;
   const hold: LiveHold = {
@@ -126,7 +142,9 @@ export function watchLive(
       ac.abort();
     },
   };
-  const unregister = liveAccess.register(hold, ctx.db);
+  await liveAccess.registerChecked(hold, ctx.db);
+  const unregister = () => liveAccess.unregister(hold);
+  if (reason) throw new TRPCError({ code: reason === SESSION_ENDED ? "UNAUTHORIZED" : "FORBIDDEN", message: reason });
   return {
     signal: signal ? AbortSignal.any([signal, ac.signal]) : ac.signal,
     hold,

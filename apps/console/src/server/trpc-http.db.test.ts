@@ -104,4 +104,28 @@ describe("the console's API endpoint", () => {
     assert.equal(await open(consoleUrl), 101);
     assert.equal(await open("https://evil.example"), 403);
   });
+
+  test("the streams' WebSocket of a session that signs out is closed within the bound, saying why", { timeout: 15_000 }, async () => {
+    const login = await post(
+      "auth.login",
+      JSON.stringify(superjson.serialize({ email: "admin@test.local", password: "test-admin-password-1" })),
+    );
+    const own = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const ws = new WebSocket(`${consoleUrl.replace(/^http/, "ws")}/api/trpc-ws`, { headers: { cookie: own, origin: consoleUrl } });
+    await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
+    const closed = new Promise<{ code: number; reason: string }>((ok) =>
+      ws.once("close", (code, reason) => ok({ code, reason: String(reason) })),
+    );
+    const out = await fetch(`${consoleUrl}/api/trpc/auth.logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: consoleUrl, cookie: own },
+      body: "{}",
+    });
+    assert.equal(out.status, 200);
+    const signedOutAt = Date.now();
+    const { code, reason } = await closed;
+    assert.equal(code, 4401);
+    assert.match(reason, /your session ended/);
+    assert.ok(Date.now() - signedOutAt < 3000, "closed within the re-check bound");
+  });
 });

@@ -13,6 +13,7 @@ import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
 import { TRPCError } from "@trpc/server";
 import { appRouter, createContextInner, DB_UNAVAILABLE, isDbUnreachable } from "@guesthouse/api";
+import { liveAccess } from "@guesthouse/api/live-access";
 import { TRPC_MAX_BATCH } from "@guesthouse/shared/console-api";
 import { consoleCert } from "./console-cert.server.ts";
 import { db, hosts } from "./db.server.ts";
@@ -62,8 +63,20 @@ applyWSSHandler({
   router: appRouter,
   onError: logTrpcFailure,
   keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-  // The connection's session is read once; live-access.ts re-checks it on every stream it opens.
-  createContext: ({ req }) => contextFor(headersOf(req)),
+  // The connection's session is read once. live-access.ts checks it again before each stream on it
+  // yields anything, and watches the connection itself: once the session ends the socket is closed,
+  // and the browser reconnects with whatever cookie it has then.
+  createContext: async ({ req, res }) => {
+    const ctx = await contextFor(headersOf(req));
+    if (ctx.user) {
+      const unregister = liveAccess.register(
+        { sessionId: ctx.user.sessionId, userId: ctx.user.id, end: (reason) => res.close(4401, reason.slice(0, 120)) },
+        db(),
+      );
+      res.once("close", unregister);
+    }
+    return ctx;
+  },
 });
 
 function headersOf(req: IncomingMessage): Headers {

@@ -34,7 +34,7 @@ export const serialRouter = router({
     let hostId = ctx.vm.hostId;
     // The VM moved (vm-move.ts): the stream follows it to its new host, from the new host's next byte.
     // Re-checked while open (live-access.ts): losing vm.console or the session ends the stream.
-    const live = watchLive(ctx, signal, { permission: "vm.console", vmId: ctx.vm.id });
+    const live = await watchLive(ctx, signal, { permission: "vm.console", vmId: ctx.vm.id });
     const moved = new AbortController();
     live.signal.addEventListener("abort", () => moved.abort(), { once: true });
     void (async () => {

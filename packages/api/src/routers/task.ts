@@ -109,7 +109,7 @@ export const taskRouter = router({
 
   /** Each change of a task the subscriber may see, as the task's current row. */
   events: protectedProcedure.subscription(async function* ({ ctx, signal }) {
-    const live = watchLive(ctx, signal);
+    const live = await watchLive(ctx, signal);
     try {
       for await (const { taskId } of taskBus.listen(live.signal)) {
         const task = await ctx.db.task.findUnique({ where: { id: taskId }, select: { ...taskSelect, actorId: true, input: true } });

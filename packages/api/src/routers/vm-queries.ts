@@ -55,7 +55,7 @@ export const vmQueries = {
     signal,
   }) {
     // Re-checked while open (live-access.ts): each event is filtered by the access as last read.
-    const live = watchLive(ctx, signal);
+    const live = await watchLive(ctx, signal);
     try {
       for await (const event of vmBus.listen(live.signal)) {
         if (!can(live.hold.access ?? ctx.access, "vm.view", event.vmId)) {
