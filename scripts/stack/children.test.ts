@@ -5,14 +5,14 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { startService } from "./children.ts";
 
-test("a service that exits by itself is reported with its code; one that is stopped is not", async () => {
+test("a service that exits unasked is reported with its code; one that is stopped is not", async () => {
   const lines: string[] = [];
   const dying = startService("console", [process.execPath, "-e", "console.log('starting'); process.exit(3)"], process.env, (l) =>
     lines.push(l),
   );
   await once(dying.child, "exit");
   await dying.stop();
-  assert.deepEqual(lines, ["[console] starting", "[console] exited by itself (code 3); see its log above"]);
+  assert.deepEqual(lines, ["[console] starting", "[console] exited unasked (code 3); see its log above"]);
 
   const stopped: string[] = [];
   const waiting = startService("host", [process.execPath, "-e", "setInterval(() => {}, 1000)"], process.env, (l) => stopped.push(l));

@@ -30,8 +30,8 @@ export function startService(name: string, argv: string[], env: NodeJS.ProcessEn
   let stopping = false;
   const exited = new Promise<void>((resolve) =>
     child.once("exit", (code, signal) => {
-      // A service that dies on its own is said so: else its absence is all a user would see.
-      if (!stopping) log(`[${name}] exited by itself (${signal ? `signal ${signal}` : `code ${code}`}); see its log above`);
+      // A service that dies, or is stopped by something else, is said so: else its absence is all a user would see.
+      if (!stopping) log(`[${name}] exited unasked (${signal ? `signal ${signal}` : `code ${code}`}); see its log above`);
       resolve();
     }),
   );
