@@ -102,3 +102,12 @@ export async function callApi(context: BrowserContext, path: string, input: unkn
     await db.$disconnect();
   }
 }
+
+/** A tiny-Linux VM made through the API (no NIC unless `extra` says otherwise); its id. */
+export async function makeTinyVm(context: BrowserContext, db: Db, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const tpl = await db.template.findFirstOrThrow({ where: { name: { contains: "Tiny Linux" }, onHost: false } });
+  const made = (await callApi(context, "vm.create", { name, source: { kind: "template", templateId: tpl.id }, nics: [], ...extra })) as {
+    result: { data: { json: { id: string } } };
+  };
+  return made.result.data.json.id;
+}

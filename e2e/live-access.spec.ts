@@ -2,17 +2,11 @@
 // the re-check bound once an admin revokes their grant, and is told why; the console does not
 // connect again.
 import { randomBytes } from "node:crypto";
-import { test, expect, callApi, shot } from "./fixtures";
+import { test, expect, callApi, makeTinyVm, shot } from "./fixtures";
 import { consoleStatuses, recordConsoleStatus } from "./console-status";
 
 test("a user's open console closes within 3 s of their grant being revoked, saying why", async ({ page, makeUser, signIn, db }) => {
-  const tpl = await db.template.findFirstOrThrow({ where: { name: { contains: "Tiny Linux" }, onHost: false } });
-  const made = (await callApi(page.context(), "vm.create", {
-    name: `revoke-${randomBytes(3).toString("hex")}`,
-    source: { kind: "template", templateId: tpl.id },
-    nics: [],
-  })) as { result: { data: { json: { id: string } } } };
-  const vmId = made.result.data.json.id;
+  const vmId = await makeTinyVm(page.context(), db, `revoke-${randomBytes(3).toString("hex")}`);
   try {
     await callApi(page.context(), "vm.start", { vmId });
     const user = await makeUser({ role: "Operator", vmId });

@@ -3,7 +3,7 @@
 // shows and which the guest itself printed on its serial console; removing the NIC again takes the
 // interface away from the running guest. The guest is never restarted.
 import { randomBytes } from "node:crypto";
-import { test, expect, callApi, shot } from "./fixtures";
+import { test, expect, callApi, makeTinyVm, shot } from "./fixtures";
 import { serialLine, serialRun } from "./serial";
 
 test("a NIC added to a running VM gets an address the page shows and the guest printed, and goes again on removal", async ({
@@ -13,14 +13,8 @@ test("a NIC added to a running VM gets an address the page shows and the guest p
   db,
 }) => {
   test.setTimeout(240_000);
-  const tpl = await db.template.findFirstOrThrow({ where: { name: { contains: "Tiny Linux" }, onHost: false } });
   const network = await db.network.findUniqueOrThrow({ where: { name: "default" } });
-  const made = (await callApi(page.context(), "vm.create", {
-    name: `hotplug-${randomBytes(3).toString("hex")}`,
-    source: { kind: "template", templateId: tpl.id },
-    nics: [],
-  })) as { result: { data: { json: { id: string } } } };
-  const vmId = made.result.data.json.id;
+  const vmId = await makeTinyVm(page.context(), db, `hotplug-${randomBytes(3).toString("hex")}`);
   try {
     await callApi(page.context(), "vm.start", { vmId });
     await signIn(page.context(), await makeUser({ role: "Administrator" }));

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exited, freePort } from "../apps/console/src/server/crash-host.test-support";
 import { startJoiningHost } from "../apps/console/src/server/joining-host.test-support";
-import { test, expect, callApi, shot } from "./fixtures";
+import { test, expect, callApi, makeTinyVm, shot } from "./fixtures";
 import { consoleAnswers, serialLine, serialRun } from "./serial";
 import { reconnectAfterMove, recordConsoleStatus } from "./console-status";
 
@@ -55,15 +55,7 @@ test("a host joins from the Hosts page's command; a running guest moves to it an
     const second = await db.host.findUniqueOrThrow({ where: { name: hostName } });
     const local = await db.host.findFirstOrThrow({ where: { name: "local" } });
 
-    const tpl = await db.template.findFirstOrThrow({ where: { name: { contains: "Tiny Linux" }, onHost: false } });
-    const made = (await callApi(page.context(), "vm.create", {
-      name: vmName,
-      source: { kind: "template", templateId: tpl.id },
-      diskGiB: 0.0625,
-      nics: [],
-      hostId: local.id,
-    })) as { result: { data: { json: { id: string } } } };
-    vmId = made.result.data.json.id;
+    vmId = await makeTinyVm(page.context(), db, vmName, { diskGiB: 0.0625, hostId: local.id });
     await callApi(page.context(), "vm.start", { vmId });
     await page.goto(`/vms/${vmId}`);
     await page.getByRole("tab", { name: "Serial" }).click();

@@ -30,10 +30,7 @@ const HSTS = "max-age=31536000";
 const dual = createDualProtocolServer({
   tls,
   onRequest: (req, res) => {
-    const encrypted = Boolean((req.socket as TLSSocket).encrypted);
-    // What auth depends on comes from the socket, never from a header the client sent.
-    req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
-    req.headers[TLS_HEADER] = encrypted ? "1" : "0";
+    const encrypted = stampSocketFacts(req);
     if (encrypted) res.setHeader("Strict-Transport-Security", HSTS);
     const redirect = httpsRedirect(facts(req));
     if (redirect) return void res.writeHead(308, { location: redirect }).end();
@@ -48,6 +45,17 @@ const dual = createDualProtocolServer({
   },
 });
 const server = dual.server;
+
+/**
+ * What auth depends on comes from the socket, never from a header the client sent: the peer's
+ * address and whether it came over TLS, written over any such headers. Returns the latter.
+ */
+function stampSocketFacts(req: http.IncomingMessage): boolean {
+  const encrypted = Boolean((req.socket as TLSSocket).encrypted);
+  req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+  req.headers[TLS_HEADER] = encrypted ? "1" : "0";
+  return encrypted;
+}
 
 /** What httpsRedirect needs to know of a request (REQUIRE_HTTPS). */
 function facts(req: http.IncomingMessage) {
@@ -99,9 +107,7 @@ server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) =
       refuseUpgrade(socket, "500 Internal Server Error");
     });
   if (url.pathname === TRPC_WS_PATH) {
-    // What auth depends on comes from the socket, never from a header the client sent.
-    req.headers[REMOTE_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
-    req.headers[TLS_HEADER] = (req.socket as TLSSocket).encrypted ? "1" : "0";
+    stampSocketFacts(req);
     return handleTrpcUpgrade(req, socket, head);
   }
   if (dev && url.pathname.startsWith("/_next/")) return; // Next's own HMR listener takes it.

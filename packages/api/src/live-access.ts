@@ -144,7 +144,7 @@ export async function watchLive(
   };
   await liveAccess.registerChecked(hold, ctx.db);
   const unregister = () => liveAccess.unregister(hold);
-  if (reason) throw new TRPCError({ code: reason === SESSION_ENDED ? "UNAUTHORIZED" : "FORBIDDEN", message: reason });
+  if (reason) throw endedError(reason);
   return {
     signal: signal ? AbortSignal.any([signal, ac.signal]) : ac.signal,
     hold,
@@ -153,7 +153,12 @@ export async function watchLive(
     },
     close: unregister,
     throwIfEnded() {
-      if (reason) throw new TRPCError({ code: reason === SESSION_ENDED ? "UNAUTHORIZED" : "FORBIDDEN", message: reason });
+      if (reason) throw endedError(reason);
     },
   };
+}
+
+/** The stream's error for why access ended it: the session (UNAUTHORIZED) or a permission (FORBIDDEN). */
+function endedError(reason: string): TRPCError {
+  return new TRPCError({ code: reason === SESSION_ENDED ? "UNAUTHORIZED" : "FORBIDDEN", message: reason });
 }
