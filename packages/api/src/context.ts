@@ -21,6 +21,8 @@ export interface ContextInner {
   secureCookies: boolean;
   /** The console certificate's SHA-256 (AB:CD:…), for join commands pinned to it; absent: none. */
   consoleCertSha256?: string | null;
+  /** The browser's streams WebSocket: only subscriptions run on it (queries and mutations go over HTTP). */
+  streamsOnly?: boolean;
 }
 
 export function createContextInner(inner: ContextInner): ContextInner {

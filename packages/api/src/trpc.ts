@@ -47,10 +47,22 @@ const refuseBadText = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(refuseBadText);
+// The streams WebSocket carries subscriptions only: a query or mutation there would bypass what
+// the HTTP path does for each request (its body limit, its batch limit), so there is one way in.
+const refuseNonStreams = t.middleware(({ ctx, type, next }) => {
+  if (ctx.streamsOnly && type !== "subscription")
+    throw new TRPCError({
+      code: "METHOD_NOT_SUPPORTED",
+      message: `only subscriptions run over the streams WebSocket; send this ${type} to /api/trpc`,
+    });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(refuseNonStreams).use(mapErrors).use(refuseBadText);
 
 // Signed in first, input second: a signed-out caller learns nothing about what input would pass.
 export const protectedProcedure = t.procedure
+  .use(refuseNonStreams)
   .use(mapErrors)
   .use(async ({ ctx, next }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });

@@ -105,6 +105,32 @@ describe("the console's API endpoint", () => {
     assert.equal(await open("https://evil.example"), 403);
   });
 
+  test("the streams' WebSocket runs subscriptions and nothing else: a query there is refused, naming the HTTP path", async () => {
+    const ws = new WebSocket(`${consoleUrl.replace(/^http/, "ws")}/api/trpc-ws`, { headers: { cookie, origin: consoleUrl } });
+    await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
+    // Errors come superjson-encoded, as every answer of this API.
+    const answers: { id: number; error?: { json: { message: string } }; result?: { type: string } }[] = [];
+    const got = (id: number) =>
+      new Promise<(typeof answers)[number]>((resolve) => {
+        const look = () => {
+          const a = answers.find((x) => x.id === id);
+          if (!a) return;
+          ws.off("message", look);
+          resolve(a);
+        };
+        ws.on("message", look);
+        look();
+      });
+    ws.on("message", (data) => answers.push(JSON.parse(String(data)) as (typeof answers)[number]));
+    ws.send(JSON.stringify({ id: 1, method: "query", params: { path: "auth.me", input: superjson.serialize(undefined) } }));
+    ws.send(JSON.stringify({ id: 2, method: "subscription", params: { path: "vm.events", input: superjson.serialize(undefined) } }));
+    const [query, stream] = await Promise.all([got(1), got(2)]);
+    ws.close();
+    assert.match(query.error?.json.message ?? "", /only subscriptions run over the streams WebSocket; send this query to \/api\/trpc/);
+    assert.equal(stream.error, undefined, "the subscription on the same socket runs");
+    assert.equal(stream.result?.type, "started");
+  });
+
   test("the streams' WebSocket of a session that signs out is closed within the bound, saying why", { timeout: 15_000 }, async () => {
     const login = await post(
       "auth.login",

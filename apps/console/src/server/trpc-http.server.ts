@@ -29,7 +29,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const SECURITY_HEADERS = { "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin" };
 
 /** What every procedure gets, from the request's headers (cookie, address, protocol). */
-async function contextFor(headers: Headers, resHeaders?: Headers) {
+async function contextFor(headers: Headers, resHeaders?: Headers, streamsOnly = false) {
   return createContextInner({
     db: db(),
     hosts: hosts(),
@@ -38,6 +38,7 @@ async function contextFor(headers: Headers, resHeaders?: Headers) {
     resHeaders,
     secureCookies: secureCookies(headers),
     consoleCertSha256: consoleCert.sha256,
+    streamsOnly,
   });
 }
 
@@ -67,7 +68,7 @@ applyWSSHandler({
   // yields anything, and watches the connection itself: once the session ends the socket is closed,
   // and the browser reconnects with whatever cookie it has then.
   createContext: async ({ req, res }) => {
-    const ctx = await contextFor(headersOf(req));
+    const ctx = await contextFor(headersOf(req), undefined, true);
     if (ctx.user) {
       const unregister = liveAccess.register(
         { sessionId: ctx.user.sessionId, userId: ctx.user.id, end: (reason) => res.close(4401, reason.slice(0, 120)) },
