@@ -82,7 +82,8 @@ function initialRows(plan: EvacuationPlan): GuestRow[] {
 export const activeEvacuation = (db: Db, hostId: string) =>
   db.task.findFirst({
     where: { hostId, kind: { in: EVACUATION_KINDS }, state: { in: ["queued", "running"] } },
-    select: { id: true, kind: true },
+    // What requestCancel needs of it, read in the same query.
+    select: { id: true, kind: true, vmId: true, hostId: true, input: true },
   });
 
 /**
@@ -270,12 +271,8 @@ async function until(check: () => Promise<boolean>, timeoutMs = 600_000): Promis
 
 /** Journals the cancel, then cancels the moves under way; the runner queues no more. */
 export async function cancelEvacuation(db: Db, hosts: HostGateway, hostId: string, by: string): Promise<{ taskId: string }> {
-  const active = await activeEvacuation(db, hostId);
-  if (!active) throw new TRPCError({ code: "CONFLICT", message: "This host has no evacuation or move-back under way" });
-  const task = await db.task.findUniqueOrThrow({
-    where: { id: active.id },
-    select: { id: true, kind: true, vmId: true, hostId: true, input: true },
-  });
+  const task = await activeEvacuation(db, hostId);
+  if (!task) throw new TRPCError({ code: "CONFLICT", message: "This host has no evacuation or move-back under way" });
   // As the Tasks panel's Cancel: journaled (no more moves are queued), then each running move is cancelled.
   await requestCancel(db, hosts, task, by);
   return { taskId: task.id };

@@ -113,8 +113,8 @@ export function VmNetwork(props: Props) {
                       <option value="tcp">tcp</option>
                       <option value="udp">udp</option>
                     </select>
-                    <input name="hostPort" type="number" min={1} max={65535} placeholder="host port" aria-label="Host port" required />
-                    <input name="guestPort" type="number" min={1} max={65535} placeholder="guest port" aria-label="Guest port" required />
+                    <PortInput name="hostPort" label="host port" />
+                    <PortInput name="guestPort" label="guest port" />
                     <button type="submit" disabled={forward.isPending}>
                       Add forward
                     </button>
@@ -152,4 +152,10 @@ export function VmNetwork(props: Props) {
       )}
     </section>
   );
+}
+
+/** A port field of the forward form, wide enough for its placeholder and five digits (globals.css). */
+function PortInput({ name, label }: { name: string; label: string }) {
+  const aria = label.charAt(0).toUpperCase() + label.slice(1);
+  return <input name={name} className="port" type="number" min={1} max={65535} placeholder={label} aria-label={aria} required />;
 }
