@@ -105,13 +105,39 @@ export function subnetPlan(cidr: string) {
 
 export const NetworkIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,35}$/, "network id: 1–36 lower-case letters, digits and '-'");
 
+/** The VXLAN port IANA assigned (RFC 7348); every host of an overlay uses it. */
+export const VXLAN_PORT = 4789;
+
+/**
+ * A network's stretch to other hosts: one VXLAN (its VNI) from this host's `local` address to each
+ * peer's, on the network's bridge. Frames to unknown MACs go to every peer (head-end replication).
+ */
+export const OverlaySchema = z.object({
+  vni: z.int("vni: a whole number").min(1, "vni must be 1–16777215").max(16_777_215, "vni must be 1–16777215"),
+  local: z.union([z.ipv4(), z.ipv6()], { error: "local: an IPv4 or IPv6 address of this host" }),
+  peers: z.array(z.union([z.ipv4(), z.ipv6()], { error: "peers: IPv4 or IPv6 addresses" })).max(64, "at most 64 peers"),
+});
+export type Overlay = z.infer<typeof OverlaySchema>;
+
 /** How the host realises a network; the console sends it, the host keeps a copy to rebuild on start. */
 export const HostNetworkSchema = z.discriminatedUnion("kind", [
-  z.object({ id: NetworkIdSchema, kind: z.literal("nat"), bridge: IfnameSchema, subnet: CidrSchema }),
-  z.object({ id: NetworkIdSchema, kind: z.literal("isolated"), bridge: IfnameSchema, subnet: CidrSchema.optional() }),
+  z.object({ id: NetworkIdSchema, kind: z.literal("nat"), bridge: IfnameSchema, subnet: CidrSchema, overlay: OverlaySchema.optional() }),
+  z.object({
+    id: NetworkIdSchema,
+    kind: z.literal("isolated"),
+    bridge: IfnameSchema,
+    subnet: CidrSchema.optional(),
+    overlay: OverlaySchema.optional(),
+  }),
   z.object({ id: NetworkIdSchema, kind: z.literal("bridged"), bridge: IfnameSchema }),
+  // A stretch of a nat or isolated network whose home is another host: its bridge and the overlay
+  // only. The home host has the gateway, DHCP and DNS, the masquerade and the port forwards.
+  z.object({ id: NetworkIdSchema, kind: z.literal("segment"), bridge: IfnameSchema, overlay: OverlaySchema }),
 ]);
 export type HostNetwork = z.infer<typeof HostNetworkSchema>;
+
+/** The subnet this host serves on the network (the gateway's): none for bridged networks and segments. */
+export const servedSubnet = (n: HostNetwork): string | undefined => (n.kind === "nat" || n.kind === "isolated" ? n.subnet : undefined);
 
 export const PortForwardSchema = z.object({
   protocol: z.enum(["tcp", "udp"]),

@@ -3,7 +3,7 @@
  * console asks once per host and makes it as it makes any network; the host only answers.
  */
 import { readFile } from "node:fs/promises";
-import { cidrsOverlap, parseCidr } from "@guesthouse/shared/network";
+import { cidrsOverlap, parseCidr, servedSubnet } from "@guesthouse/shared/network";
 import type { NetworkManager } from "./network-manager.ts";
 
 /** Tried in order; the first that neither a network of ours nor an address of the host's overlaps wins. */
@@ -33,9 +33,10 @@ export async function defaultNetworkPlan(
         "the host service runs in the machine's own network namespace: set GUESTHOUSE_DEFAULT_NETWORK=on to make a default NAT network there",
     };
   }
-  const ours = (await m.store.list()).flatMap((s) =>
-    s.network.kind !== "bridged" && s.network.subnet ? [parseCidr(s.network.subnet)!] : [],
-  );
+  const ours = (await m.store.list()).flatMap((s) => {
+    const subnet = servedSubnet(s.network);
+    return subnet ? [parseCidr(subnet)!] : [];
+  });
   const refusals: string[] = [];
   for (const subnet of DEFAULT_SUBNETS) {
     const cidr = parseCidr(subnet)!;

@@ -1,5 +1,6 @@
 /** Bridges and taps through `ip` (argv arrays, in the service's namespace). Idempotent where it can be. */
 import { z } from "zod";
+import { VXLAN_PORT, type Overlay } from "@guesthouse/shared/network";
 import type { NetRunner } from "./netns.ts";
 
 const LinkSchema = z.array(
@@ -7,7 +8,21 @@ const LinkSchema = z.array(
     ifname: z.string(),
     master: z.string().optional(),
     operstate: z.string().optional(),
-    linkinfo: z.object({ info_kind: z.string().optional() }).optional(),
+    linkinfo: z
+      .object({
+        info_kind: z.string().optional(),
+        // A VXLAN's own facts (`local6` when its local address is IPv6).
+        // Other kinds' data is never read: a field of another shape there must not fail the parse.
+        info_data: z
+          .object({
+            id: z.number().optional().catch(undefined),
+            local: z.string().optional().catch(undefined),
+            local6: z.string().optional().catch(undefined),
+          })
+          .optional()
+          .catch(undefined),
+      })
+      .optional(),
     addr_info: z.array(z.object({ family: z.string(), local: z.string(), prefixlen: z.number() })).optional(),
   }),
 );
@@ -68,4 +83,29 @@ export async function probeVlanFiltering(r: NetRunner): Promise<boolean> {
   } finally {
     await deleteLink(r, scratch);
   }
+}
+
+/**
+ * The network's VXLAN on its bridge, with exactly `overlay.peers` as flood destinations. One whose
+ * VNI or local address changed is made again. MTU 1500 as the guests': VXLAN leaves DF unset, so
+ * an outer packet bigger than the link between hosts is fragmented rather than dropped.
+ */
+export async function ensureVxlan(r: NetRunner, name: string, overlay: Overlay, bridge: string): Promise<void> {
+  let link = await showLink(r, name);
+  const data = link?.linkinfo?.info_data;
+  if (link && (link.linkinfo?.info_kind !== "vxlan" || data?.id !== overlay.vni || (data.local ?? data.local6) !== overlay.local)) {
+    await deleteLink(r, name);
+    link = undefined;
+  }
+  const vxlan = ["type", "vxlan", "id", String(overlay.vni), "local", overlay.local, "dstport", String(VXLAN_PORT)];
+  if (!link) await r.run(["ip", "link", "add", name, "mtu", "1500", ...vxlan]);
+  await r.run(["ip", "link", "set", "dev", name, "master", bridge]);
+  await r.run(["ip", "link", "set", "dev", name, "up"]);
+  const FLOOD = "00:00:00:00:00:00";
+  const FdbSchema = z.array(z.object({ mac: z.string(), dst: z.string().optional() }));
+  const have = FdbSchema.parse(JSON.parse(await r.run(["bridge", "-j", "fdb", "show", "dev", name])))
+    .filter((e) => e.mac === FLOOD && e.dst !== undefined)
+    .map((e) => e.dst as string);
+  for (const dst of have) if (!overlay.peers.includes(dst)) await r.run(["bridge", "fdb", "del", FLOOD, "dev", name, "dst", dst]);
+  for (const dst of overlay.peers) if (!have.includes(dst)) await r.run(["bridge", "fdb", "append", FLOOD, "dev", name, "dst", dst]);
 }

@@ -6,6 +6,9 @@ const short = (s: string, n: number) => createHash("sha256").update(s).digest("h
 /** The default bridge name for a network id: `ghbr` + 10 hex digits. */
 export const bridgeNameFor = (networkId: string) => `ghbr${short(networkId, 10)}`;
 
+/** The VXLAN that stretches a network to other hosts: `ghvx` + 10 hex digits of the network id. */
+export const vxlanNameFor = (networkId: string) => `ghvx${short(networkId, 10)}`;
+
 /** The tap of one NIC of one VM: `ght` + 10 hex digits of the VM id + the slot (0–7). */
 export const tapNameFor = (vmId: string, slot: number) => `ght${short(vmId, 10)}${slot}`;
 

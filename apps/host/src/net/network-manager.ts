@@ -10,6 +10,7 @@ import {
   parseCidr,
   parseIpv4,
   formatIpv4,
+  servedSubnet,
   subnetPlan,
   type HostNetwork,
   type PortForward,
@@ -19,8 +20,8 @@ import type { Logger } from "pino";
 import { AlreadyExistsError, BadInputError, InvalidStateError, NotFoundError } from "../errors.ts";
 import { dnsmasqArgv, dnsmasqFiles, ensureDnsmasq, runningDnsmasq, stopDnsmasq } from "./dnsmasq.ts";
 import { parseLeases, type Lease } from "./leases.ts";
-import { deleteLink, ensureAddress, ensureBridge, ensureTap, listLinks, probeVlanFiltering, showLink } from "./links.ts";
-import { tapNameFor } from "./names.ts";
+import { deleteLink, ensureAddress, ensureBridge, ensureTap, ensureVxlan, listLinks, probeVlanFiltering, showLink } from "./links.ts";
+import { tapNameFor, vxlanNameFor } from "./names.ts";
 import { netRunner, type NetRunner } from "./netns.ts";
 import { NetworkStore, type StoredNetwork } from "./network-store.ts";
 import { buildRuleset, replaceTableScript, type RulesetNetwork } from "./nft-ruleset.ts";
@@ -64,7 +65,7 @@ export class NetworkManager {
     const out: NetworkStatus[] = [];
     for (const s of await this.store.list()) {
       const link = await showLink(this.runner, s.network.bridge);
-      const dns = s.network.kind === "bridged" ? undefined : await runningDnsmasq(dnsmasqFiles(this.store.netDir(s.network.id)));
+      const dns = servedSubnet(s.network) ? await runningDnsmasq(dnsmasqFiles(this.store.netDir(s.network.id))) : undefined;
       out.push({ network: s.network, bridgeUp: link !== undefined, dnsmasqPid: dns, forwards: s.forwards });
     }
     return out;
@@ -99,17 +100,16 @@ export class NetworkManager {
     if (!n.bridge.startsWith(OWNED_IFNAME_PREFIX))
       throw new BadInputError(`bridge: names Guesthouse makes start with '${OWNED_IFNAME_PREFIX}'`);
     if (link && !existing) throw new AlreadyExistsError(`bridge: interface '${n.bridge}' exists and is not Guesthouse's`);
-    if (n.subnet) {
-      const mine = parseCidr(n.subnet);
+    const subnet = servedSubnet(n);
+    if (subnet) {
+      const mine = parseCidr(subnet);
       for (const o of others) {
-        const theirs = o.network.kind !== "bridged" && o.network.subnet ? parseCidr(o.network.subnet) : undefined;
-        if (mine && theirs && cidrsOverlap(mine, theirs)) {
-          throw new BadInputError(
-            `subnet: ${n.subnet} overlaps network '${o.network.id}' (${o.network.kind === "bridged" ? "" : o.network.subnet})`,
-          );
-        }
+        const their = servedSubnet(o.network);
+        const theirs = their ? parseCidr(their) : undefined;
+        if (mine && theirs && cidrsOverlap(mine, theirs))
+          throw new BadInputError(`subnet: ${subnet} overlaps network '${o.network.id}' (${their})`);
       }
-      await this.checkSubnetFree(n.subnet, n.bridge);
+      await this.checkSubnetFree(subnet, n.bridge);
     }
   }
 
@@ -134,16 +134,20 @@ export class NetworkManager {
     const n = s.network;
     if (n.kind === "bridged") return; // the operator's bridge: we only plug taps into it
     await ensureBridge(this.runner, n.bridge);
+    // Stretched to other hosts, or no longer: the VXLAN follows what the console sent.
+    if (n.overlay) await ensureVxlan(this.runner, vxlanNameFor(n.id), n.overlay, n.bridge);
+    else await deleteLink(this.runner, vxlanNameFor(n.id));
     const files = dnsmasqFiles(this.store.netDir(n.id));
-    if (!n.subnet) {
+    const subnet = servedSubnet(n);
+    if (!subnet) {
       await stopDnsmasq(files);
       return;
     }
-    const plan = subnetPlan(n.subnet);
+    const plan = subnetPlan(subnet);
     await ensureAddress(this.runner, n.bridge, plan.gateway, plan.prefix);
     if (n.kind === "nat") await this.runner.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     await this.writeStaticLeases(s);
-    await ensureDnsmasq(this.runner, dnsmasqArgv({ bridge: n.bridge, subnet: n.subnet, files, domain: `${n.id}.guesthouse` }), files);
+    await ensureDnsmasq(this.runner, dnsmasqArgv({ bridge: n.bridge, subnet, files, domain: `${n.id}.guesthouse` }), files);
   }
 
   async remove(id: string, vmsUsing: (networkId: string) => string[]): Promise<void> {
@@ -151,6 +155,7 @@ export class NetworkManager {
     const users = vmsUsing(id);
     if (users.length > 0) throw new InvalidStateError(`network '${id}' is in use by running VM(s): ${users.join(", ")}`);
     await stopDnsmasq(dnsmasqFiles(this.store.netDir(id)));
+    await deleteLink(this.runner, vxlanNameFor(id));
     if (s.ownsBridge) await deleteLink(this.runner, s.network.bridge);
     await this.store.remove(id);
     await this.applyRules();
@@ -164,7 +169,7 @@ export class NetworkManager {
 
   async leases(id: string): Promise<Lease[]> {
     const s = await this.get(id);
-    if (s.network.kind === "bridged") return [];
+    if (!servedSubnet(s.network)) return [];
     const text = await readFile(dnsmasqFiles(this.store.netDir(id)).leases, "utf8").catch(() => "");
     return parseLeases(text);
   }
@@ -220,8 +225,9 @@ export class NetworkManager {
     const leases = await this.leases(s.network.id);
     const leased = leases.find((l) => l.mac === mac)?.ip;
     if (leased) return leased;
-    if (s.network.kind === "bridged" || !s.network.subnet) throw new BadInputError("this network hands out no addresses");
-    const plan = subnetPlan(s.network.subnet);
+    const subnet = servedSubnet(s.network);
+    if (!subnet) throw new BadInputError("this network hands out no addresses");
+    const plan = subnetPlan(subnet);
     const used = new Set([...leases.map((l) => l.ip), ...s.forwards.map((x) => x.guestIp)]);
     for (let ip = parseIpv4(plan.dhcpEnd) as number; ip >= (parseIpv4(plan.dhcpStart) as number); ip--) {
       if (!used.has(formatIpv4(ip))) return formatIpv4(ip);
@@ -239,8 +245,11 @@ export class NetworkManager {
 
   async applyRules(): Promise<void> {
     const stored = await this.store.list();
+    // A segment has no rules of its own: its home host routes, serves and forwards for it.
     const nets: RulesetNetwork[] = stored.flatMap((s) =>
-      s.network.kind === "bridged" ? [] : [{ kind: s.network.kind, bridge: s.network.bridge, subnet: s.network.subnet }],
+      s.network.kind === "nat" || s.network.kind === "isolated"
+        ? [{ kind: s.network.kind, bridge: s.network.bridge, subnet: s.network.subnet }]
+        : [],
     );
     const forwards = stored.flatMap((s) => s.forwards);
     const script =
