@@ -70,8 +70,10 @@ test("the guest keeps its MAC across a restart and a snapshot revert; clones get
   assert.equal(instant.state, "running");
   assert.notEqual(instant.spec.nics[0]?.mac, nic.mac);
   // The swap happens in the running guest: its old eth0 goes, then its own comes up. Reading the
-  // address in between finds no eth0 at all.
+  // address in between finds no eth0 at all; and the old NIC's DHCP client can still report a
+  // lease after "gone" (seen under load), so the guest itself waits for the new eth0 to exist.
   await waitSerial(h.service, "mi", /gh-net: eth0 gone[\s\S]*gh-net: eth0 \d/, { timeoutMs: 60_000 });
+  await serialRun(h.service, "mi", "until [ -e /sys/class/net/eth0 ]; do sleep 0.1; done; echo eth0-back", /\neth0-back\r?\n/);
   assert.equal(
     await guestMac("mi", "instant"),
     instant.spec.nics[0]?.mac,
